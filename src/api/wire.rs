@@ -1,0 +1,172 @@
+//! The JSON bodies of the provider's API (fpgo-api.md), apart from the order model.
+//!
+//! Wire decisions live here, in one place: money as strings with exactly two decimals, `rate`
+//! with two to four, quantity and tax as plain decimal strings, booleans as JSON booleans,
+//! `invoiceInterval` and `invoiceMaturity` as integers, and `orderDate` as the Unix seconds of
+//! noon in Europe/Oslo on the order's date (noon is the same day in UTC and Oslo all year, so
+//! a server that checks "today or later" in either zone agrees).
+
+use crate::money::{wire2, wire_rate};
+use crate::order::Order;
+use crate::values::oslo_noon;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::Serialize;
+
+/// The body of `POST /connect/orders/invoice/submit`.
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceSessionRequest {
+    pub products: Vec<Product>,
+    pub order_summary: OrderSummary,
+    pub order_date: String,
+    pub customer_details: CustomerDetails,
+    pub reference_no: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_interval: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub separate_invoices: Option<bool>,
+    pub invoice_fee_applicable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_maturity: Option<u32>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settings: Option<Settings>,
+    pub callback: Callback,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fpgo_uuid: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub order_from: Option<&'static str>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Product {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub product_id: Option<String>,
+    pub quantity: String,
+    pub rate: String,
+    pub discount: String,
+    pub tax: String,
+    pub amount: String,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct OrderSummary {
+    pub sub_total: String,
+    pub total_tax: String,
+    pub total_discount: String,
+    pub grand_total: String,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CustomerDetails {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub country_code: String,
+    pub msisdn: String,
+    pub email: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferred_language: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub personal_number: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organization_id: Option<String>,
+    pub address: Address,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct Address {
+    pub street: String,
+    pub zip: String,
+    pub city: String,
+    pub country: String,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Settings {
+    pub secure_details: bool,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Callback {
+    pub callback_url: String,
+    pub success: String,
+    pub failure: String,
+}
+
+/// `orderDate` on the wire (see the module docs).
+pub fn order_date(date: NaiveDate) -> String {
+    oslo_noon(date).to_string()
+}
+
+/// A quantity or tax rate as a plain decimal string: `1`, `1.5`, `12`.
+fn plain(value: Decimal) -> String {
+    value.normalize().to_string()
+}
+
+impl InvoiceSessionRequest {
+    pub fn new(order: &Order) -> Self {
+        let c = &order.customer;
+        let s = &order.summary;
+        InvoiceSessionRequest {
+            products: order
+                .lines
+                .iter()
+                .map(|l| Product {
+                    name: l.name.clone(),
+                    product_id: l.product_id.clone(),
+                    quantity: plain(l.quantity),
+                    rate: wire_rate(l.rate),
+                    discount: wire2(l.discount),
+                    tax: plain(l.tax),
+                    amount: wire2(l.amount),
+                })
+                .collect(),
+            order_summary: OrderSummary {
+                sub_total: wire2(s.sub_total),
+                total_tax: wire2(s.total_tax),
+                total_discount: wire2(s.total_discount),
+                grand_total: wire2(s.grand_total),
+            },
+            order_date: order_date(order.order_date),
+            customer_details: CustomerDetails {
+                kind: c.kind.as_str(),
+                country_code: c.country_code.clone(),
+                msisdn: c.msisdn.clone(),
+                email: c.email.clone(),
+                name: c.name.clone(),
+                preferred_language: c.language.clone(),
+                personal_number: c.personal_number.clone(),
+                organization_id: c.organization_id.clone(),
+                address: Address {
+                    street: c.street.clone(),
+                    zip: c.zip.clone(),
+                    city: c.city.clone(),
+                    country: c.country.clone(),
+                },
+            },
+            reference_no: order.key.clone(),
+            customer_reference: order.customer_reference.clone(),
+            invoice_interval: order.invoice_interval,
+            separate_invoices: order.separate_invoices,
+            invoice_fee_applicable: order.invoice_fee,
+            invoice_maturity: order.invoice_maturity,
+            settings: order.secure_details.map(|secure_details| Settings { secure_details }),
+            callback: Callback {
+                callback_url: order.callback_url.clone(),
+                success: order.success_url.clone(),
+                failure: order.failure_url.clone(),
+            },
+            fpgo_uuid: order.fpgo_uuid.clone(),
+            order_from: order.fpgo_uuid.as_ref().map(|_| "PARTNER"),
+        }
+    }
+}

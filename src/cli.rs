@@ -1,0 +1,70 @@
+//! The command line: clap derive types only, no logic.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "fpgo-export",
+    version,
+    about = "Turns order spreadsheets (CSV, XLSX) into invoice orders at Front Payment Go",
+    after_help = "Exit codes: 0 all orders valid, 1 some orders invalid, 2 could not run.\nDocs: docs/ in the source tree."
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read, validate and price a sheet without sending anything; write the per-row result file.
+    Check(CheckArgs),
+    /// Write a ready-to-fill sheet (CSV or XLSX by extension) with every column and an example.
+    Template(TemplateArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    #[command(flatten)]
+    pub sheet: SheetArgs,
+    /// Write the exact request bodies of the valid orders here, one JSON object per line.
+    #[arg(long, value_name = "FILE")]
+    pub payloads: Option<PathBuf>,
+}
+
+/// Options shared by every command that reads a sheet.
+#[derive(Debug, Args)]
+pub struct SheetArgs {
+    /// The sheet: .csv (any delimiter, UTF-8 or Windows-1252), .xlsx, .xlsm, .xls or .ods.
+    #[arg(value_name = "SHEET")]
+    pub path: PathBuf,
+    /// The workbook sheet to read (default: the first).
+    #[arg(long, value_name = "NAME")]
+    pub sheet: Option<String>,
+    /// Config file (TOML) with defaults, custom headers and checks
+    /// [default: fpgo-export.toml beside the sheet, else in the current directory].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Give FIELD this value on every order (overrides the sheet and the config). Repeatable.
+    #[arg(long = "set", value_name = "FIELD=VALUE")]
+    pub set: Vec<String>,
+    /// The result file: .csv, .xlsx or .json [default: <sheet>.result.csv beside the sheet].
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print a JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// The text encoding of a CSV sheet (utf-8, windows-1252, …) [default: detected].
+    #[arg(long, value_name = "NAME")]
+    pub encoding: Option<String>,
+    /// Pretend today is this date (YYYY-MM-DD), for tests and rehearsals.
+    #[arg(long, value_name = "DATE", hide = true)]
+    pub today: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct TemplateArgs {
+    /// Where to write the template (.csv or .xlsx).
+    #[arg(long, short, value_name = "FILE", default_value = "fpgo-template.xlsx")]
+    pub output: PathBuf,
+}

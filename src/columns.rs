@@ -1,0 +1,401 @@
+//! Stage **map**: which sheet column holds which field.
+//!
+//! Every field of the order model is listed once in [`FIELDS`] with its canonical name, its level
+//! (order or line), the kind of value it holds, the API's own name for it and the aliases people
+//! type (English and Norwegian). Header matching ignores case, spaces, `_`, `-` and `.`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+/// One field of the order model. The order of variants is the order of the template's columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Field {
+    OrderRef,
+    OrderDate,
+    CustomerReference,
+    CustomerType,
+    Name,
+    Email,
+    Phone,
+    PhoneCountryCode,
+    PersonalNumber,
+    OrganizationId,
+    Language,
+    Street,
+    Zip,
+    City,
+    Country,
+    InvoiceInterval,
+    SeparateInvoices,
+    InvoiceFee,
+    InvoiceMaturity,
+    SecureDetails,
+    CallbackUrl,
+    SuccessUrl,
+    FailureUrl,
+    FpgoUuid,
+    ProductName,
+    ProductId,
+    Quantity,
+    UnitPrice,
+    Discount,
+    DiscountPercent,
+    VatRate,
+    LineAmount,
+    SubTotal,
+    TotalTax,
+    TotalDiscount,
+    GrandTotal,
+}
+
+/// Whether a field belongs to the order (same on every line, inherited when blank) or to a line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Level {
+    Order,
+    Line,
+}
+
+/// How a cell of the field is read (see `values.rs`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// Free text, trimmed.
+    Text,
+    /// An identifier made of digits that Excel may have turned into a number.
+    Digits,
+    /// Money with at most two decimals.
+    Money,
+    /// A unit price: money with at most four decimals.
+    Price,
+    /// A plain decimal number (quantity, percentages).
+    Number,
+    /// A whole number.
+    Integer,
+    Date,
+    Bool,
+}
+
+/// Everything the tool knows about one field.
+pub struct FieldInfo {
+    pub field: Field,
+    pub name: &'static str,
+    pub level: Level,
+    pub kind: Kind,
+    /// The field as the invoice-session API names it (`customerDetails.email`), if it maps to one.
+    pub api: &'static str,
+    pub aliases: &'static [&'static str],
+    pub help: &'static str,
+}
+
+macro_rules! fields {
+    ($( $field:ident $name:literal $level:ident $kind:ident $api:literal [$($alias:literal),*] $help:literal; )*) => {
+        /// The field table: one line per field.
+        pub const FIELDS: &[FieldInfo] = &[
+            $( FieldInfo { field: Field::$field, name: $name, level: Level::$level, kind: Kind::$kind,
+                           api: $api, aliases: &[$($alias),*], help: $help }, )*
+        ];
+    };
+}
+
+fields! {
+    OrderRef "order_ref" Order Text "referenceNo" ["ordrenr", "ordrenummer", "fakturanr", "fakturanummer", "invoice no", "order no", "order number", "order id", "reference no", "reference"]
+        "Your order number; lines with the same value form one order. Sent as referenceNo.";
+    OrderDate "order_date" Order Date "orderDate" ["ordredato", "dato", "date", "order date", "fakturadato", "invoice date"]
+        "Order date, today or later (blank means today).";
+    CustomerReference "customer_reference" Order Text "customerReference" ["kundereferanse", "deres ref", "your ref", "customer ref"]
+        "The customer's own reference.";
+    CustomerType "customer_type" Order Text "customerDetails.type" ["kundetype", "type", "customer type"]
+        "private or corporate (also privat, person, bedrift, firma, company).";
+    Name "name" Order Text "customerDetails.name" ["customer name", "kundenavn", "navn", "customer", "kunde"]
+        "Customer's full name or company name.";
+    Email "email" Order Text "customerDetails.email" ["e-post", "epost", "e-mail", "mail", "email address"]
+        "Customer's email address.";
+    Phone "phone" Order Text "customerDetails.msisdn" ["telefon", "mobil", "mobile", "tlf", "phone number", "mobilnummer", "telefonnummer", "msisdn"]
+        "Mobile number; +47 465 67 468 is split into country code and number.";
+    PhoneCountryCode "phone_country_code" Order Text "customerDetails.countryCode" ["landskode", "country code", "phone country code"]
+        "Phone prefix such as +47 when the phone column has none.";
+    PersonalNumber "personal_number" Order Digits "customerDetails.personalNumber" ["fødselsnummer", "fnr", "personnummer", "personal number", "national id", "ssn"]
+        "11-digit Norwegian personal number (private customers).";
+    OrganizationId "organization_id" Order Text "customerDetails.organizationId" ["organisasjonsnummer", "orgnr", "org.nr", "org nr", "organisation number", "organization number", "org number", "organisation id", "vat number"]
+        "Organisation number (corporate customers); NO 914 286 018 MVA is accepted.";
+    Language "language" Order Text "customerDetails.preferredLanguage" ["språk", "sprak", "preferred language", "lang"]
+        "en, no, sv, da or de.";
+    Street "street" Order Text "customerDetails.address.street" ["adresse", "gateadresse", "address", "street address", "postadresse"]
+        "Street address.";
+    Zip "zip" Order Digits "customerDetails.address.zip" ["postnummer", "postnr", "zip code", "postcode", "postal code", "post code"]
+        "Postal code (4 digits in Norway).";
+    City "city" Order Text "customerDetails.address.city" ["poststed", "sted", "by", "town"]
+        "City.";
+    Country "country" Order Text "customerDetails.address.country" ["land", "country code iso"]
+        "ISO 3166-1 alpha-2 code such as NO (Norway/Norge are turned into NO).";
+    InvoiceInterval "invoice_interval" Order Integer "invoiceInterval" ["fakturaintervall", "interval"]
+        "0 (daily), 1 (once a month) or 2 (twice a month).";
+    SeparateInvoices "separate_invoices" Order Bool "separateInvoices" ["separate fakturaer", "egne fakturaer"]
+        "Whether invoices are separated (yes/no).";
+    InvoiceFee "invoice_fee" Order Bool "invoiceFeeApplicable" ["fakturagebyr", "invoice fee applicable", "fee"]
+        "Whether the invoice fee applies (yes/no).";
+    InvoiceMaturity "invoice_maturity" Order Integer "invoiceMaturity" ["forfall", "betalingsfrist", "maturity", "payment terms", "days"]
+        "Days until the invoice is due.";
+    SecureDetails "secure_details" Order Bool "settings.secureDetails" ["sikre detaljer", "secure"]
+        "Enable secure details (yes/no).";
+    CallbackUrl "callback_url" Order Text "callback.callbackUrl" ["callback"]
+        "URL the provider notifies of status changes.";
+    SuccessUrl "success_url" Order Text "callback.success" ["success"]
+        "URL the customer is sent to after success.";
+    FailureUrl "failure_url" Order Text "callback.failure" ["failure"]
+        "URL the customer is sent to after failure.";
+    FpgoUuid "fpgo_uuid" Order Text "fpgoUuid" ["order uuid", "orderuuid", "fpgo id"]
+        "The provider's order id (ODR…) to update instead of creating an order.";
+    ProductName "product_name" Line Text "products.*.name" ["varenavn", "produkt", "beskrivelse", "product", "description", "item", "vare", "produktnavn"]
+        "What is sold.";
+    ProductId "product_id" Line Text "products.*.productId" ["varenummer", "varenr", "artikkelnr", "artikkelnummer", "sku", "item no", "product no", "article no"]
+        "Your product code (at most 25 characters).";
+    Quantity "quantity" Line Number "products.*.quantity" ["antall", "qty", "quantity ordered", "ant"]
+        "Quantity, greater than 0.";
+    UnitPrice "unit_price" Line Price "products.*.rate" ["pris", "enhetspris", "price", "unit price", "rate", "pris inkl mva", "price incl vat"]
+        "Price per unit including VAT, at most 4 decimals.";
+    Discount "discount" Line Money "products.*.discount" ["rabatt", "discount amount", "rabattbeløp"]
+        "Discount on the line as an amount including VAT.";
+    DiscountPercent "discount_percent" Line Number "" ["rabatt %", "rabatt%", "rabattprosent", "discount %", "discount%", "discount pct"]
+        "Discount on the line in percent (instead of discount).";
+    VatRate "vat_rate" Line Number "products.*.tax" ["mva", "mva-sats", "mva %", "mvasats", "vat", "vat %", "vat rate", "tax", "tax rate"]
+        "VAT rate in percent: 0, 12, 15 or 25.";
+    LineAmount "line_amount" Line Money "products.*.amount" ["beløp", "linjesum", "line total", "amount", "sum", "line amount", "total"]
+        "Optional check: the line total including VAT, after discount.";
+    SubTotal "sub_total" Order Money "orderSummary.subTotal" ["subtotal", "netto", "sum eks mva", "total excl vat"]
+        "Optional check: the order's total excluding VAT.";
+    TotalTax "total_tax" Order Money "orderSummary.totalTax" ["sum mva", "mva totalt", "total vat"]
+        "Optional check: the order's VAT.";
+    TotalDiscount "total_discount" Order Money "orderSummary.totalDiscount" ["sum rabatt", "rabatt totalt"]
+        "Optional check: the order's total discount.";
+    GrandTotal "grand_total" Order Money "orderSummary.grandTotal" ["totalt", "å betale", "total inkl mva", "total incl vat", "grandtotal"]
+        "Optional check: the order's total including VAT.";
+}
+
+impl Field {
+    pub fn info(self) -> &'static FieldInfo {
+        &FIELDS[self as usize]
+    }
+    pub fn name(self) -> &'static str {
+        self.info().name
+    }
+    pub fn level(self) -> Level {
+        self.info().level
+    }
+    pub fn kind(self) -> Kind {
+        self.info().kind
+    }
+    pub fn all() -> impl Iterator<Item = Field> {
+        FIELDS.iter().map(|i| i.field)
+    }
+    /// The field a header or a `--set` name refers to, by canonical name, alias or API name.
+    pub fn lookup(header: &str) -> Option<Field> {
+        let key = normalize(header);
+        if key.is_empty() {
+            return None;
+        }
+        FIELDS
+            .iter()
+            .find(|i| {
+                normalize(i.name) == key
+                    || (!i.api.is_empty() && normalize(i.api) == key)
+                    || i.aliases.iter().any(|a| normalize(a) == key)
+            })
+            .map(|i| i.field)
+    }
+}
+
+impl fmt::Display for Field {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// The matching key of a header: lower case, without spaces, `_`, `-`, `.`.
+pub fn normalize(header: &str) -> String {
+    header
+        .chars()
+        .filter(|c| !c.is_whitespace() && !matches!(c, '_' | '-' | '.' | '\u{feff}'))
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// The fields an invoice-session order cannot do without: a column or a default must give them.
+pub const REQUIRED: &[Field] = &[
+    Field::OrderRef,
+    Field::Name,
+    Field::Email,
+    Field::Phone,
+    Field::Street,
+    Field::Zip,
+    Field::City,
+    Field::Country,
+    Field::InvoiceFee,
+    Field::CallbackUrl,
+    Field::SuccessUrl,
+    Field::FailureUrl,
+    Field::ProductName,
+    Field::Quantity,
+    Field::UnitPrice,
+    Field::VatRate,
+];
+
+/// Which column of the sheet holds which field.
+#[derive(Debug, Clone)]
+pub struct ColumnMap {
+    /// The header row as the sheet writes it.
+    pub headers: Vec<String>,
+    /// For each column, the field it maps to.
+    pub by_column: Vec<Option<Field>>,
+    /// Headers that map to no field.
+    pub unknown: Vec<String>,
+}
+
+/// Why a header row cannot be mapped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MapError {
+    /// Two columns claim the same field.
+    Duplicate {
+        field: Field,
+        first: String,
+        second: String,
+    },
+    /// A `[columns]` entry of the config names a field that does not exist.
+    UnknownField(String),
+}
+
+impl ColumnMap {
+    /// Maps a header row. `custom` holds the config's `[columns]` table: field name → header.
+    pub fn new(headers: &[String], custom: &BTreeMap<String, String>) -> Result<Self, MapError> {
+        let mut renamed: Vec<(String, Field)> = Vec::new();
+        for (field_name, header) in custom {
+            let field = Field::lookup(field_name)
+                .ok_or_else(|| MapError::UnknownField(field_name.clone()))?;
+            renamed.push((normalize(header), field));
+        }
+        let mut by_column = Vec::with_capacity(headers.len());
+        let mut unknown = Vec::new();
+        let mut seen: BTreeMap<Field, usize> = BTreeMap::new();
+        for (col, header) in headers.iter().enumerate() {
+            let key = normalize(header);
+            let field = renamed
+                .iter()
+                .find(|(h, _)| *h == key)
+                .map(|(_, f)| *f)
+                .or_else(|| Field::lookup(header));
+            if let Some(field) = field {
+                if let Some(&first) = seen.get(&field) {
+                    return Err(MapError::Duplicate {
+                        field,
+                        first: headers[first].clone(),
+                        second: header.clone(),
+                    });
+                }
+                seen.insert(field, col);
+            } else if !key.is_empty() {
+                unknown.push(header.clone());
+            }
+            by_column.push(field);
+        }
+        Ok(ColumnMap {
+            headers: headers.to_vec(),
+            by_column,
+            unknown,
+        })
+    }
+
+    /// The column index of a field, if the sheet has it.
+    pub fn column(&self, field: Field) -> Option<usize> {
+        self.by_column.iter().position(|f| *f == Some(field))
+    }
+
+    /// The header under which the sheet shows a field, or its canonical name.
+    pub fn header(&self, field: Field) -> &str {
+        self.column(field)
+            .map(|c| self.headers[c].as_str())
+            .unwrap_or(field.name())
+    }
+}
+
+/// Excel's letters for a zero-based column index (0 → A, 26 → AA).
+pub fn column_letters(mut index: usize) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(b'A' + (index % 26) as u8);
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn table_is_in_variant_order() {
+        for (i, info) in FIELDS.iter().enumerate() {
+            assert_eq!(info.field as usize, i, "{}", info.name);
+        }
+    }
+
+    #[test]
+    fn aliases_are_unambiguous() {
+        let mut keys: BTreeMap<String, &str> = BTreeMap::new();
+        for info in FIELDS {
+            let mut names = vec![info.name];
+            names.extend(info.aliases);
+            if !info.api.is_empty() {
+                names.push(info.api);
+            }
+            for n in names {
+                if let Some(other) = keys.insert(normalize(n), info.name) {
+                    assert_eq!(other, info.name, "{n} is claimed twice");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn headers_match_ignoring_case_and_punctuation() {
+        assert_eq!(Field::lookup("Order_Ref"), Some(Field::OrderRef));
+        assert_eq!(Field::lookup("E-post"), Some(Field::Email));
+        assert_eq!(Field::lookup("org.nr"), Some(Field::OrganizationId));
+        assert_eq!(Field::lookup("Fødselsnummer"), Some(Field::PersonalNumber));
+        assert_eq!(Field::lookup("MVA %"), Some(Field::VatRate));
+        assert_eq!(Field::lookup("Rabatt %"), Some(Field::DiscountPercent));
+        assert_eq!(Field::lookup("rabatt"), Some(Field::Discount));
+        assert_eq!(Field::lookup("customerDetails.email"), Some(Field::Email));
+        assert_eq!(Field::lookup("products.*.rate"), Some(Field::UnitPrice));
+        assert_eq!(Field::lookup("Unit Price"), Some(Field::UnitPrice));
+        assert_eq!(Field::lookup("colour"), None);
+    }
+
+    #[test]
+    fn custom_headers_and_duplicates() {
+        let headers: Vec<String> = ["Bestilling", "navn", "colour"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let custom = BTreeMap::from([("order_ref".to_string(), "bestilling".to_string())]);
+        let map = ColumnMap::new(&headers, &custom).unwrap();
+        assert_eq!(map.column(Field::OrderRef), Some(0));
+        assert_eq!(map.header(Field::Name), "navn");
+        assert_eq!(map.unknown, vec!["colour".to_string()]);
+        let dup: Vec<String> = vec!["email".into(), "E-post".into()];
+        assert!(matches!(
+            ColumnMap::new(&dup, &BTreeMap::new()),
+            Err(MapError::Duplicate { field: Field::Email, .. })
+        ));
+    }
+
+    #[test]
+    fn letters() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(16383), "XFD");
+    }
+}

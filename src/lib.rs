@@ -1,0 +1,79 @@
+//! fpgo-export turns order spreadsheets into invoice orders at Front Payment Go (FPGO).
+//!
+//! The pipeline is the layout: [`read`] → [`columns`] (map) → [`group`] → [`validate`]
+//! (price and validate, with [`money`] and [`norway`]) → [`report`]. [`check`] runs the
+//! stages in order; [`run`] is what the binary calls.
+
+pub mod api;
+pub mod check;
+pub mod cli;
+pub mod columns;
+pub mod error;
+pub mod exit;
+pub mod group;
+pub mod money;
+pub mod norway;
+pub mod order;
+pub mod problem;
+pub mod read;
+pub mod report;
+pub mod settings;
+pub mod template;
+pub mod validate;
+pub mod values;
+
+use api::wire::InvoiceSessionRequest;
+use cli::{CheckArgs, Cli, Command};
+use error::Error;
+use report::AtomicFile;
+use settings::Settings;
+use std::io::Write;
+
+/// Runs a command line and returns the exit code.
+pub fn run(cli: Cli) -> Result<i32, Error> {
+    match cli.command {
+        Command::Check(args) => run_check(&args),
+        Command::Template(args) => {
+            template::write(&args.output)?;
+            eprintln!("wrote {}", args.output.display());
+            Ok(exit::OK)
+        }
+    }
+}
+
+fn run_check(args: &CheckArgs) -> Result<i32, Error> {
+    let settings = Settings::resolve(&args.sheet)?;
+    let mut payloads = match &args.payloads {
+        Some(path) => Some((path, AtomicFile::create(path)?)),
+        None => None,
+    };
+    let checked = check::check(&settings, |order| {
+        if let Some((path, file)) = payloads.as_mut() {
+            let line = serde_json::json!({
+                "order_ref": order.key,
+                "rows": order.rows(),
+                "payload": InvoiceSessionRequest::new(order),
+            });
+            serde_json::to_writer(&mut file.writer, &line)
+                .map_err(std::io::Error::from)
+                .and_then(|_| file.writer.write_all(b"\n"))
+                .map_err(|e| Error::file(path, e))?;
+        }
+        Ok(())
+    })?;
+    report::write_result(&checked, &settings.output)?;
+    if let Some((_, file)) = payloads {
+        file.commit()?;
+    }
+    let mut stderr = std::io::stderr().lock();
+    // A closed stderr must not turn a finished run into a failure.
+    let _ = report::summary::print_human(&checked, &settings, &mut stderr);
+    if settings.json {
+        println!("{}", report::summary::json(&checked, &settings));
+    }
+    Ok(if checked.valid_orders() == checked.orders.len() {
+        exit::OK
+    } else {
+        exit::SOME_FAILED
+    })
+}

@@ -1,0 +1,83 @@
+//! The order model after validation: every value typed, every rule satisfied. This is what the
+//! payload is built from (`api/wire.rs`); it knows nothing about sheets or JSON.
+
+use crate::money::Summary;
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CustomerType {
+    Private,
+    Corporate,
+}
+
+impl CustomerType {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CustomerType::Private => "private",
+            CustomerType::Corporate => "corporate",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Customer {
+    pub kind: CustomerType,
+    pub name: String,
+    pub email: String,
+    /// Phone prefix such as `+47`.
+    pub country_code: String,
+    /// Phone number without prefix.
+    pub msisdn: String,
+    pub personal_number: Option<String>,
+    pub organization_id: Option<String>,
+    pub language: Option<String>,
+    pub street: String,
+    pub zip: String,
+    pub city: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderLine {
+    pub row: u32,
+    pub name: String,
+    pub product_id: Option<String>,
+    pub quantity: Decimal,
+    /// Unit price including VAT.
+    pub rate: Decimal,
+    /// Discount as an amount including VAT (zero when none).
+    pub discount: Decimal,
+    /// VAT rate in percent.
+    pub tax: Decimal,
+    /// Line total including VAT, after discount.
+    pub amount: Decimal,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Order {
+    /// The order key (`order_ref`), sent as referenceNo.
+    pub key: String,
+    pub order_date: NaiveDate,
+    pub customer_reference: Option<String>,
+    pub customer: Customer,
+    pub invoice_interval: Option<u8>,
+    pub separate_invoices: Option<bool>,
+    pub invoice_fee: bool,
+    pub invoice_maturity: Option<u32>,
+    pub secure_details: Option<bool>,
+    pub callback_url: String,
+    pub success_url: String,
+    pub failure_url: String,
+    /// The provider's id of an order to update instead of creating one.
+    pub fpgo_uuid: Option<String>,
+    pub lines: Vec<OrderLine>,
+    pub summary: Summary,
+}
+
+impl Order {
+    pub fn rows(&self) -> Vec<u32> {
+        self.lines.iter().map(|l| l.row).collect()
+    }
+}

@@ -1,0 +1,210 @@
+//! Stage **read**: a file becomes a header row and rows of cells, each row keeping the number
+//! Excel shows for it (the header is row 1 when the sheet starts at the top).
+//!
+//! The format is decided by the file's first bytes (a zip is a workbook whatever its name says),
+//! then by its extension, matched case-insensitively. CSV text is decoded once and kept; its rows
+//! are parsed again each time they are walked, so a million-line sheet is never held as cells.
+
+mod csv;
+mod encoding;
+mod spreadsheet;
+
+use crate::error::Error;
+use chrono::NaiveDateTime;
+use std::path::{Path, PathBuf};
+
+pub use encoding::TextEncoding;
+
+/// One cell as the file holds it.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Cell {
+    Empty,
+    Text(String),
+    /// A numeric spreadsheet cell (always a float in the file).
+    Number(f64),
+    /// A spreadsheet cell formatted as a date.
+    Date(NaiveDateTime),
+    Bool(bool),
+    /// A formula error such as `#N/A`.
+    Error(String),
+}
+
+impl Cell {
+    /// Blank: empty, or text made only of spaces.
+    pub fn is_blank(&self) -> bool {
+        match self {
+            Cell::Empty => true,
+            Cell::Text(t) => t.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The cell as text, the way a person reads it.
+    pub fn display(&self) -> String {
+        match self {
+            Cell::Empty => String::new(),
+            Cell::Text(t) => t.clone(),
+            Cell::Number(n) => crate::values::decimal_from_f64(*n)
+                .map(|d| d.to_string())
+                .unwrap_or_else(|_| n.to_string()),
+            Cell::Date(d) if d.time() == chrono::NaiveTime::MIN => d.date().to_string(),
+            Cell::Date(d) => d.to_string(),
+            Cell::Bool(b) => b.to_string(),
+            Cell::Error(e) => e.clone(),
+        }
+    }
+}
+
+/// One row of the sheet.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    /// The row number Excel shows (1-based).
+    pub number: u32,
+    pub cells: Vec<Cell>,
+}
+
+impl Row {
+    pub fn is_blank(&self) -> bool {
+        self.cells.iter().all(Cell::is_blank)
+    }
+    pub fn cell(&self, column: usize) -> &Cell {
+        self.cells.get(column).unwrap_or(&Cell::Empty)
+    }
+}
+
+/// What kind of file was read, for the summary.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Format {
+    Csv {
+        encoding: TextEncoding,
+        delimiter: u8,
+    },
+    Workbook {
+        kind: &'static str,
+        sheet: String,
+    },
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Format::Csv {
+                encoding,
+                delimiter,
+            } => {
+                let d = match delimiter {
+                    b'\t' => "tab".to_string(),
+                    d => format!("'{}'", *d as char),
+                };
+                write!(f, "CSV, {encoding}, delimiter {d}")
+            }
+            Format::Workbook { kind, sheet } => write!(f, "{kind}, sheet \"{sheet}\""),
+        }
+    }
+}
+
+/// How to read a file: the options of the command line that concern reading.
+#[derive(Clone, Debug, Default)]
+pub struct ReadOptions {
+    /// The sheet of a workbook to read (default: the first).
+    pub sheet: Option<String>,
+    /// The text encoding of a CSV file (default: detected).
+    pub encoding: Option<String>,
+}
+
+/// A sheet ready to be walked: its header and its rows.
+#[derive(Debug)]
+pub struct Sheet {
+    pub path: PathBuf,
+    pub format: Format,
+    /// The header row's number and cells, as text.
+    pub header_row: u32,
+    pub headers: Vec<String>,
+    /// Things noticed while reading that the user should know (ignored stray cells).
+    pub notes: Vec<String>,
+    body: Body,
+}
+
+#[derive(Debug)]
+enum Body {
+    Csv(csv::CsvText),
+    Rows(Vec<Row>),
+}
+
+impl Sheet {
+    /// Opens and reads a sheet. Every failure says which file and what to do.
+    pub fn open(path: &Path, options: &ReadOptions) -> Result<Sheet, Error> {
+        let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+        if bytes.is_empty() {
+            return Err(Error::unusable(path, "the file is empty"));
+        }
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .map(str::to_ascii_lowercase)
+            .unwrap_or_default();
+        let workbook = spreadsheet::kind_of(&bytes, &ext);
+        let (format, table, notes) = match workbook {
+            Some(kind) => spreadsheet::read(path, bytes, kind, options.sheet.as_deref())?,
+            None => {
+                if options.sheet.is_some() {
+                    return Err(Error::usage(format!(
+                        "--sheet applies to workbooks; {} is a text file",
+                        path.display()
+                    )));
+                }
+                let text = csv::CsvText::decode(path, bytes, options.encoding.as_deref())?;
+                let format = Format::Csv {
+                    encoding: text.encoding,
+                    delimiter: text.delimiter,
+                };
+                (format, Body::Csv(text), Vec::new())
+            }
+        };
+        let mut sheet = Sheet {
+            path: path.to_path_buf(),
+            format,
+            header_row: 0,
+            headers: Vec::new(),
+            notes,
+            body: table,
+        };
+        let header = sheet
+            .all_rows()
+            .find(|r| !r.is_blank())
+            .ok_or_else(|| Error::unusable(path, "the file has no header row (it holds no text)"))?;
+        sheet.header_row = header.number;
+        let mut headers: Vec<String> = header
+            .cells
+            .iter()
+            .map(|c| c.display().trim().to_string())
+            .collect();
+        while headers.last().is_some_and(|h| h.is_empty()) {
+            headers.pop();
+        }
+        sheet.headers = headers;
+        Ok(sheet)
+    }
+
+    /// Every row of the file, header included.
+    fn all_rows(&self) -> Box<dyn Iterator<Item = Row> + '_> {
+        match &self.body {
+            Body::Csv(text) => Box::new(text.rows()),
+            Body::Rows(rows) => Box::new(rows.iter().cloned()),
+        }
+    }
+
+    /// The data rows below the header, blank ones included, in file order.
+    pub fn rows(&self) -> impl Iterator<Item = Row> + '_ {
+        let header_row = self.header_row;
+        self.all_rows().filter(move |r| r.number > header_row)
+    }
+
+    /// The delimiter to use when writing a CSV result for this sheet.
+    pub fn delimiter(&self) -> u8 {
+        match self.format {
+            Format::Csv { delimiter, .. } => delimiter,
+            Format::Workbook { .. } => b',',
+        }
+    }
+}

@@ -1,0 +1,35 @@
+//! The JSON result: `{"sheet": …, "rows": [{"row", "order_ref", "status", "messages", "cells"}]}`,
+//! streamed row by row.
+
+use super::{messages, rows_with_results};
+use crate::check::Checked;
+use serde_json::{json, Map, Value};
+use std::io::Write;
+
+pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
+    let sheet = checked.sheet.path.display().to_string();
+    write!(out, "{{\"sheet\":{},\"rows\":[", Value::String(sheet))?;
+    for (i, (row, result)) in rows_with_results(checked).enumerate() {
+        let cells: Map<String, Value> = checked
+            .sheet
+            .headers
+            .iter()
+            .enumerate()
+            .filter(|(_, h)| !h.is_empty())
+            .map(|(c, h)| (h.clone(), Value::String(row.cell(c).display())))
+            .collect();
+        let line = json!({
+            "row": result.number,
+            "order_ref": checked.orders[result.order].key,
+            "status": result.status.as_str(),
+            "messages": messages(checked, result),
+            "cells": cells,
+        });
+        if i > 0 {
+            out.write_all(b",")?;
+        }
+        out.write_all(b"\n")?;
+        serde_json::to_writer(&mut *out, &line)?;
+    }
+    out.write_all(b"\n]}\n")
+}

@@ -1,0 +1,92 @@
+//! Stage **report**: the result file (one line per input row: the original cells, then status
+//! and messages), the payload dump and the summary. Every file is written atomically: to a
+//! temporary file beside the target, then renamed, so a crash never leaves half a result.
+
+mod csv;
+mod json;
+pub mod summary;
+mod xlsx;
+
+use crate::check::{Checked, RowResult};
+use crate::error::Error;
+use crate::read::Row;
+use std::io::Write;
+use std::path::Path;
+
+/// Writes the result file; its format follows the extension (.csv, .xlsx, .json).
+pub fn write_result(checked: &Checked, path: &Path) -> Result<(), Error> {
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
+    match ext.as_str() {
+        "xlsx" => {
+            let bytes = xlsx::render(checked).map_err(|e| Error::unusable(path, format!("cannot write XLSX: {e}")))?;
+            atomic_write(path, |w| w.write_all(&bytes))
+        }
+        "json" => atomic_write(path, |w| json::write(checked, w)),
+        "csv" | "txt" | "tsv" => atomic_write(path, |w| csv::write(checked, w)),
+        other => Err(Error::usage(format!(
+            "cannot write a result file with the extension \".{other}\"; use .csv, .xlsx or .json"
+        ))),
+    }
+}
+
+/// Writes a file through a temporary file in the same directory and an atomic rename.
+pub fn atomic_write(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
+    let mut file = AtomicFile::create(path)?;
+    write(&mut file.writer).map_err(|e| Error::file(path, e))?;
+    file.commit()
+}
+
+/// A file being written: it appears under its name only when committed.
+pub struct AtomicFile {
+    path: std::path::PathBuf,
+    pub writer: std::io::BufWriter<tempfile::NamedTempFile>,
+}
+
+impl AtomicFile {
+    pub fn create(path: &Path) -> Result<Self, Error> {
+        let dir = match path.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".fpgo-export-")
+            .tempfile_in(dir)
+            .map_err(|e| Error::file(path, e))?;
+        Ok(AtomicFile {
+            path: path.to_path_buf(),
+            writer: std::io::BufWriter::new(temp),
+        })
+    }
+
+    pub fn commit(self) -> Result<(), Error> {
+        let temp = self.writer.into_inner().map_err(|e| Error::file(&self.path, e.into_error()))?;
+        temp.persist(&self.path).map_err(|e| Error::file(&self.path, e.error))?;
+        Ok(())
+    }
+}
+
+/// The non-blank rows of the sheet paired with their results, in file order.
+fn rows_with_results(checked: &Checked) -> impl Iterator<Item = (Row, &RowResult)> {
+    checked
+        .sheet
+        .rows()
+        .filter(|r| !r.is_blank())
+        .zip(checked.rows.iter())
+        .inspect(|(row, result)| debug_assert_eq!(row.number, result.number))
+}
+
+/// The messages of a row, in the order found, as lines of text.
+fn messages(checked: &Checked, result: &RowResult) -> Vec<String> {
+    let mut out: Vec<String> = result.problems.iter().map(|p| p.describe(&checked.map)).collect();
+    if !result.see_rows.is_empty() {
+        let rows: Vec<String> = result.see_rows.iter().map(u32::to_string).collect();
+        let order = &checked.orders[result.order].key;
+        let plural = if rows.len() == 1 { "row" } else { "rows" };
+        out.push(format!("order {order} is not sent because of problems on {plural} {}", rows.join(", ")));
+    }
+    out
+}

@@ -1,0 +1,102 @@
+//! The XLSX result: the sheet's rows at their own row numbers, typed as they were, every problem
+//! cell highlighted with its message as a cell note, then status and messages columns.
+
+use super::{messages, rows_with_results};
+use crate::check::{Checked, RowStatus};
+use crate::problem::{Origin, Severity};
+use crate::read::Cell;
+use rust_xlsxwriter::{Color, Format, FormatBorder, Note, Workbook, XlsxError};
+
+/// Excel's limit on the characters of one cell.
+const MAX_CELL: usize = 32_767;
+
+pub fn render(checked: &Checked) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("result")?;
+    let bold = Format::new().set_bold().set_border_bottom(FormatBorder::Thin);
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let error = Format::new().set_background_color(Color::RGB(0xFFC7CE)).set_font_color(Color::RGB(0x9C0006));
+    let warning = Format::new().set_background_color(Color::RGB(0xFFEB9C)).set_font_color(Color::RGB(0x9C5700));
+    let width = checked.sheet.headers.len() as u16;
+    for (c, h) in checked.sheet.headers.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, h, &bold)?;
+    }
+    sheet.write_string_with_format(0, width, "status", &bold)?;
+    sheet.write_string_with_format(0, width + 1, "messages", &bold)?;
+    sheet.set_freeze_panes(1, 0)?;
+    let top = checked.sheet.header_row;
+    for (row, result) in rows_with_results(checked) {
+        let r = row.number - top;
+        for (c, cell) in row.cells.iter().enumerate().take(width as usize) {
+            let c = c as u16;
+            match cell {
+                Cell::Empty => {}
+                Cell::Text(t) => {
+                    sheet.write_string(r, c, clip(t))?;
+                }
+                Cell::Number(n) => {
+                    sheet.write_number(r, c, *n)?;
+                }
+                Cell::Date(d) => {
+                    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default();
+                    let serial = (d.date() - epoch).num_days() as f64
+                        + d.time().signed_duration_since(chrono::NaiveTime::MIN).num_seconds() as f64 / 86_400.0;
+                    sheet.write_number_with_format(r, c, serial, &date)?;
+                }
+                Cell::Bool(b) => {
+                    sheet.write_boolean(r, c, *b)?;
+                }
+                Cell::Error(e) => {
+                    sheet.write_string(r, c, e)?;
+                }
+            }
+        }
+        // Highlight each problem cell, its messages in a note.
+        let mut noted: Vec<(u16, Severity, Vec<String>)> = Vec::new();
+        for p in &result.problems {
+            let column = p
+                .field
+                .filter(|_| p.origin == Origin::Sheet)
+                .and_then(|f| checked.map.column(f))
+                .map_or(width, |c| c as u16);
+            match noted.iter_mut().find(|(c, _, _)| *c == column) {
+                Some((_, severity, lines)) => {
+                    *severity = (*severity).max(p.severity);
+                    lines.push(p.describe(&checked.map));
+                }
+                None => noted.push((column, p.severity, vec![p.describe(&checked.map)])),
+            }
+        }
+        for (column, severity, lines) in noted {
+            let format = if severity == Severity::Error { &error } else { &warning };
+            let text = row.cell(column as usize).display();
+            if column == width {
+                sheet.write_string_with_format(r, column, result.status.as_str(), format)?;
+            } else if text.is_empty() {
+                sheet.write_blank(r, column, format)?;
+            } else {
+                match row.cell(column as usize) {
+                    Cell::Number(n) => sheet.write_number_with_format(r, column, *n, format)?,
+                    _ => sheet.write_string_with_format(r, column, clip(&text), format)?,
+                };
+            }
+            let note = Note::new(clip(&lines.join("\n"))).set_author("fpgo-export").set_width(360).set_height(120);
+            sheet.insert_note(r, column, &note)?;
+        }
+        if !result.problems.iter().any(|p| p.field.is_none() || p.origin != Origin::Sheet) {
+            let format = if result.status == RowStatus::Invalid { &error } else { &Format::new() };
+            sheet.write_string_with_format(r, width, result.status.as_str(), format)?;
+        }
+        sheet.write_string(r, width + 1, clip(&messages(checked, result).join("\n")))?;
+    }
+    sheet.set_column_width(width + 1, 80)?;
+    book.save_to_buffer()
+}
+
+fn clip(text: &str) -> &str {
+    match text.char_indices().nth(MAX_CELL - 1) {
+        Some((i, _)) => &text[..i],
+        None => text,
+    }
+}

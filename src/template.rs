@@ -1,0 +1,94 @@
+//! `fpgo-export template`: a ready-to-fill sheet with every invoice-session column and one
+//! example order (two lines) that passes `check` as it is.
+
+use crate::columns::{Field, FIELDS};
+use crate::error::Error;
+use crate::report::atomic_write;
+use rust_xlsxwriter::{Format, FormatBorder, Note, Workbook};
+use std::path::Path;
+
+/// The example order: one value per field, per line ("" = blank).
+fn example(field: Field, line: usize) -> &'static str {
+    use Field::*;
+    let first = line == 0;
+    match field {
+        OrderRef => "1001",
+        CustomerType if first => "private",
+        Name if first => "Kari Nordmann",
+        Email if first => "kari.nordmann@example.no",
+        Phone if first => "+47 465 67 468",
+        PersonalNumber if first => "28038712383",
+        Language if first => "no",
+        Street if first => "Klosterenget 144",
+        Zip if first => "7030",
+        City if first => "Trondheim",
+        Country if first => "NO",
+        InvoiceInterval if first => "0",
+        SeparateInvoices if first => "no",
+        InvoiceFee if first => "yes",
+        InvoiceMaturity if first => "14",
+        CallbackUrl if first => "https://shop.example.no/fpgo/callback",
+        SuccessUrl if first => "https://shop.example.no/fpgo/success",
+        FailureUrl if first => "https://shop.example.no/fpgo/failure",
+        ProductName if first => "Router",
+        ProductName => "Installation",
+        ProductId if first => "R-1",
+        ProductId => "INST",
+        Quantity if first => "1",
+        Quantity => "2",
+        UnitPrice if first => "4500.00",
+        UnitPrice => "250.00",
+        VatRate if first => "12",
+        VatRate => "25",
+        LineAmount if first => "4500.00",
+        LineAmount => "500.00",
+        _ => "",
+    }
+}
+
+/// Writes the template; CSV or XLSX by the extension of `path`.
+pub fn write(path: &Path) -> Result<(), Error> {
+    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    match ext.as_str() {
+        "csv" => atomic_write(path, |w| {
+            w.write_all(b"\xef\xbb\xbf")?;
+            let mut csv = ::csv::Writer::from_writer(w);
+            csv.write_record(FIELDS.iter().map(|f| f.name))?;
+            for line in 0..2 {
+                csv.write_record(FIELDS.iter().map(|f| example(f.field, line)))?;
+            }
+            csv.flush()
+        }),
+        "xlsx" => {
+            let bytes = xlsx().map_err(|e| Error::unusable(path, format!("cannot write XLSX: {e}")))?;
+            atomic_write(path, |w| w.write_all(&bytes))
+        }
+        other => Err(Error::usage(format!("cannot write a template as \".{other}\"; use .csv or .xlsx"))),
+    }
+}
+
+fn xlsx() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("orders")?;
+    let bold = Format::new().set_bold().set_border_bottom(FormatBorder::Thin);
+    let text = Format::new().set_num_format("@");
+    for (c, info) in FIELDS.iter().enumerate() {
+        let c = c as u16;
+        sheet.write_string_with_format(0, c, info.name, &bold)?;
+        sheet.insert_note(0, c, &Note::new(info.help).set_author("fpgo-export"))?;
+        sheet.set_column_width(c, (info.name.len() as f64 + 4.0).max(12.0))?;
+        // Identifiers stay text so Excel keeps their leading zeros.
+        let numeric = matches!(info.field, Field::Quantity | Field::UnitPrice | Field::VatRate | Field::LineAmount);
+        for line in 0..2u32 {
+            let value = example(info.field, line as usize);
+            match value.parse::<f64>() {
+                Ok(n) if numeric => sheet.write_number(line + 1, c, n)?,
+                _ if value.is_empty() => sheet.write_blank(line + 1, c, &text)?,
+                _ => sheet.write_string_with_format(line + 1, c, value, &text)?,
+            };
+        }
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    book.save_to_buffer()
+}
