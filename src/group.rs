@@ -150,8 +150,8 @@ impl Grouper {
                         row,
                         Some(field),
                         format!(
-                            "order {} has \"{}\" here but \"{}\" on row {}; an order has one {field}: make them equal or leave this cell blank",
-                            order.key, value, earlier.value, earlier.row
+                            "differs from \"{}\" on row {} of order {}; an order has one {field}: make them equal or leave this cell blank",
+                            earlier.value, earlier.row, order.key
                         ),
                     )
                     .with_value(value.to_string()),

@@ -90,12 +90,12 @@ pub fn parse_number(text: &str, conv: NumberConvention) -> Result<Decimal, Strin
             '+' if i == 0 => {}
             ' ' | '\u{a0}' | '\u{202f}' | '\u{2009}' | '\'' => body.push(' '),
             '0'..='9' | ',' | '.' => body.push(c),
-            _ => return Err(not_a_number(text)),
+            _ => return Err(not_a_number()),
         }
     }
     let body = body.trim();
     if body.is_empty() || !body.bytes().any(|b| b.is_ascii_digit()) {
-        return Err(not_a_number(text));
+        return Err(not_a_number());
     }
     let (decimal_sep, group_sep) = match conv {
         NumberConvention::DecimalPoint => ('.', ','),
@@ -105,13 +105,11 @@ pub fn parse_number(text: &str, conv: NumberConvention) -> Result<Decimal, Strin
     let int_part = parts.next().unwrap_or_default();
     let frac_part = parts.next();
     if parts.next().is_some() {
-        return Err(format!(
-            "\"{text}\" has more than one decimal separator ('{decimal_sep}')"
-        ));
+        return Err(format!("has more than one decimal separator ('{decimal_sep}')"));
     }
     if let Some(frac) = frac_part {
         if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(not_a_number(text));
+            return Err(not_a_number());
         }
     }
     let groups: Vec<&str> = int_part
@@ -129,23 +127,18 @@ pub fn parse_number(text: &str, conv: NumberConvention) -> Result<Decimal, Strin
             NumberConvention::DecimalComma => "this file writes decimals with a comma (1 234,50)",
             NumberConvention::DecimalPoint => "this file writes decimals with a point (1,234.50)",
         };
-        return Err(format!(
-            "\"{text}\" cannot be read as a number: {hint}; write it the same way"
-        ));
+        return Err(format!("cannot be read as a number: {hint}; write it the same way"));
     }
     let digits: String = groups.concat();
     if digits.is_empty() && frac_part.is_none() {
-        return Err(not_a_number(text));
+        return Err(not_a_number());
     }
     if digits.trim_start_matches('0').len() > MAX_INT_DIGITS {
-        return Err(format!(
-            "\"{}\" is too large (more than {MAX_INT_DIGITS} digits)",
-            shorten(text)
-        ));
+        return Err(format!("is too large (more than {MAX_INT_DIGITS} digits)"));
     }
     let frac = frac_part.unwrap_or("");
     if frac.len() > 12 {
-        return Err(format!("\"{}\" has too many decimals", shorten(text)));
+        return Err("has too many decimals".to_string());
     }
     let mut literal = if digits.is_empty() {
         "0".to_string()
@@ -156,12 +149,14 @@ pub fn parse_number(text: &str, conv: NumberConvention) -> Result<Decimal, Strin
         literal.push('.');
         literal.push_str(frac);
     }
-    let value = Decimal::from_str(&literal).map_err(|_| not_a_number(text))?;
+    let value = Decimal::from_str(&literal).map_err(|_| not_a_number())?;
     Ok(if negative { -value } else { value })
 }
 
-fn not_a_number(text: &str) -> String {
-    format!("\"{}\" is not a number", shorten(text))
+
+
+fn not_a_number() -> String {
+    "is not a number".to_string()
 }
 
 /// A value cut to a readable length for messages.
@@ -180,12 +175,10 @@ pub fn shorten(text: &str) -> String {
 /// `=0.1*3` is 0.3, not 0.30000000000000004).
 pub fn decimal_from_f64(value: f64) -> Result<Decimal, String> {
     if !value.is_finite() {
-        return Err(format!("{value} is not a number"));
+        return Err("is not a number".to_string());
     }
     if value.abs() >= 1e15 {
-        return Err(format!(
-            "{value} is too large (more than {MAX_INT_DIGITS} digits)"
-        ));
+        return Err(format!("is too large (more than {MAX_INT_DIGITS} digits)"));
     }
     let shortest = Decimal::from_str(&format!("{value}")).map_err(|e| e.to_string())?;
     let digits = shortest.mantissa().unsigned_abs().to_string().len();
@@ -209,7 +202,7 @@ pub fn cell_number(cell: &Cell, conv: NumberConvention) -> Result<Decimal, Strin
     match cell {
         Cell::Number(f) => decimal_from_f64(*f),
         Cell::Text(t) => parse_number(t, conv),
-        Cell::Bool(_) | Cell::Date(_) => Err(format!("\"{}\" is not a number", cell.display())),
+        Cell::Bool(_) | Cell::Date(_) => Err("is not a number".into()),
         Cell::Error(e) => Err(formula_error(e)),
         Cell::Empty => Err("is blank".into()),
     }
@@ -241,10 +234,7 @@ pub fn cell_bool(cell: &Cell) -> Result<bool, String> {
     match text.trim().to_lowercase().as_str() {
         "true" | "yes" | "y" | "ja" | "j" | "sann" | "sant" | "1" | "x" | "✓" => Ok(true),
         "false" | "no" | "n" | "nei" | "usann" | "usant" | "0" | "-" => Ok(false),
-        _ => Err(format!(
-            "\"{}\" is not yes or no; write yes/no, ja/nei, true/false, 1/0 or x",
-            shorten(&text)
-        )),
+        _ => Err("is not yes or no; write yes/no, ja/nei, true/false, 1/0 or x".to_string()),
     }
 }
 
@@ -256,20 +246,17 @@ fn excel_epoch() -> NaiveDate {
 /// A number that stands for a date: an Excel serial day, or Unix seconds (that day in Oslo).
 fn date_from_number(n: f64) -> Result<NaiveDate, String> {
     if !n.is_finite() || n < 1.0 {
-        return Err(format!("{n} is not a date"));
+        return Err("is not a date".to_string());
     }
     if n < 100_000.0 {
         return excel_epoch()
             .checked_add_days(chrono::Days::new(n.floor() as u64))
-            .ok_or_else(|| format!("{n} is not a date"));
+            .ok_or_else(|| "is not a date".to_string());
     }
     if (1e8..1e11).contains(&n) {
         return Ok(oslo_date(n.floor() as i64));
     }
-    Err(format!(
-        "{} is neither an Excel date number nor Unix seconds",
-        decimal_from_f64(n).map(|d| d.to_string()).unwrap_or_default()
-    ))
+    Err("is neither an Excel date number nor Unix seconds".to_string())
 }
 
 /// The day in Europe/Oslo of a Unix timestamp.
@@ -342,7 +329,7 @@ fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
         let (y, m, d) = if numeric[0].len() == 4 {
             (n[0] as i32, n[1], n[2])
         } else if date_part.contains('-') && numeric[2].len() != 4 {
-            return Err(bad_date(text));
+            return Err(bad_date());
         } else {
             let year = if numeric[2].len() == 2 {
                 2000 + n[2] as i32
@@ -351,7 +338,7 @@ fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
             };
             (year, n[1], n[0])
         };
-        return NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| bad_date(text));
+        return NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| bad_date());
     }
     // "21 Nov 2026", "21. nov. 2026", "Nov 21, 2026".
     let words: Vec<&str> = lower
@@ -370,20 +357,17 @@ fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
         } else if let Some(m) = month_of(words[0]) {
             (words[1], m, words[2])
         } else {
-            return Err(bad_date(text));
+            return Err(bad_date());
         };
         if let (Ok(d), Ok(y)) = (day.parse::<u32>(), year.parse::<i32>()) {
-            return NaiveDate::from_ymd_opt(y, month, d).ok_or_else(|| bad_date(text));
+            return NaiveDate::from_ymd_opt(y, month, d).ok_or_else(|| bad_date());
         }
     }
-    Err(bad_date(text))
+    Err(bad_date())
 }
 
-fn bad_date(text: &str) -> String {
-    format!(
-        "\"{}\" is not a date; write it as 2026-11-21, 21.11.2026 or 21 Nov 2026",
-        shorten(text)
-    )
+fn bad_date() -> String {
+    "is not a date; write it as 2026-11-21, 21.11.2026 or 21 Nov 2026".to_string()
 }
 
 /// An identifier made of digits (zip, personal number), with a note when Excel ate a leading
@@ -394,7 +378,7 @@ pub fn cell_digits(cell: &Cell, restore_to: usize) -> Result<(String, Option<Str
     if compact.len() + 1 == restore_to && compact.bytes().all(|b| b.is_ascii_digit()) {
         let restored = format!("0{compact}");
         let note = format!(
-            "\"{compact}\" lost its leading zero (Excel stores it as a number); read as \"{restored}\". Format the column as text to keep zeros"
+            "lost its leading zero (Excel stores it as a number); read as \"{restored}\". Format the column as text to keep zeros"
         );
         return Ok((restored, Some(note)));
     }
