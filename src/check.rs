@@ -2,16 +2,18 @@
 //! happened to every row and order; valid orders are handed to a callback as they are found,
 //! so a million-line sheet never holds all its payloads at once.
 
-use crate::columns::{ColumnMap, Field, Kind, MapError, REQUIRED};
+use crate::columns::{ColumnMap, Field, Kind, Level, MapError, REQUIRED};
 use crate::error::Error;
-use crate::group::Grouper;
+use crate::group::{Grouper, Sourced};
 use crate::order::Order;
-use crate::problem::Problem;
+use crate::problem::{Origin, Problem};
 use crate::read::{Cell, Sheet};
 use crate::settings::Settings;
-use crate::validate::validate;
-use crate::values::{parse_field, NumberConvention, Value};
+use crate::validate::{self, Rules};
+use crate::values::{cell_text, parse_field, same_text, NumberConvention, Value};
 use rust_decimal::Decimal;
+use std::borrow::Cow;
+use std::ops::ControlFlow;
 
 /// What became of one row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -34,12 +36,12 @@ impl RowStatus {
 pub struct RowResult {
     pub number: u32,
     /// Index into [`Checked::orders`].
-    pub order: usize,
+    pub order: u32,
     pub status: RowStatus,
     /// The problems found on this row, warnings included.
     pub problems: Vec<Problem>,
-    /// For a clean row of an invalid order: the rows that hold its problems.
-    pub see_rows: Vec<u32>,
+    /// Where the row's text lies in a CSV file (see `Sheet::raw`).
+    pub span: Option<(usize, usize)>,
 }
 
 /// One order and its verdict.
@@ -65,11 +67,33 @@ pub struct Checked {
 }
 
 impl Checked {
+    /// The result of a sheet row, by its number.
+    pub fn row(&self, number: u32) -> Option<&RowResult> {
+        self.rows
+            .binary_search_by_key(&number, |r| r.number)
+            .ok()
+            .map(|i| &self.rows[i])
+    }
+    /// The rows of an invalid order that hold its errors.
+    pub fn rows_with_errors(&self, order: &OrderResult) -> Vec<u32> {
+        order
+            .rows
+            .iter()
+            .copied()
+            .filter(|&n| {
+                self.row(n)
+                    .is_some_and(|r| r.problems.iter().any(Problem::is_error))
+            })
+            .collect()
+    }
     pub fn valid_orders(&self) -> usize {
         self.orders.iter().filter(|o| o.valid).count()
     }
     pub fn valid_rows(&self) -> usize {
-        self.rows.iter().filter(|r| r.status == RowStatus::Valid).count()
+        self.rows
+            .iter()
+            .filter(|r| r.status == RowStatus::Valid)
+            .count()
     }
     /// Every problem, in row order.
     pub fn problems(&self) -> impl Iterator<Item = &Problem> {
@@ -78,7 +102,10 @@ impl Checked {
 }
 
 /// Runs the offline pipeline over the sheet of `settings`; `on_valid` sees each valid order.
-pub fn check(settings: &Settings, mut on_valid: impl FnMut(&Order) -> Result<(), Error>) -> Result<Checked, Error> {
+pub fn check(
+    settings: &Settings,
+    mut on_valid: impl FnMut(&Order) -> Result<(), Error>,
+) -> Result<Checked, Error> {
     let sheet = Sheet::open(&settings.sheet, &settings.read)?;
     let map = map_columns(&sheet, settings)?;
     let mut notes = sheet.notes.clone();
@@ -90,63 +117,120 @@ pub fn check(settings: &Settings, mut on_valid: impl FnMut(&Order) -> Result<(),
     }
     for (field, _) in &settings.presets.overrides {
         if map.column(*field).is_some() {
-            notes.push(format!("column {} is ignored: --set {field} gives every order its value", map.header(*field)));
+            notes.push(format!(
+                "column {} is ignored: --set {field} gives every order its value",
+                map.header(*field)
+            ));
         }
     }
     let convention = detect_convention(&sheet, &map);
     let today = settings.rules.today;
+    let rules = Rules {
+        numbers: convention,
+        ..settings.rules.clone()
+    };
 
     // read, map, group
-    let mut numbers: Vec<u32> = Vec::new();
+    let mut numbers: Vec<(u32, Option<(usize, usize)>)> = Vec::new();
     let mut problems: Vec<Problem> = Vec::new();
     let mut grouper = Grouper::default();
+    // The order key is read apart from the other fields: it decides where the row goes.
+    let key_column = map.column(Field::OrderRef);
     let mapped: Vec<(usize, Field)> = map
         .by_column
         .iter()
         .enumerate()
         .filter_map(|(c, f)| f.map(|f| (c, f)))
-        .filter(|(_, f)| !settings.presets.overrides(*f))
+        .filter(|(_, f)| *f != Field::OrderRef && !settings.presets.overrides(*f))
         .collect();
-    for row in sheet.rows() {
+    let mut line_values = Vec::new();
+    sheet.visit_rows(|row| {
         if row.is_blank() {
-            continue;
+            return ControlFlow::Continue(());
         }
-        let mut values = Vec::with_capacity(mapped.len());
+        let key_cell = key_column.map_or(&Cell::Empty, |c| row.cell(c));
+        let key: Cow<str> = match key_cell {
+            Cell::Text(t) => Cow::Borrowed(t.trim()),
+            other => cell_text(other).map(Cow::Owned).unwrap_or_else(|why| {
+                problems.push(Problem::error(row.number, Some(Field::OrderRef), why).with_value(other.display()));
+                Cow::Borrowed("")
+            }),
+        };
+        if key_cell.is_blank() {
+            problems.push(Problem::error(
+                row.number,
+                Some(Field::OrderRef),
+                "is blank; every line needs the number of the order it belongs to",
+            ));
+        }
+        // Most lines repeat their order's cells: compare those texts in place, unparsed.
+        let existing = grouper.get(&key);
+        let mut values = Vec::new();
+        line_values.clear();
         for &(column, field) in &mapped {
             let cell = row.cell(column);
             if cell.is_blank() {
                 continue;
             }
-            match parse_field(field, cell, convention, today) {
-                Ok((value, note)) => {
-                    values.push((field, value));
-                    if let Some(note) = note {
-                        problems.push(Problem::warning(row.number, Some(field), note).with_value(cell.display()));
-                    }
-                }
-                Err(why) => {
-                    problems.push(Problem::error(row.number, Some(field), why).with_value(shown(cell)));
-                    values.push((field, Value::Invalid));
+            if let (Some(order), Cell::Text(text)) = (existing, cell) {
+                let repeated = field.kind() == Kind::Text
+                    && matches!(order.get(field), Some(Sourced { value: Value::Text(v), .. }) if same_text(v, text.trim()));
+                if repeated {
+                    continue;
                 }
             }
+            let value = match parse_field(field, cell, convention, today) {
+                Ok((value, note)) => {
+                    if let Some(note) = note {
+                        problems.push(
+                            Problem::warning(row.number, Some(field), note)
+                                .with_value(cell.display()),
+                        );
+                    }
+                    value
+                }
+                Err(why) => {
+                    problems.push(
+                        Problem::error(row.number, Some(field), why).with_value(cell.display()),
+                    );
+                    Value::Invalid
+                }
+            };
+            match field.level() {
+                Level::Order => values.push((field, value)),
+                Level::Line => line_values.push((
+                    field,
+                    Sourced {
+                        value,
+                        row: row.number,
+                        origin: Origin::Sheet,
+                    },
+                )),
+            }
         }
-        grouper.add(row.number, values, &mut problems);
-        numbers.push(row.number);
-    }
-    let drafts = grouper.finish(&settings.presets);
+        settings
+            .presets
+            .apply(&mut line_values, Level::Line, row.number);
+        let line = validate::line(row.number, &mut line_values, &rules, &mut problems);
+        grouper.add(row.number, &key, values, line, &mut problems);
+        numbers.push((row.number, row.span));
+        ControlFlow::Continue(())
+    });
+    let drafts = grouper.finish();
 
     // price and validate
     let mut rows: Vec<RowResult> = numbers
-        .iter()
-        .map(|&number| RowResult {
+        .into_iter()
+        .map(|(number, span)| RowResult {
             number,
             order: 0,
             status: RowStatus::Valid,
             problems: Vec::new(),
-            see_rows: Vec::new(),
+            span,
         })
         .collect();
-    let index = |rows: &[RowResult], number: u32| rows.binary_search_by_key(&number, |r| r.number).ok();
+    let index =
+        |rows: &[RowResult], number: u32| rows.binary_search_by_key(&number, |r| r.number).ok();
     let file_problems = std::mem::take(&mut problems);
     for p in file_problems {
         if let Some(i) = index(&rows, p.row) {
@@ -154,36 +238,34 @@ pub fn check(settings: &Settings, mut on_valid: impl FnMut(&Order) -> Result<(),
         }
     }
     let mut orders = Vec::with_capacity(drafts.len());
-    for (o, draft) in drafts.iter().enumerate() {
-        let order = validate(draft, &settings.rules, &mut problems);
+    for (o, draft) in drafts.into_iter().enumerate() {
+        let order_rows: Vec<u32> = draft.rows().collect();
+        let key = draft.key.clone();
+        let order = validate::validate(draft, &settings.presets, &rules, &mut problems);
         for p in problems.drain(..) {
             if let Some(i) = index(&rows, p.row) {
                 rows[i].problems.push(p);
             }
         }
-        let order_rows: Vec<u32> = draft.rows().collect();
         let positions: Vec<usize> = order_rows.iter().filter_map(|&n| index(&rows, n)).collect();
-        let bad_rows: Vec<u32> = positions
+        let clean = positions
             .iter()
-            .filter(|&&i| rows[i].problems.iter().any(Problem::is_error))
-            .map(|&i| rows[i].number)
-            .collect();
-        let order = order.filter(|_| bad_rows.is_empty());
+            .all(|&i| !rows[i].problems.iter().any(Problem::is_error));
+        let order = order.filter(|_| clean);
         for &i in &positions {
-            rows[i].order = o;
+            rows[i].order = o as u32;
             if order.is_none() {
                 rows[i].status = RowStatus::Invalid;
-                if !bad_rows.contains(&rows[i].number) {
-                    rows[i].see_rows = bad_rows.clone();
-                }
             }
         }
-        let totals = order.as_ref().map(|o| (o.summary.grand_total, o.summary.total_tax));
+        let totals = order
+            .as_ref()
+            .map(|o| (o.summary.grand_total, o.summary.total_tax));
         if let Some(order) = &order {
             on_valid(order)?;
         }
         orders.push(OrderResult {
-            key: draft.key.clone(),
+            key,
             rows: order_rows,
             valid: order.is_some(),
             totals,
@@ -197,11 +279,6 @@ pub fn check(settings: &Settings, mut on_valid: impl FnMut(&Order) -> Result<(),
         orders,
         notes,
     })
-}
-
-/// A cell's value for a message: formula errors and long texts as they are, cut to size.
-fn shown(cell: &Cell) -> String {
-    cell.display()
 }
 
 fn map_columns(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {
@@ -226,7 +303,12 @@ fn map_columns(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {
         let found = if sheet.headers.is_empty() {
             "none".to_string()
         } else {
-            sheet.headers.iter().map(|h| format!("\"{h}\"")).collect::<Vec<_>>().join(", ")
+            sheet
+                .headers
+                .iter()
+                .map(|h| format!("\"{h}\""))
+                .collect::<Vec<_>>()
+                .join(", ")
         };
         return Err(Error::Columns {
             path: sheet.path.clone(),
@@ -247,7 +329,9 @@ fn detect_convention(sheet: &Sheet, map: &ColumnMap) -> NumberConvention {
         .by_column
         .iter()
         .enumerate()
-        .filter(|(_, f)| f.is_some_and(|f| matches!(f.kind(), Kind::Money | Kind::Price | Kind::Number)))
+        .filter(|(_, f)| {
+            f.is_some_and(|f| matches!(f.kind(), Kind::Money | Kind::Price | Kind::Number))
+        })
         .map(|(c, _)| c)
         .collect();
     let fallback = if sheet.delimiter() == b';' {
@@ -257,18 +341,20 @@ fn detect_convention(sheet: &Sheet, map: &ColumnMap) -> NumberConvention {
     };
     // Enough evidence is found in the first rows of any real sheet; stop there.
     const ENOUGH: usize = 10_000;
-    let texts: Vec<String> = sheet
-        .rows()
-        .flat_map(|row| {
-            columns
-                .iter()
-                .filter_map(|&c| match row.cell(c) {
-                    Cell::Text(t) if t.contains([',', '.']) => Some(t.clone()),
-                    _ => None,
-                })
-                .collect::<Vec<_>>()
-        })
-        .take(ENOUGH)
-        .collect();
+    let mut texts: Vec<String> = Vec::new();
+    sheet.visit_rows(|row| {
+        for &c in &columns {
+            if let Cell::Text(t) = row.cell(c) {
+                if t.contains([',', '.']) {
+                    texts.push(t.clone());
+                }
+            }
+        }
+        if texts.len() >= ENOUGH {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
     NumberConvention::detect(texts.iter().map(String::as_str), fallback)
 }

@@ -97,7 +97,7 @@ macro_rules! fields {
 }
 
 fields! {
-    OrderRef "order_ref" Order Text "referenceNo" ["ordrenr", "ordrenummer", "fakturanr", "fakturanummer", "invoice no", "order no", "order number", "order id", "reference no", "reference"]
+    OrderRef "order_ref" Order Text "referenceNo" ["ordrenr", "ordrenummer", "fakturanr", "fakturanummer", "invoice no", "order no", "order number", "order id", "reference no"]
         "Your order number; lines with the same value form one order. Sent as referenceNo.";
     OrderDate "order_date" Order Date "orderDate" ["ordredato", "dato", "date", "order date", "fakturadato", "invoice date"]
         "Order date, today or later (blank means today).";
@@ -111,7 +111,7 @@ fields! {
         "Customer's email address.";
     Phone "phone" Order Text "customerDetails.msisdn" ["telefon", "mobil", "mobile", "tlf", "phone number", "mobilnummer", "telefonnummer", "msisdn"]
         "Mobile number; +47 465 67 468 is split into country code and number.";
-    PhoneCountryCode "phone_country_code" Order Text "customerDetails.countryCode" ["landskode", "country code", "phone country code"]
+    PhoneCountryCode "phone_country_code" Order Text "customerDetails.countryCode" ["phone country code", "phone prefix", "calling code", "retningsnummer"]
         "Phone prefix such as +47 when the phone column has none.";
     PersonalNumber "personal_number" Order Digits "customerDetails.personalNumber" ["fødselsnummer", "fnr", "personnummer", "personal number", "national id", "ssn"]
         "11-digit Norwegian personal number (private customers).";
@@ -125,7 +125,7 @@ fields! {
         "Postal code (4 digits in Norway).";
     City "city" Order Text "customerDetails.address.city" ["poststed", "sted", "by", "town"]
         "City.";
-    Country "country" Order Text "customerDetails.address.country" ["land", "country code iso"]
+    Country "country" Order Text "customerDetails.address.country" ["land", "country code", "landkode", "landskode"]
         "ISO 3166-1 alpha-2 code such as NO (Norway/Norge are turned into NO).";
     InvoiceInterval "invoice_interval" Order Integer "invoiceInterval" ["fakturaintervall", "interval"]
         "0 (daily), 1 (once a month) or 2 (twice a month).";
@@ -133,7 +133,7 @@ fields! {
         "Whether invoices are separated (yes/no).";
     InvoiceFee "invoice_fee" Order Bool "invoiceFeeApplicable" ["fakturagebyr", "invoice fee applicable", "fee"]
         "Whether the invoice fee applies (yes/no).";
-    InvoiceMaturity "invoice_maturity" Order Integer "invoiceMaturity" ["forfall", "betalingsfrist", "maturity", "payment terms", "days"]
+    InvoiceMaturity "invoice_maturity" Order Integer "invoiceMaturity" ["betalingsfrist", "maturity", "payment terms", "days to pay"]
         "Days until the invoice is due.";
     SecureDetails "secure_details" Order Bool "settings.secureDetails" ["sikre detaljer", "secure"]
         "Enable secure details (yes/no).";
@@ -159,7 +159,7 @@ fields! {
         "Discount on the line in percent (instead of discount).";
     VatRate "vat_rate" Line Number "products.*.tax" ["mva", "mva-sats", "mva %", "mvasats", "vat", "vat %", "vat rate", "tax", "tax rate"]
         "VAT rate in percent: 0, 12, 15 or 25.";
-    LineAmount "line_amount" Line Money "products.*.amount" ["beløp", "linjesum", "line total", "amount", "sum", "line amount", "total"]
+    LineAmount "line_amount" Line Money "products.*.amount" ["beløp", "linjesum", "line total", "amount", "line amount"]
         "Optional check: the line total including VAT, after discount.";
     SubTotal "sub_total" Order Money "orderSummary.subTotal" ["subtotal", "netto", "sum eks mva", "total excl vat"]
         "Optional check: the order's total excluding VAT.";
@@ -387,7 +387,10 @@ mod tests {
         let dup: Vec<String> = vec!["email".into(), "E-post".into()];
         assert!(matches!(
             ColumnMap::new(&dup, &BTreeMap::new()),
-            Err(MapError::Duplicate { field: Field::Email, .. })
+            Err(MapError::Duplicate {
+                field: Field::Email,
+                ..
+            })
         ));
     }
 

@@ -4,6 +4,7 @@
 //! disagrees with. Config defaults fill what is still blank; `--set` overrides every order.
 
 use crate::columns::{Field, Level};
+use crate::order::OrderLine;
 use crate::problem::{Origin, Problem};
 use crate::values::Value;
 use std::collections::HashMap;
@@ -17,31 +18,57 @@ pub struct Sourced {
     pub origin: Origin,
 }
 
-/// Values that do not come from the sheet: config defaults and `--set` overrides.
+/// Values that do not come from the sheet: config defaults and `--set` overrides. Their row
+/// is 0; a problem with one is shown on the first row of the order or line it concerns.
 #[derive(Clone, Debug, Default)]
 pub struct Presets {
-    pub defaults: Vec<(Field, Value)>,
-    pub overrides: Vec<(Field, Value)>,
+    pub defaults: Vec<(Field, Sourced)>,
+    pub overrides: Vec<(Field, Sourced)>,
 }
 
 impl Presets {
+    pub fn default_value(&mut self, field: Field, value: Value) {
+        self.defaults
+            .push((field, Self::sourced(value, Origin::Default)));
+    }
+    pub fn override_value(&mut self, field: Field, value: Value) {
+        self.overrides.retain(|(f, _)| *f != field);
+        self.overrides
+            .push((field, Self::sourced(value, Origin::Set)));
+    }
+    fn sourced(value: Value, origin: Origin) -> Sourced {
+        Sourced {
+            value,
+            row: 0,
+            origin,
+        }
+    }
     pub fn overrides(&self, field: Field) -> bool {
         self.overrides.iter().any(|(f, _)| *f == field)
     }
     pub fn gives(&self, field: Field) -> bool {
         self.overrides(field) || self.defaults.iter().any(|(f, _)| *f == field)
     }
-    /// Fills `values` for `row`: overrides replace, defaults fill blanks.
-    fn apply(&self, values: &mut Vec<(Field, Sourced)>, level: Level, row: u32) {
-        for (origin, presets) in [(Origin::Set, &self.overrides), (Origin::Default, &self.defaults)] {
-            for (field, value) in presets.iter().filter(|(f, _)| f.level() == level) {
+    /// A field's value: the override, else the one in `values`, else the default.
+    pub fn resolve<'a>(
+        &'a self,
+        field: Field,
+        values: &'a [(Field, Sourced)],
+    ) -> Option<&'a Sourced> {
+        find(&self.overrides, field)
+            .or_else(|| find(values, field))
+            .or_else(|| find(&self.defaults, field))
+    }
+    /// Fills a line's `values` for `row`: overrides replace, defaults fill blanks.
+    pub fn apply(&self, values: &mut Vec<(Field, Sourced)>, level: Level, row: u32) {
+        for presets in [&self.overrides, &self.defaults] {
+            for (field, preset) in presets.iter().filter(|(f, _)| f.level() == level) {
                 let sourced = Sourced {
-                    value: value.clone(),
                     row,
-                    origin,
+                    ..preset.clone()
                 };
                 match values.iter_mut().find(|(f, _)| f == field) {
-                    Some(slot) if origin == Origin::Set => slot.1 = sourced,
+                    Some(slot) if preset.origin == Origin::Set => slot.1 = sourced,
                     Some(_) => {}
                     None => values.push((*field, sourced)),
                 }
@@ -50,11 +77,13 @@ impl Presets {
     }
 }
 
-/// One product line.
+/// One product line: its row, and the line itself when it passed validation (its problems are
+/// already reported otherwise). Lines are validated as they are read, so only the compact
+/// typed line is kept.
 #[derive(Clone, Debug)]
-pub struct Line {
+pub struct LineEntry {
     pub row: u32,
-    pub values: Vec<(Field, Sourced)>,
+    pub line: Option<OrderLine>,
 }
 
 /// An order as the sheet gives it, before validation.
@@ -63,17 +92,11 @@ pub struct OrderDraft {
     /// The order key as written (blank when the row had none).
     pub key: String,
     pub values: Vec<(Field, Sourced)>,
-    pub lines: Vec<Line>,
+    pub lines: Vec<LineEntry>,
 }
 
 fn find(values: &[(Field, Sourced)], field: Field) -> Option<&Sourced> {
     values.iter().find(|(f, _)| *f == field).map(|(_, v)| v)
-}
-
-impl Line {
-    pub fn get(&self, field: Field) -> Option<&Sourced> {
-        find(&self.values, field)
-    }
 }
 
 impl OrderDraft {
@@ -97,16 +120,17 @@ pub struct Grouper {
 }
 
 impl Grouper {
-    /// Adds one row's values. A disagreement with an earlier line of the same order becomes a
-    /// problem on this row.
-    pub fn add(&mut self, row: u32, values: Vec<(Field, Value)>, problems: &mut Vec<Problem>) {
-        let key = values
-            .iter()
-            .find(|(f, _)| *f == Field::OrderRef)
-            .map(|(_, v)| v.to_string())
-            .unwrap_or_default();
-        let (order_values, line_values): (Vec<_>, Vec<_>) =
-            values.into_iter().partition(|(f, _)| f.level() == Level::Order);
+    /// Adds one row: its order key, its order-level values and its line. A disagreement with
+    /// an earlier line of the same order becomes a problem on this row. A row with no key
+    /// (blank or unreadable, reported by the caller) becomes an order of its own.
+    pub fn add(
+        &mut self,
+        row: u32,
+        key: &str,
+        values: Vec<(Field, Value)>,
+        line: Option<OrderLine>,
+        problems: &mut Vec<Problem>,
+    ) {
         let sourced = |(field, value): (Field, Value)| {
             (
                 field,
@@ -117,33 +141,22 @@ impl Grouper {
                 },
             )
         };
-        let line = Line {
-            row,
-            values: line_values.into_iter().map(sourced).collect(),
-        };
-        let slot = if key.is_empty() {
-            problems.push(Problem::error(
-                row,
-                Some(Field::OrderRef),
-                "the order number is blank; every line needs the number of the order it belongs to",
-            ));
-            None
-        } else {
-            self.index.get(&key).copied()
-        };
+        let line = LineEntry { row, line };
+        let slot = self.index.get(key).copied();
         let Some(i) = slot else {
+            let key = key.to_string();
             if !key.is_empty() {
                 self.index.insert(key.clone(), self.orders.len());
             }
             self.orders.push(OrderDraft {
                 key,
-                values: order_values.into_iter().map(sourced).collect(),
+                values: values.into_iter().map(sourced).collect(),
                 lines: vec![line],
             });
             return;
         };
         let order = &mut self.orders[i];
-        for (field, value) in order_values {
+        for (field, value) in values {
             match order.values.iter().find(|(f, _)| *f == field) {
                 Some((_, earlier)) if !earlier.value.same_as(&value) => problems.push(
                     Problem::error(
@@ -163,17 +176,14 @@ impl Grouper {
         order.lines.push(line);
     }
 
-    /// The orders in the order of their first line, with defaults and overrides applied.
-    pub fn finish(self, presets: &Presets) -> Vec<OrderDraft> {
-        let mut orders = self.orders;
-        for order in &mut orders {
-            let first = order.first_row();
-            presets.apply(&mut order.values, Level::Order, first);
-            for line in &mut order.lines {
-                presets.apply(&mut line.values, Level::Line, line.row);
-            }
-        }
-        orders
+    /// The order with this key, if one was seen.
+    pub fn get(&self, key: &str) -> Option<&OrderDraft> {
+        self.index.get(key).map(|&i| &self.orders[i])
+    }
+
+    /// The orders in the order of their first line.
+    pub fn finish(self) -> Vec<OrderDraft> {
+        self.orders
     }
 }
 
@@ -190,16 +200,44 @@ mod tests {
     fn blank_cells_inherit_and_conflicts_name_both_rows() {
         let mut g = Grouper::default();
         let mut problems = Vec::new();
-        g.add(2, vec![text(Field::OrderRef, "A"), text(Field::Email, "a@x.no")], &mut problems);
-        g.add(3, vec![text(Field::OrderRef, "B"), text(Field::Email, "b@x.no")], &mut problems);
-        g.add(4, vec![text(Field::OrderRef, "A")], &mut problems);
-        g.add(5, vec![text(Field::OrderRef, "A"), text(Field::Email, "A@X.NO")], &mut problems);
+        g.add(
+            2,
+            "A",
+            vec![text(Field::Email, "a@x.no")],
+            None,
+            &mut problems,
+        );
+        g.add(
+            3,
+            "B",
+            vec![text(Field::Email, "b@x.no")],
+            None,
+            &mut problems,
+        );
+        g.add(4, "A", vec![], None, &mut problems);
+        g.add(
+            5,
+            "A",
+            vec![text(Field::Email, "A@X.NO")],
+            None,
+            &mut problems,
+        );
         assert!(problems.is_empty(), "{problems:?}");
-        g.add(6, vec![text(Field::OrderRef, "A"), text(Field::Email, "c@x.no")], &mut problems);
+        g.add(
+            6,
+            "A",
+            vec![text(Field::Email, "c@x.no")],
+            None,
+            &mut problems,
+        );
         assert_eq!(problems.len(), 1);
         assert_eq!(problems[0].row, 6);
-        assert!(problems[0].message.contains("on row 2"), "{}", problems[0].message);
-        let orders = g.finish(&Presets::default());
+        assert!(
+            problems[0].message.contains("on row 2"),
+            "{}",
+            problems[0].message
+        );
+        let orders = g.finish();
         assert_eq!(orders.len(), 2);
         assert_eq!(orders[0].rows().collect::<Vec<_>>(), vec![2, 4, 5, 6]);
     }
@@ -208,15 +246,23 @@ mod tests {
     fn presets() {
         let mut g = Grouper::default();
         let mut problems = Vec::new();
-        g.add(2, vec![text(Field::OrderRef, "A"), text(Field::Email, "a@x.no")], &mut problems);
-        let presets = Presets {
-            defaults: vec![text(Field::Email, "d@x.no"), text(Field::Language, "en")],
-            overrides: vec![text(Field::City, "Oslo")],
-        };
-        let order = &g.finish(&presets)[0];
-        assert_eq!(order.get(Field::Email).unwrap().value.to_string(), "a@x.no");
-        assert_eq!(order.get(Field::Language).unwrap().origin, Origin::Default);
-        assert_eq!(order.get(Field::City).unwrap().origin, Origin::Set);
+        g.add(
+            2,
+            "A",
+            vec![text(Field::Email, "a@x.no"), text(Field::City, "Bergen")],
+            None,
+            &mut problems,
+        );
+        let mut presets = Presets::default();
+        presets.default_value(Field::Email, Value::Text("d@x.no".into()));
+        presets.default_value(Field::Language, Value::Text("en".into()));
+        presets.override_value(Field::City, Value::Text("Oslo".into()));
+        let order = &g.finish()[0];
+        let get = |f| presets.resolve(f, &order.values).unwrap();
+        assert_eq!(get(Field::Email).value.to_string(), "a@x.no");
+        assert_eq!(get(Field::Language).origin, Origin::Default);
+        assert_eq!(get(Field::City).value.to_string(), "Oslo");
+        assert_eq!(get(Field::City).origin, Origin::Set);
     }
 
     proptest! {
@@ -225,9 +271,9 @@ mod tests {
             let mut g = Grouper::default();
             let mut problems = Vec::new();
             for (i, k) in keys.iter().enumerate() {
-                g.add(i as u32 + 2, vec![text(Field::OrderRef, &format!("K{k}"))], &mut problems);
+                g.add(i as u32 + 2, &format!("K{k}"), Vec::new(), None, &mut problems);
             }
-            let orders = g.finish(&Presets::default());
+            let orders = g.finish();
             let mut rows: Vec<u32> = orders.iter().flat_map(|o| o.rows()).collect();
             rows.sort();
             prop_assert_eq!(rows, (2..keys.len() as u32 + 2).collect::<Vec<_>>());

@@ -28,6 +28,7 @@ use error::Error;
 use report::AtomicFile;
 use settings::Settings;
 use std::io::Write;
+use std::path::{Path, PathBuf};
 
 /// Runs a command line and returns the exit code.
 pub fn run(cli: Cli) -> Result<i32, Error> {
@@ -43,6 +44,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
 
 fn run_check(args: &CheckArgs) -> Result<i32, Error> {
     let settings = Settings::resolve(&args.sheet)?;
+    refuse_to_overwrite_inputs(&settings, args.payloads.as_deref())?;
     let mut payloads = match &args.payloads {
         Some(path) => Some((path, AtomicFile::create(path)?)),
         None => None,
@@ -76,4 +78,49 @@ fn run_check(args: &CheckArgs) -> Result<i32, Error> {
     } else {
         exit::SOME_FAILED
     })
+}
+
+/// The files a run writes must not be the files it reads: `--output orders.csv` on
+/// `orders.csv` would replace the user's sheet with the result.
+fn refuse_to_overwrite_inputs(settings: &Settings, payloads: Option<&Path>) -> Result<(), Error> {
+    let inputs: Vec<(&str, &Path)> = std::iter::once(("the sheet", settings.sheet.as_path()))
+        .chain(settings.config.as_deref().map(|c| ("the config file", c)))
+        .collect();
+    let mut outputs = vec![("--output", settings.output.as_path())];
+    if let Some(p) = payloads {
+        if same_file(p, &settings.output) {
+            return Err(Error::usage(format!(
+                "--payloads {} is also the result file; give them different names",
+                p.display()
+            )));
+        }
+        outputs.push(("--payloads", p));
+    }
+    for (flag, output) in outputs {
+        if let Some((what, _)) = inputs.iter().find(|(_, input)| same_file(output, input)) {
+            return Err(Error::usage(format!(
+                "{flag} {} is {what}; writing there would replace it: choose another file",
+                output.display()
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Whether two paths name the same file; the first may not exist yet.
+fn same_file(a: &Path, b: &Path) -> bool {
+    fn absolute(p: &Path) -> Option<PathBuf> {
+        if let Ok(c) = p.canonicalize() {
+            return Some(c);
+        }
+        let parent = match p.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        Some(parent.canonicalize().ok()?.join(p.file_name()?))
+    }
+    match (absolute(a), absolute(b)) {
+        (Some(x), Some(y)) => x == y,
+        _ => a == b,
+    }
 }

@@ -113,7 +113,7 @@ pub fn wire2(value: Decimal) -> String {
 
 /// A unit price as the wire wants it: two decimals, or up to four when the sheet has more.
 pub fn wire_rate(value: Decimal) -> String {
-    let scale = value.normalize().scale().clamp(2, 4) as usize;
+    let scale = value.scale().clamp(2, 4) as usize;
     format!("{value:.scale$}")
 }
 
@@ -142,7 +142,10 @@ mod tests {
     }
 
     fn order(lines: &[LineInput]) -> Summary {
-        let priced: Vec<_> = lines.iter().map(|l| (price_line(l).unwrap(), l.tax)).collect();
+        let priced: Vec<_> = lines
+            .iter()
+            .map(|l| (price_line(l).unwrap(), l.tax))
+            .collect();
         summarize(&priced, Decimal::ZERO).unwrap()
     }
 
@@ -166,7 +169,11 @@ mod tests {
         // Three lines of 0.10 at 25 %: per line net 0.08 each (0.24); per rate round2(0.24) = 0.24.
         // Two lines of 1.05 at 25 %: per line 0.84 + 0.84 = 1.68; per rate round2(1.68) = 1.68.
         // Lines of 3.33 at 25 %: per line round2(2.664) = 2.66 ×3 = 7.98; per rate round2(7.992) = 7.99.
-        let s = order(&[line("1", "3.33", "25"), line("1", "3.33", "25"), line("1", "3.33", "25")]);
+        let s = order(&[
+            line("1", "3.33", "25"),
+            line("1", "3.33", "25"),
+            line("1", "3.33", "25"),
+        ]);
         assert_eq!(s.sub_total, d("7.99"));
         assert_eq!(s.total_tax, d("2.00"));
     }
@@ -176,7 +183,10 @@ mod tests {
         let mut l = line("2", "100", "25");
         l.discount = Discount::Percent(d("10"));
         let p = price_line(&l).unwrap();
-        assert_eq!((p.gross, p.discount, p.amount), (d("200"), d("20.00"), d("180.00")));
+        assert_eq!(
+            (p.gross, p.discount, p.amount),
+            (d("200"), d("20.00"), d("180.00"))
+        );
         l.discount = Discount::Amount(d("50"));
         assert_eq!(price_line(&l).unwrap().amount, d("150"));
         let s = order(&[l]);
@@ -189,7 +199,7 @@ mod tests {
         assert_eq!(wire2(d("40")), "40.00");
         assert_eq!(wire_rate(d("40")), "40.00");
         assert_eq!(wire_rate(d("0.125")), "0.125");
-        assert_eq!(wire_rate(d("0.1250")), "0.125");
+        assert_eq!(wire_rate(d("0.1250")), "0.1250");
         assert_eq!(wire_rate(d("19.9")), "19.90");
     }
 
@@ -204,7 +214,13 @@ mod tests {
     }
 
     fn any_line() -> impl Strategy<Value = LineInput> {
-        (1i64..1000, money(), prop::sample::select(vec![0, 12, 15, 25]), 0u8..3, 0i64..100)
+        (
+            1i64..1000,
+            money(),
+            prop::sample::select(vec![0, 12, 15, 25]),
+            0u8..3,
+            0i64..100,
+        )
             .prop_map(|(q, rate, tax, kind, pct)| LineInput {
                 quantity: Decimal::new(q, 1),
                 rate,

@@ -22,9 +22,9 @@ fn mod11(digits: &[u32], weights: &[u32]) -> Option<u32> {
 
 /// Whether a personal number's two check digits are right.
 pub fn personal_number_checksum(number: &str) -> Result<(), String> {
-    let d = digits(number).filter(|d| d.len() == 11).ok_or_else(|| {
-        "a personal number has exactly 11 digits".to_string()
-    })?;
+    let d = digits(number)
+        .filter(|d| d.len() == 11)
+        .ok_or_else(|| "a personal number has exactly 11 digits".to_string())?;
     let k1 = mod11(&d[..9], &PERSONAL_K1);
     let k2 = k1.and_then(|k1| {
         let mut first10 = d[..9].to_vec();
@@ -40,9 +40,9 @@ pub fn personal_number_checksum(number: &str) -> Result<(), String> {
 /// Whether the birth date part is a possible date: D-numbers add 4 to the first digit,
 /// synthetic test numbers add 40 or 80 to the month.
 pub fn personal_number_date(number: &str) -> Result<(), String> {
-    let d = digits(number).filter(|d| d.len() == 11).ok_or_else(|| {
-        "a personal number has exactly 11 digits".to_string()
-    })?;
+    let d = digits(number)
+        .filter(|d| d.len() == 11)
+        .ok_or_else(|| "a personal number has exactly 11 digits".to_string())?;
     let mut day = d[0] * 10 + d[1];
     let mut month = d[2] * 10 + d[3];
     if day > 40 {
@@ -59,22 +59,21 @@ pub fn personal_number_date(number: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Strips `NO`, `MVA`, spaces and dots from an organisation number: `NO 914 286 018 MVA` →
-/// `914286018`. Other text is left as it is.
+/// Cleans an organisation number as people write it: spaces, dots and dashes go, and a
+/// Norwegian `NO 914 286 018 MVA` becomes `914286018`.
 pub fn clean_organisation_number(text: &str) -> String {
-    let upper = text.trim().to_uppercase();
-    let core = upper
-        .strip_prefix("NO")
-        .unwrap_or(&upper)
+    let compact: String = text
         .trim()
-        .strip_suffix("MVA")
-        .map(str::trim)
-        .unwrap_or_else(|| upper.strip_prefix("NO").unwrap_or(&upper).trim());
-    let compact: String = core.chars().filter(|c| !matches!(c, ' ' | '.' | '-' | '\u{a0}')).collect();
-    if compact.len() == 9 && compact.bytes().all(|b| b.is_ascii_digit()) {
-        compact
+        .to_uppercase()
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '.' | '-' | '\u{a0}'))
+        .collect();
+    let core = compact.strip_prefix("NO").unwrap_or(&compact);
+    let core = core.strip_suffix("MVA").unwrap_or(core);
+    if core.len() == 9 && core.bytes().all(|b| b.is_ascii_digit()) {
+        core.to_string()
     } else {
-        text.trim().to_string()
+        compact
     }
 }
 
@@ -134,6 +133,7 @@ mod tests {
         assert_eq!(clean_organisation_number("NO 914 286 018 MVA"), "914286018");
         assert_eq!(clean_organisation_number("914.286.018"), "914286018");
         assert_eq!(clean_organisation_number("SE5560000001"), "SE5560000001");
+        assert_eq!(clean_organisation_number("556000-0001"), "5560000001");
         organisation_number_checksum("914286018").unwrap();
         assert!(organisation_number_checksum("914286019").is_err());
     }

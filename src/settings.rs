@@ -60,7 +60,9 @@ impl Settings {
         let today = match &args.today {
             Some(t) => NaiveDate::parse_from_str(t, "%Y-%m-%d")
                 .map_err(|_| Error::usage(format!("--today {t}: write the date as YYYY-MM-DD")))?,
-            None => chrono::Utc::now().with_timezone(&chrono_tz::Europe::Oslo).date_naive(),
+            None => chrono::Utc::now()
+                .with_timezone(&chrono_tz::Europe::Oslo)
+                .date_naive(),
         };
         let config = match &args.config {
             Some(path) => Some(path.clone()),
@@ -86,9 +88,11 @@ impl Settings {
             rules.vat_rates = rates
                 .iter()
                 .map(|v| {
-                    cell_number(&toml_cell(v), NumberConvention::DecimalPoint).map(|d| d.normalize()).map_err(|why| {
-                        Error::unusable(&config_path, format!("checks.vat_rates: {v} {why}"))
-                    })
+                    cell_number(&toml_cell(v), NumberConvention::DecimalPoint)
+                        .map(|d| d.normalize())
+                        .map_err(|why| {
+                            Error::unusable(&config_path, format!("checks.vat_rates: {v} {why}"))
+                        })
                 })
                 .collect::<Result<_, _>>()?;
         }
@@ -96,9 +100,10 @@ impl Settings {
         for (name, value) in &file.defaults {
             let field = field_named(name)
                 .map_err(|why| Error::unusable(&config_path, format!("[defaults] {why}")))?;
-            let value = preset_value(field, &toml_cell(value), today)
-                .map_err(|why| Error::unusable(&config_path, format!("[defaults] {name}: {why}")))?;
-            presets.defaults.push((field, value));
+            let value = preset_value(field, &toml_cell(value), today).map_err(|why| {
+                Error::unusable(&config_path, format!("[defaults] {name}: {why}"))
+            })?;
+            presets.default_value(field, value);
         }
         for pair in &args.set {
             let (name, raw) = pair
@@ -107,8 +112,7 @@ impl Settings {
             let field = field_named(name).map_err(|why| Error::usage(format!("--set {why}")))?;
             let value = preset_value(field, &Cell::Text(raw.to_string()), today)
                 .map_err(|why| Error::usage(format!("--set {pair}: {why}")))?;
-            presets.overrides.retain(|(f, _)| *f != field);
-            presets.overrides.push((field, value));
+            presets.override_value(field, value);
         }
         let output = match &args.output {
             Some(path) => path.clone(),
@@ -132,7 +136,10 @@ impl Settings {
 
 /// `<sheet stem>.result.csv` beside the sheet.
 pub fn default_output(sheet: &Path) -> PathBuf {
-    let stem = sheet.file_stem().and_then(|s| s.to_str()).unwrap_or("sheet");
+    let stem = sheet
+        .file_stem()
+        .and_then(|s| s.to_str())
+        .unwrap_or("sheet");
     sheet.with_file_name(format!("{stem}.result.csv"))
 }
 
@@ -146,14 +153,26 @@ fn discover_config(sheet: &Path) -> Option<PathBuf> {
 
 fn read_config(path: &Path) -> Result<ConfigFile, Error> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
-    toml::from_str(&text).map_err(|e| Error::unusable(path, format!("not a valid config: {}", e.message())))
+    toml::from_str(&text)
+        .map_err(|e| Error::unusable(path, format!("not a valid config: {}", e.message())))
 }
 
+/// The field a default or `--set` names. The order key cannot be one: it is what tells
+/// orders apart.
 fn field_named(name: &str) -> Result<Field, String> {
-    Field::lookup(name).ok_or_else(|| {
-        let names: Vec<&str> = Field::all().map(Field::name).collect();
-        format!("\"{name}\" is not a field; the fields are: {}", names.join(", "))
-    })
+    match Field::lookup(name) {
+        Some(Field::OrderRef) => Err(format!(
+            "\"{name}\": the order number cannot be the same for every order; it must be a column"
+        )),
+        Some(field) => Ok(field),
+        None => {
+            let names: Vec<&str> = Field::all().map(Field::name).collect();
+            Err(format!(
+                "\"{name}\" is not a field; the fields are: {}",
+                names.join(", ")
+            ))
+        }
+    }
 }
 
 fn toml_cell(value: &toml::Value) -> Cell {

@@ -48,7 +48,11 @@ fn example(field: Field, line: usize) -> &'static str {
 
 /// Writes the template; CSV or XLSX by the extension of `path`.
 pub fn write(path: &Path) -> Result<(), Error> {
-    let ext = path.extension().and_then(|e| e.to_str()).map(str::to_ascii_lowercase).unwrap_or_default();
+    let ext = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default();
     match ext.as_str() {
         "csv" => atomic_write(path, |w| {
             w.write_all(b"\xef\xbb\xbf")?;
@@ -60,10 +64,13 @@ pub fn write(path: &Path) -> Result<(), Error> {
             csv.flush()
         }),
         "xlsx" => {
-            let bytes = xlsx().map_err(|e| Error::unusable(path, format!("cannot write XLSX: {e}")))?;
+            let bytes =
+                xlsx().map_err(|e| Error::unusable(path, format!("cannot write XLSX: {e}")))?;
             atomic_write(path, |w| w.write_all(&bytes))
         }
-        other => Err(Error::usage(format!("cannot write a template as \".{other}\"; use .csv or .xlsx"))),
+        other => Err(Error::usage(format!(
+            "cannot write a template as \".{other}\"; use .csv or .xlsx"
+        ))),
     }
 }
 
@@ -71,7 +78,9 @@ fn xlsx() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("orders")?;
-    let bold = Format::new().set_bold().set_border_bottom(FormatBorder::Thin);
+    let bold = Format::new()
+        .set_bold()
+        .set_border_bottom(FormatBorder::Thin);
     let text = Format::new().set_num_format("@");
     for (c, info) in FIELDS.iter().enumerate() {
         let c = c as u16;
@@ -79,7 +88,10 @@ fn xlsx() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         sheet.insert_note(0, c, &Note::new(info.help).set_author("fpgo-export"))?;
         sheet.set_column_width(c, (info.name.len() as f64 + 4.0).max(12.0))?;
         // Identifiers stay text so Excel keeps their leading zeros.
-        let numeric = matches!(info.field, Field::Quantity | Field::UnitPrice | Field::VatRate | Field::LineAmount);
+        let numeric = matches!(
+            info.field,
+            Field::Quantity | Field::UnitPrice | Field::VatRate | Field::LineAmount
+        );
         for line in 0..2u32 {
             let value = example(info.field, line as usize);
             match value.parse::<f64>() {

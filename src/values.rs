@@ -63,6 +63,9 @@ const MAX_INT_DIGITS: usize = 15;
 /// `−5` (U+2212), `12 %`. Separators are read by the file's convention; a thousands separator
 /// must group exactly three digits, so `12.50` in a decimal-comma file is refused, not misread.
 pub fn parse_number(text: &str, conv: NumberConvention) -> Result<Decimal, String> {
+    if let Some(value) = plain_number(text.trim(), conv) {
+        return Ok(value);
+    }
     let mut s = text.trim();
     let lower = s.to_ascii_lowercase();
     for prefix in ["nok", "kr.", "kr"] {
@@ -105,7 +108,9 @@ pub fn parse_number(text: &str, conv: NumberConvention) -> Result<Decimal, Strin
     let int_part = parts.next().unwrap_or_default();
     let frac_part = parts.next();
     if parts.next().is_some() {
-        return Err(format!("has more than one decimal separator ('{decimal_sep}')"));
+        return Err(format!(
+            "has more than one decimal separator ('{decimal_sep}')"
+        ));
     }
     if let Some(frac) = frac_part {
         if frac.is_empty() || !frac.bytes().all(|b| b.is_ascii_digit()) {
@@ -119,15 +124,15 @@ pub fn parse_number(text: &str, conv: NumberConvention) -> Result<Decimal, Strin
         .collect();
     let grouped = groups.len() > 1;
     if grouped
-        && (groups[0].is_empty()
-            || groups[0].len() > 3
-            || groups[1..].iter().any(|g| g.len() != 3))
+        && (groups[0].is_empty() || groups[0].len() > 3 || groups[1..].iter().any(|g| g.len() != 3))
     {
         let hint = match conv {
             NumberConvention::DecimalComma => "this file writes decimals with a comma (1 234,50)",
             NumberConvention::DecimalPoint => "this file writes decimals with a point (1,234.50)",
         };
-        return Err(format!("cannot be read as a number: {hint}; write it the same way"));
+        return Err(format!(
+            "cannot be read as a number: {hint}; write it the same way"
+        ));
     }
     let digits: String = groups.concat();
     if digits.is_empty() && frac_part.is_none() {
@@ -153,7 +158,43 @@ pub fn parse_number(text: &str, conv: NumberConvention) -> Result<Decimal, Strin
     Ok(if negative { -value } else { value })
 }
 
-
+/// The common case without allocating: digits, at most one decimal separator, an optional
+/// leading minus, at most 15 digits before and 12 after the separator.
+fn plain_number(text: &str, conv: NumberConvention) -> Option<Decimal> {
+    let decimal_sep = match conv {
+        NumberConvention::DecimalPoint => b'.',
+        NumberConvention::DecimalComma => b',',
+    };
+    let (negative, digits) = match text.as_bytes() {
+        [b'-', rest @ ..] => (true, rest),
+        bytes => (false, bytes),
+    };
+    let (mut mantissa, mut scale, mut int_digits, mut seen_sep) = (0i64, 0u32, 0usize, false);
+    for &b in digits {
+        match b {
+            b'0'..=b'9' => {
+                mantissa = mantissa * 10 + i64::from(b - b'0');
+                if seen_sep {
+                    scale += 1;
+                } else {
+                    int_digits += 1;
+                }
+            }
+            _ if b == decimal_sep && !seen_sep => seen_sep = true,
+            _ => return None,
+        }
+        if int_digits > MAX_INT_DIGITS || scale > 3 {
+            return None;
+        }
+    }
+    if int_digits == 0 || (seen_sep && scale == 0) {
+        return None;
+    }
+    Some(Decimal::new(
+        if negative { -mantissa } else { mantissa },
+        scale,
+    ))
+}
 
 fn not_a_number() -> String {
     "is not a number".to_string()
@@ -218,6 +259,7 @@ pub fn cell_text(cell: &Cell) -> Result<String, String> {
     match cell {
         Cell::Error(e) => Err(formula_error(e)),
         Cell::Number(f) => decimal_from_f64(*f).map(|d| d.to_string()),
+        Cell::Text(t) => Ok(t.trim().to_string()),
         other => Ok(other.display().trim().to_string()),
     }
 }
@@ -324,7 +366,11 @@ fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
         .filter(|p| p.contains(['-', '.', '/']) && p.len() >= 6)
         .unwrap_or(&lower);
     let numeric: Vec<&str> = date_part.split(['-', '.', '/']).collect();
-    if numeric.len() == 3 && numeric.iter().all(|p| p.bytes().all(|b| b.is_ascii_digit())) {
+    if numeric.len() == 3
+        && numeric
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_digit()))
+    {
         let n: Vec<u32> = numeric.iter().map(|p| p.parse().unwrap_or(0)).collect();
         let (y, m, d) = if numeric[0].len() == 4 {
             (n[0] as i32, n[1], n[2])
@@ -338,7 +384,7 @@ fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
             };
             (year, n[1], n[0])
         };
-        return NaiveDate::from_ymd_opt(y, m, d).ok_or_else(|| bad_date());
+        return NaiveDate::from_ymd_opt(y, m, d).ok_or_else(bad_date);
     }
     // "21 Nov 2026", "21. nov. 2026", "Nov 21, 2026".
     let words: Vec<&str> = lower
@@ -360,7 +406,7 @@ fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
             return Err(bad_date());
         };
         if let (Ok(d), Ok(y)) = (day.parse::<u32>(), year.parse::<i32>()) {
-            return NaiveDate::from_ymd_opt(y, month, d).ok_or_else(|| bad_date());
+            return NaiveDate::from_ymd_opt(y, month, d).ok_or_else(bad_date);
         }
     }
     Err(bad_date())
@@ -378,7 +424,7 @@ pub fn cell_digits(cell: &Cell, restore_to: usize) -> Result<(String, Option<Str
     if compact.len() + 1 == restore_to && compact.bytes().all(|b| b.is_ascii_digit()) {
         let restored = format!("0{compact}");
         let note = format!(
-            "lost its leading zero (Excel stores it as a number); read as \"{restored}\". Format the column as text to keep zeros"
+            "lost its leading zero (Excel drops it from numbers); read as \"{restored}\". Format the column as text to keep zeros"
         );
         return Ok((restored, Some(note)));
     }
@@ -408,10 +454,7 @@ impl Value {
     /// The same value as a person reads it: texts ignore case and repeated spaces.
     pub fn same_as(&self, other: &Value) -> bool {
         match (self, other) {
-            (Value::Text(a), Value::Text(b)) => {
-                let norm = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ").to_lowercase();
-                norm(a) == norm(b)
-            }
+            (Value::Text(a), Value::Text(b)) => a == b || words(a).eq(words(b)),
             (Value::Number(a), Value::Number(b)) => a == b,
             (Value::Date(a), Value::Date(b)) => a == b,
             (Value::Bool(a), Value::Bool(b)) => a == b,
@@ -431,6 +474,18 @@ impl fmt::Display for Value {
             Value::Invalid => f.write_str("?"),
         }
     }
+}
+
+/// Whether two texts are the same as a person reads them: case and spacing aside.
+pub fn same_text(a: &str, b: &str) -> bool {
+    a == b || words(a).eq(words(b))
+}
+
+/// A text as lower-case words, each led by a `None` separator: equal for texts that differ
+/// only in case and spacing.
+fn words(s: &str) -> impl Iterator<Item = Option<char>> + '_ {
+    s.split_whitespace()
+        .flat_map(|w| std::iter::once(None).chain(w.chars().flat_map(char::to_lowercase).map(Some)))
 }
 
 /// Reads a non-blank cell as the kind of value its field holds. The second part of the answer

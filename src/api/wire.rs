@@ -159,7 +159,9 @@ impl InvoiceSessionRequest {
             separate_invoices: order.separate_invoices,
             invoice_fee_applicable: order.invoice_fee,
             invoice_maturity: order.invoice_maturity,
-            settings: order.secure_details.map(|secure_details| Settings { secure_details }),
+            settings: order
+                .secure_details
+                .map(|secure_details| Settings { secure_details }),
             callback: Callback {
                 callback_url: order.callback_url.clone(),
                 success: order.success_url.clone(),

@@ -5,6 +5,7 @@
 use super::encoding::{self, TextEncoding};
 use super::{Cell, Row};
 use crate::error::Error;
+use std::ops::ControlFlow;
 use std::path::Path;
 
 #[derive(Debug)]
@@ -25,44 +26,84 @@ impl CsvText {
         })
     }
 
-    pub fn rows(&self) -> impl Iterator<Item = Row> + '_ {
+    /// The text of a record, by the span its row carries.
+    pub fn raw(&self, (start, end): (usize, usize)) -> Option<&str> {
+        self.text.get(start..end)
+    }
+
+    /// Shows every record to `visit`, reusing one row's buffers for all of them.
+    pub fn visit(&self, visit: &mut dyn FnMut(&Row) -> ControlFlow<()>) {
         let mut reader = ::csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(self.delimiter)
             .from_reader(self.text.as_bytes());
         let mut record = ::csv::StringRecord::new();
+        let mut row = Row {
+            number: 0,
+            cells: Vec::new(),
+            span: None,
+        };
         let bytes = self.text.as_bytes();
-        // Physical lines before the cursor, and newlines inside quoted cells of earlier
-        // records (lines that are not rows of their own).
-        let (mut cursor, mut lines, mut extra_lines) = (0usize, 0u64, 0u64);
-        std::iter::from_fn(move || loop {
+        let newlines = |range: &[u8]| range.iter().filter(|&&b| b == b'\n').count() as u32;
+        // The previous record's row and the reader's offset after it.
+        let mut previous: Option<(u32, usize)> = None;
+        loop {
             match reader.read_record(&mut record) {
-                Ok(false) => return None,
-                Ok(true) => {
-                    // The reader's offset may point at the end of the previous line's terminator.
-                    let mut start = record.position().map_or(cursor, |p| p.byte() as usize).max(cursor);
-                    while bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
-                        start += 1;
-                    }
-                    lines += bytes[cursor..start].iter().filter(|&&b| b == b'\n').count() as u64;
-                    cursor = start;
-                    let number = lines + 1 - extra_lines;
-                    extra_lines += record.iter().map(|f| f.matches('\n').count() as u64).sum::<u64>();
-                    let cells = record
-                        .iter()
-                        .map(|f| if f.is_empty() { Cell::Empty } else { Cell::Text(f.to_string()) })
-                        .collect();
-                    return Some(Row {
-                        number: u32::try_from(number).unwrap_or(u32::MAX),
-                        cells,
-                    });
-                }
+                Ok(false) => return,
                 // The text is valid UTF-8 and the reader is flexible: no error is expected,
                 // but a record that cannot be read is skipped rather than ending the walk.
                 Err(_) => continue,
+                Ok(true) => {}
             }
-        })
+            // The reader skips blank lines and reports offsets inside line terminators: find
+            // the record's first byte, then count the blank lines between it and the previous
+            // record. Only the bytes between records are scanned.
+            let mut start = record.position().map_or(0, |p| p.byte() as usize);
+            while bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+                start += 1;
+            }
+            row.number = match previous {
+                None => 1 + newlines(&bytes[..start]),
+                Some((number, after)) => {
+                    let after = after.min(start);
+                    let mut blank = newlines(&bytes[after..start]);
+                    // After "\r" the reader stops before the "\n" that ends the same line.
+                    if after > 0 && bytes[after - 1] == b'\r' && bytes.get(after) == Some(&b'\n') {
+                        blank = blank.saturating_sub(1);
+                    }
+                    number.saturating_add(1 + blank)
+                }
+            };
+            let after = reader.position().byte() as usize;
+            previous = Some((row.number, after));
+            let end = bytes[start..after.max(start)]
+                .iter()
+                .rposition(|b| !matches!(b, b'\r' | b'\n'))
+                .map_or(start, |i| start + i + 1);
+            row.span = Some((start, end));
+            row.cells.truncate(record.len());
+            for (i, field) in record.iter().enumerate() {
+                match row.cells.get_mut(i) {
+                    _ if field.is_empty() => set(&mut row.cells, i, Cell::Empty),
+                    Some(Cell::Text(text)) => {
+                        text.clear();
+                        text.push_str(field);
+                    }
+                    _ => set(&mut row.cells, i, Cell::Text(field.to_string())),
+                }
+            }
+            if visit(&row).is_break() {
+                return;
+            }
+        }
+    }
+}
+
+fn set(cells: &mut Vec<Cell>, i: usize, cell: Cell) {
+    match cells.get_mut(i) {
+        Some(slot) => *slot = cell,
+        None => cells.push(cell),
     }
 }
 
@@ -95,11 +136,26 @@ fn sniff_delimiter(text: &str) -> u8 {
 mod tests {
     use super::*;
 
+    #[test]
+    fn spans_cover_the_record_text() {
+        let text = "h1;h2\r\n1;\"a;b\"\r\n\r\n3;\"x\ny\"\n4;5";
+        let csv = CsvText::decode(Path::new("t.csv"), text.as_bytes().to_vec(), None).unwrap();
+        let mut raws = Vec::new();
+        csv.visit(&mut |r| {
+            raws.push(csv.raw(r.span.unwrap()).unwrap().to_string());
+            ControlFlow::Continue(())
+        });
+        assert_eq!(raws, ["h1;h2", "1;\"a;b\"", "3;\"x\ny\"", "4;5"]);
+    }
+
     fn rows(text: &str) -> Vec<(u32, Vec<String>)> {
         let csv = CsvText::decode(Path::new("t.csv"), text.as_bytes().to_vec(), None).unwrap();
-        csv.rows()
-            .map(|r| (r.number, r.cells.iter().map(Cell::display).collect()))
-            .collect()
+        let mut out = Vec::new();
+        csv.visit(&mut |r| {
+            out.push((r.number, r.cells.iter().map(Cell::display).collect()));
+            ControlFlow::Continue(())
+        });
+        out
     }
 
     #[test]
@@ -116,5 +172,12 @@ mod tests {
         let numbers: Vec<u32> = r.iter().map(|(n, _)| *n).collect();
         assert_eq!(numbers, vec![1, 2, 4, 5]);
         assert_eq!(r[2].1[1], "multi\nline");
+        for text in [
+            "\n\na;1\nb\n\n\nc;\"x\ny\"\nd",
+            "\r\n\r\na;1\r\nb\r\n\r\n\r\nc;\"x\r\ny\"\r\nd\r\n",
+        ] {
+            let numbers: Vec<u32> = rows(text).iter().map(|(n, _)| *n).collect();
+            assert_eq!(numbers, vec![3, 4, 7, 8], "{text:?}");
+        }
     }
 }

@@ -25,7 +25,11 @@ impl fmt::Display for TextEncoding {
 }
 
 /// Decodes a text file's bytes, detecting the encoding unless one is named.
-pub fn decode(path: &Path, bytes: Vec<u8>, named: Option<&str>) -> Result<(String, TextEncoding), Error> {
+pub fn decode(
+    path: &Path,
+    bytes: Vec<u8>,
+    named: Option<&str>,
+) -> Result<(String, TextEncoding), Error> {
     if let Some(label) = named {
         let encoding = Encoding::for_label(label.trim().as_bytes()).ok_or_else(|| {
             Error::usage(format!(
@@ -40,7 +44,10 @@ pub fn decode(path: &Path, bytes: Vec<u8>, named: Option<&str>) -> Result<(Strin
         if had_errors {
             return Err(Error::unusable(
                 path,
-                format!("the file is not valid {}; leave out --encoding to detect it", encoding.name()),
+                format!(
+                    "the file is not valid {}; leave out --encoding to detect it",
+                    encoding.name()
+                ),
             ));
         }
         return Ok((decoded.into_owned(), TextEncoding { encoding, bom }));
@@ -50,28 +57,61 @@ pub fn decode(path: &Path, bytes: Vec<u8>, named: Option<&str>) -> Result<(Strin
         if had_errors {
             return Err(Error::unusable(
                 path,
-                format!("the file starts with a {} byte-order mark but is not valid {}", encoding.name(), encoding.name()),
+                format!(
+                    "the file starts with a {} byte-order mark but is not valid {}",
+                    encoding.name(),
+                    encoding.name()
+                ),
             ));
         }
-        return Ok((decoded.into_owned(), TextEncoding { encoding, bom: true }));
+        return Ok((
+            decoded.into_owned(),
+            TextEncoding {
+                encoding,
+                bom: true,
+            },
+        ));
     }
     if let Some(pos) = bytes.iter().take(1 << 16).position(|&b| b == 0) {
         // NUL bytes without a BOM: UTF-16 without a mark, or not text at all.
         let encoding = if pos % 2 == 1 { UTF_16LE } else { UTF_16BE };
         let (decoded, had_errors) = encoding.decode_without_bom_handling(&bytes);
-        if had_errors || decoded.chars().take(4096).any(|c| c.is_control() && !c.is_whitespace()) {
+        if had_errors
+            || decoded
+                .chars()
+                .take(4096)
+                .any(|c| c.is_control() && !c.is_whitespace())
+        {
             return Err(Error::unusable(
                 path,
                 format!("this is not a text file (binary data at byte {pos}); save the sheet as CSV or XLSX"),
             ));
         }
-        return Ok((decoded.into_owned(), TextEncoding { encoding, bom: false }));
+        return Ok((
+            decoded.into_owned(),
+            TextEncoding {
+                encoding,
+                bom: false,
+            },
+        ));
     }
     match String::from_utf8(bytes) {
-        Ok(text) => Ok((text, TextEncoding { encoding: UTF_8, bom: false })),
+        Ok(text) => Ok((
+            text,
+            TextEncoding {
+                encoding: UTF_8,
+                bom: false,
+            },
+        )),
         Err(e) => {
             let (decoded, _) = WINDOWS_1252.decode_without_bom_handling(e.as_bytes());
-            Ok((decoded.into_owned(), TextEncoding { encoding: WINDOWS_1252, bom: false }))
+            Ok((
+                decoded.into_owned(),
+                TextEncoding {
+                    encoding: WINDOWS_1252,
+                    bom: false,
+                },
+            ))
         }
     }
 }
@@ -88,10 +128,24 @@ mod tests {
     #[test]
     fn detection() {
         assert_eq!(detect(b"a;b\n"), ("a;b\n".into(), "UTF-8".into()));
-        assert_eq!(detect(b"\xef\xbb\xbf\xc3\xa6"), ("æ".into(), "UTF-8 with BOM".into()));
-        assert_eq!(detect(b"S\xe6ther"), ("Sæther".into(), "windows-1252".into()));
-        assert_eq!(detect(b"\xff\xfea\x00"), ("a".into(), "UTF-16LE with BOM".into()));
-        assert!(decode(Path::new("t.csv"), b"\x00\x01\x02\x03\x00\x05".to_vec(), None).is_err());
+        assert_eq!(
+            detect(b"\xef\xbb\xbf\xc3\xa6"),
+            ("æ".into(), "UTF-8 with BOM".into())
+        );
+        assert_eq!(
+            detect(b"S\xe6ther"),
+            ("Sæther".into(), "windows-1252".into())
+        );
+        assert_eq!(
+            detect(b"\xff\xfea\x00"),
+            ("a".into(), "UTF-16LE with BOM".into())
+        );
+        assert!(decode(
+            Path::new("t.csv"),
+            b"\x00\x01\x02\x03\x00\x05".to_vec(),
+            None
+        )
+        .is_err());
     }
 
     #[test]

@@ -11,6 +11,7 @@ mod spreadsheet;
 
 use crate::error::Error;
 use chrono::NaiveDateTime;
+use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 
 pub use encoding::TextEncoding;
@@ -61,6 +62,8 @@ pub struct Row {
     /// The row number Excel shows (1-based).
     pub number: u32,
     pub cells: Vec<Cell>,
+    /// For a CSV row: where its record's text lies in the decoded file (see [`Sheet::raw`]).
+    pub span: Option<(usize, usize)>,
 }
 
 impl Row {
@@ -169,10 +172,17 @@ impl Sheet {
             notes,
             body: table,
         };
-        let header = sheet
-            .all_rows()
-            .find(|r| !r.is_blank())
-            .ok_or_else(|| Error::unusable(path, "the file has no header row (it holds no text)"))?;
+        let mut header = None;
+        sheet.visit_all(&mut |row| {
+            if row.is_blank() {
+                return ControlFlow::Continue(());
+            }
+            header = Some(row.clone());
+            ControlFlow::Break(())
+        });
+        let header = header.ok_or_else(|| {
+            Error::unusable(path, "the file has no header row (it holds no text)")
+        })?;
         sheet.header_row = header.number;
         let mut headers: Vec<String> = header
             .cells
@@ -186,18 +196,40 @@ impl Sheet {
         Ok(sheet)
     }
 
-    /// Every row of the file, header included.
-    fn all_rows(&self) -> Box<dyn Iterator<Item = Row> + '_> {
+    /// Shows every row of the file, header included, to `visit` until it breaks. Rows are lent,
+    /// not handed over: a CSV row's buffers are reused for the next one.
+    fn visit_all(&self, visit: &mut dyn FnMut(&Row) -> ControlFlow<()>) {
         match &self.body {
-            Body::Csv(text) => Box::new(text.rows()),
-            Body::Rows(rows) => Box::new(rows.iter().cloned()),
+            Body::Csv(text) => text.visit(visit),
+            Body::Rows(rows) => {
+                for row in rows {
+                    if visit(row).is_break() {
+                        break;
+                    }
+                }
+            }
         }
     }
 
-    /// The data rows below the header, blank ones included, in file order.
-    pub fn rows(&self) -> impl Iterator<Item = Row> + '_ {
+    /// Shows the data rows below the header, blank ones included, in file order, to `visit`
+    /// until it breaks.
+    pub fn visit_rows(&self, mut visit: impl FnMut(&Row) -> ControlFlow<()>) {
         let header_row = self.header_row;
-        self.all_rows().filter(move |r| r.number > header_row)
+        self.visit_all(&mut |row| {
+            if row.number > header_row {
+                visit(row)
+            } else {
+                ControlFlow::Continue(())
+            }
+        });
+    }
+
+    /// The text of a CSV record as the file writes it, quotes included.
+    pub fn raw(&self, span: (usize, usize)) -> Option<&str> {
+        match &self.body {
+            Body::Csv(text) => text.raw(span),
+            Body::Rows(_) => None,
+        }
     }
 
     /// The delimiter to use when writing a CSV result for this sheet.

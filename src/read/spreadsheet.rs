@@ -79,7 +79,12 @@ where
     for (i, row) in range.rows().enumerate() {
         for (j, value) in row.iter().enumerate() {
             if *value != Data::Empty {
-                push(&mut sparse, top + i as u32, left + j as u32, from_data(value));
+                push(
+                    &mut sparse,
+                    top + i as u32,
+                    left + j as u32,
+                    from_data(value),
+                );
             }
         }
     }
@@ -122,7 +127,13 @@ fn densify(mut sparse: Sparse) -> (Vec<Row>, Vec<String>) {
     let width = sparse
         .iter()
         .find(|(_, cells)| cells.iter().any(|(_, c)| !c.is_blank()))
-        .and_then(|(_, cells)| cells.iter().filter(|(_, c)| !c.is_blank()).map(|(c, _)| *c).max())
+        .and_then(|(_, cells)| {
+            cells
+                .iter()
+                .filter(|(_, c)| !c.is_blank())
+                .map(|(c, _)| *c)
+                .max()
+        })
         .map_or(0, |c| c as usize + 1);
     let mut dropped = Vec::new();
     let rows = sparse
@@ -132,11 +143,17 @@ fn densify(mut sparse: Sparse) -> (Vec<Row>, Vec<String>) {
             for (c, cell) in cells {
                 match dense.get_mut(c as usize) {
                     Some(slot) => *slot = cell,
-                    None if !cell.is_blank() => dropped.push(format!("{}{}", column_letters(c as usize), r + 1)),
+                    None if !cell.is_blank() => {
+                        dropped.push(format!("{}{}", column_letters(c as usize), r + 1))
+                    }
                     None => {}
                 }
             }
-            Row { number: r + 1, cells: dense }
+            Row {
+                number: r + 1,
+                cells: dense,
+                span: None,
+            }
         })
         .collect();
     let notes = if dropped.is_empty() {
@@ -157,7 +174,9 @@ fn from_data(value: &Data) -> Cell {
         Data::Float(f) => Cell::Number(*f),
         Data::String(s) => Cell::Text(s.clone()),
         Data::Bool(b) => Cell::Bool(*b),
-        Data::DateTime(d) if d.is_datetime() => d.as_datetime().map_or(Cell::Number(d.as_f64()), Cell::Date),
+        Data::DateTime(d) if d.is_datetime() => {
+            d.as_datetime().map_or(Cell::Number(d.as_f64()), Cell::Date)
+        }
         Data::DateTime(d) => Cell::Number(d.as_f64()),
         Data::DateTimeIso(s) | Data::DurationIso(s) => Cell::Text(s.clone()),
         Data::Error(e) => Cell::Error(e.to_string()),

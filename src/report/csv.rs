@@ -1,45 +1,207 @@
-//! The CSV result: UTF-8 with a BOM (so Excel shows æøå), the sheet's own delimiter, and cells
-//! that a spreadsheet would run as a formula neutralised with a leading apostrophe.
+//! The CSV result: UTF-8 with a BOM (so Excel shows æøå), the sheet's own delimiter, each
+//! row's original cells then status and messages. Cells that a spreadsheet would run as a
+//! formula are neutralised with a leading apostrophe.
+//!
+//! A row read from a CSV is copied from the sheet's own record text, its quoting kept, with an
+//! apostrophe put before a risky cell's first character: no second parse, and the cells come
+//! back byte for byte. Other rows are written cell by cell.
 
-use super::{messages, rows_with_results};
-use crate::check::Checked;
+use super::{messages, visit_results};
+use crate::check::{Checked, RowResult};
+use crate::read::{Cell, Row};
+use std::borrow::Cow;
 use std::io::Write;
 
 pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
-    out.write_all(b"\xef\xbb\xbf")?;
-    let mut w = ::csv::WriterBuilder::new()
-        .delimiter(checked.sheet.delimiter())
-        .flexible(true)
-        .from_writer(out);
+    let delimiter = checked.sheet.delimiter();
     let width = checked.sheet.headers.len();
-    let mut header: Vec<String> = checked.sheet.headers.iter().map(|h| neutralise(h)).collect();
-    header.extend(["status".to_string(), "messages".to_string()]);
-    w.write_record(&header)?;
-    for (row, result) in rows_with_results(checked) {
-        let mut record: Vec<String> = (0..width).map(|c| neutralise(&row.cell(c).display())).collect();
-        record.push(result.status.as_str().to_string());
-        record.push(neutralise(&messages(checked, result).join(" | ")));
-        w.write_record(&record)?;
+    let mut line: Vec<u8> = Vec::with_capacity(1024);
+    line.extend_from_slice(b"\xef\xbb\xbf");
+    for h in &checked.sheet.headers {
+        push_field(&mut line, &neutralise(h), delimiter);
+        line.push(delimiter);
     }
-    w.flush()
+    line.extend_from_slice(b"status");
+    line.push(delimiter);
+    line.extend_from_slice(b"messages\r\n");
+    out.write_all(&line)?;
+    let mut finish = |line: &mut Vec<u8>, result: &RowResult| -> std::io::Result<()> {
+        line.push(delimiter);
+        line.extend_from_slice(result.status.as_str().as_bytes());
+        line.push(delimiter);
+        let messages = messages(checked, result).join(" | ");
+        push_field(line, &neutralise(&messages), delimiter);
+        line.extend_from_slice(b"\r\n");
+        out.write_all(line)
+    };
+    if checked.rows.iter().all(|r| r.span.is_some()) {
+        // A CSV sheet: copy each record's text, without parsing the file again.
+        for result in &checked.rows {
+            line.clear();
+            let raw = result
+                .span
+                .and_then(|span| checked.sheet.raw(span))
+                .unwrap_or("");
+            if !push_raw(&mut line, raw, delimiter, width) {
+                line.clear();
+                push_cells(&mut line, &parse_record(raw, delimiter), delimiter, width);
+            }
+            finish(&mut line, result)?;
+        }
+        return Ok(());
+    }
+    visit_results(checked, |row, result| {
+        line.clear();
+        push_cells(&mut line, row, delimiter, width);
+        finish(&mut line, result)
+    })
+}
+
+/// One record's cells, for the rare record that cannot be copied as it is.
+fn parse_record(raw: &str, delimiter: u8) -> Row {
+    let mut reader = ::csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(delimiter)
+        .from_reader(raw.as_bytes());
+    let cells = match reader.records().next() {
+        Some(Ok(record)) => record
+            .iter()
+            .map(|f| {
+                if f.is_empty() {
+                    Cell::Empty
+                } else {
+                    Cell::Text(f.to_string())
+                }
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    Row {
+        number: 0,
+        cells,
+        span: None,
+    }
+}
+
+/// Writes the first `width` cells of a row, one by one, each followed by the delimiter but the
+/// last.
+fn push_cells(line: &mut Vec<u8>, row: &Row, delimiter: u8, width: usize) {
+    for c in 0..width {
+        if c > 0 {
+            line.push(delimiter);
+        }
+        match row.cell(c) {
+            Cell::Empty => {}
+            Cell::Text(t) => push_field(line, &neutralise(t), delimiter),
+            other => push_field(line, &neutralise(&other.display()), delimiter),
+        }
+    }
+}
+
+/// Copies a record's text as `width` cells, an apostrophe before each risky cell. Returns
+/// false, having written something partial, when the record holds a non-blank cell beyond
+/// `width`: the caller then writes the row cell by cell.
+fn push_raw(line: &mut Vec<u8>, raw: &str, delimiter: u8, width: usize) -> bool {
+    let bytes = raw.as_bytes();
+    let mut fields = 0;
+    let mut i = 0;
+    loop {
+        let start = i;
+        let quoted = bytes.get(i) == Some(&b'"');
+        if quoted {
+            i += 1;
+            while i < bytes.len() {
+                match (bytes[i], bytes.get(i + 1)) {
+                    (b'"', Some(b'"')) => i += 2,
+                    (b'"', _) => {
+                        i += 1;
+                        break;
+                    }
+                    _ => i += 1,
+                }
+            }
+        }
+        while i < bytes.len() && bytes[i] != delimiter {
+            i += 1;
+        }
+        let field = &raw[start..i];
+        if fields >= width {
+            if !field.trim().is_empty() && field != "\"\"" {
+                return false;
+            }
+        } else {
+            if fields > 0 {
+                line.push(delimiter);
+            }
+            let content = if quoted && field.len() >= 2 {
+                &field[1..field.len() - 1]
+            } else {
+                field
+            };
+            if matches!(neutralise(content), Cow::Owned(_)) {
+                let at = if quoted { 1 } else { 0 };
+                line.extend_from_slice(&field.as_bytes()[..at]);
+                line.push(b'\'');
+                line.extend_from_slice(&field.as_bytes()[at..]);
+            } else {
+                line.extend_from_slice(field.as_bytes());
+            }
+        }
+        fields += 1;
+        if i >= bytes.len() {
+            break;
+        }
+        i += 1;
+    }
+    for _ in fields..width {
+        line.push(delimiter);
+    }
+    true
+}
+
+/// Writes one cell, quoted when it holds the delimiter, a quote or a line break.
+fn push_field(line: &mut Vec<u8>, text: &str, delimiter: u8) {
+    let needs_quotes = text
+        .bytes()
+        .any(|b| b == delimiter || matches!(b, b'"' | b'\n' | b'\r'));
+    if !needs_quotes {
+        line.extend_from_slice(text.as_bytes());
+        return;
+    }
+    line.push(b'"');
+    for b in text.bytes() {
+        if b == b'"' {
+            line.push(b'"');
+        }
+        line.push(b);
+    }
+    line.push(b'"');
 }
 
 /// A cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage return) would be run as a
 /// formula by a spreadsheet: prefix it with `'`. Plain numbers such as `-5` are left alone.
-pub fn neutralise(cell: &str) -> String {
+pub fn neutralise(cell: &str) -> Cow<'_, str> {
     let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    let number = cell.trim().trim_start_matches(['-', '+']).chars().all(|c| c.is_ascii_digit() || c == '.' || c == ',')
+    if !risky {
+        return Cow::Borrowed(cell);
+    }
+    let number = cell
+        .trim()
+        .trim_start_matches(['-', '+'])
+        .chars()
+        .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
         && cell.trim().len() > 1;
-    if risky && !number {
-        format!("'{cell}")
+    if number {
+        Cow::Borrowed(cell)
     } else {
-        cell.to_string()
+        Cow::Owned(format!("'{cell}"))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::neutralise;
+    use super::*;
 
     #[test]
     fn formulas_are_neutralised() {
@@ -50,5 +212,46 @@ mod tests {
         assert_eq!(neutralise("-5"), "-5");
         assert_eq!(neutralise("-12,50"), "-12,50");
         assert_eq!(neutralise("Kari"), "Kari");
+    }
+
+    /// The raw copy gives what a parse of the record and a cell-by-cell write would give.
+    #[test]
+    fn raw_copy_matches_cell_by_cell() {
+        let cases = [
+            ("a;b;c", 3),
+            ("a;\"b;c\";d", 3),
+            ("=1+2;\"@x\";-5;+47 1", 4),
+            ("a;\"say \"\"hi\"\"\";\"multi\nline\"", 3),
+            ("a;b", 4),
+            ("a;b;c;;", 3),
+            (";;", 3),
+        ];
+        for (raw, width) in cases {
+            let mut fast = Vec::new();
+            assert!(push_raw(&mut fast, raw, b';', width), "{raw}");
+            let row = parse_record(raw, b';');
+            let mut slow = Vec::new();
+            push_cells(&mut slow, &row, b';', width);
+            let parse = |bytes: &[u8]| -> Vec<String> {
+                let mut r = ::csv::ReaderBuilder::new()
+                    .has_headers(false)
+                    .delimiter(b';')
+                    .flexible(true)
+                    .from_reader(bytes);
+                r.records()
+                    .next()
+                    .unwrap()
+                    .unwrap()
+                    .iter()
+                    .map(String::from)
+                    .collect()
+            };
+            assert_eq!(parse(&fast), parse(&slow), "{raw}");
+        }
+        let mut out = Vec::new();
+        assert!(
+            !push_raw(&mut out, "a;b;extra", b';', 2),
+            "a non-blank cell beyond the header"
+        );
     }
 }

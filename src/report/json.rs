@@ -1,7 +1,7 @@
 //! The JSON result: `{"sheet": …, "rows": [{"row", "order_ref", "status", "messages", "cells"}]}`,
 //! streamed row by row.
 
-use super::{messages, rows_with_results};
+use super::{messages, visit_results};
 use crate::check::Checked;
 use serde_json::{json, Map, Value};
 use std::io::Write;
@@ -9,7 +9,8 @@ use std::io::Write;
 pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
     let sheet = checked.sheet.path.display().to_string();
     write!(out, "{{\"sheet\":{},\"rows\":[", Value::String(sheet))?;
-    for (i, (row, result)) in rows_with_results(checked).enumerate() {
+    let mut first = true;
+    visit_results(checked, |row, result| {
         let cells: Map<String, Value> = checked
             .sheet
             .headers
@@ -20,16 +21,18 @@ pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
             .collect();
         let line = json!({
             "row": result.number,
-            "order_ref": checked.orders[result.order].key,
+            "order_ref": checked.orders[result.order as usize].key,
             "status": result.status.as_str(),
             "messages": messages(checked, result),
             "cells": cells,
         });
-        if i > 0 {
+        if !first {
             out.write_all(b",")?;
         }
+        first = false;
         out.write_all(b"\n")?;
         serde_json::to_writer(&mut *out, &line)?;
-    }
+        Ok::<(), std::io::Error>(())
+    })?;
     out.write_all(b"\n]}\n")
 }

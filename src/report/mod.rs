@@ -9,8 +9,10 @@ mod xlsx;
 
 use crate::check::{Checked, RowResult};
 use crate::error::Error;
+use crate::problem::Problem;
 use crate::read::Row;
 use std::io::Write;
+use std::ops::ControlFlow;
 use std::path::Path;
 
 /// Writes the result file; its format follows the extension (.csv, .xlsx, .json).
@@ -22,7 +24,8 @@ pub fn write_result(checked: &Checked, path: &Path) -> Result<(), Error> {
         .unwrap_or_default();
     match ext.as_str() {
         "xlsx" => {
-            let bytes = xlsx::render(checked).map_err(|e| Error::unusable(path, format!("cannot write XLSX: {e}")))?;
+            let bytes = xlsx::render(checked)
+                .map_err(|e| Error::unusable(path, format!("cannot write XLSX: {e}")))?;
             atomic_write(path, |w| w.write_all(&bytes))
         }
         "json" => atomic_write(path, |w| json::write(checked, w)),
@@ -34,7 +37,10 @@ pub fn write_result(checked: &Checked, path: &Path) -> Result<(), Error> {
 }
 
 /// Writes a file through a temporary file in the same directory and an atomic rename.
-pub fn atomic_write(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> Result<(), Error> {
+pub fn atomic_write(
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
     let mut file = AtomicFile::create(path)?;
     write(&mut file.writer).map_err(|e| Error::file(path, e))?;
     file.commit()
@@ -63,30 +69,62 @@ impl AtomicFile {
     }
 
     pub fn commit(self) -> Result<(), Error> {
-        let temp = self.writer.into_inner().map_err(|e| Error::file(&self.path, e.into_error()))?;
-        temp.persist(&self.path).map_err(|e| Error::file(&self.path, e.error))?;
+        let temp = self
+            .writer
+            .into_inner()
+            .map_err(|e| Error::file(&self.path, e.into_error()))?;
+        temp.persist(&self.path)
+            .map_err(|e| Error::file(&self.path, e.error))?;
         Ok(())
     }
 }
 
-/// The non-blank rows of the sheet paired with their results, in file order.
-fn rows_with_results(checked: &Checked) -> impl Iterator<Item = (Row, &RowResult)> {
-    checked
-        .sheet
-        .rows()
-        .filter(|r| !r.is_blank())
-        .zip(checked.rows.iter())
-        .inspect(|(row, result)| debug_assert_eq!(row.number, result.number))
+/// Shows the non-blank rows of the sheet with their results, in file order, to `visit`; stops
+/// at the first error.
+fn visit_results<E>(
+    checked: &Checked,
+    mut visit: impl FnMut(&Row, &RowResult) -> Result<(), E>,
+) -> Result<(), E> {
+    let mut results = checked.rows.iter();
+    let mut outcome = Ok(());
+    checked.sheet.visit_rows(|row| {
+        if row.is_blank() {
+            return ControlFlow::Continue(());
+        }
+        let Some(result) = results.next() else {
+            return ControlFlow::Break(());
+        };
+        debug_assert_eq!(row.number, result.number);
+        outcome = visit(row, result);
+        if outcome.is_ok() {
+            ControlFlow::Continue(())
+        } else {
+            ControlFlow::Break(())
+        }
+    });
+    outcome
 }
 
 /// The messages of a row, in the order found, as lines of text.
 fn messages(checked: &Checked, result: &RowResult) -> Vec<String> {
-    let mut out: Vec<String> = result.problems.iter().map(|p| p.describe(&checked.map)).collect();
-    if !result.see_rows.is_empty() {
-        let rows: Vec<String> = result.see_rows.iter().map(u32::to_string).collect();
-        let order = &checked.orders[result.order].key;
+    let mut out: Vec<String> = result
+        .problems
+        .iter()
+        .map(|p| p.describe(&checked.map))
+        .collect();
+    let order = &checked.orders[result.order as usize];
+    if !order.valid && !result.problems.iter().any(Problem::is_error) {
+        let rows: Vec<String> = checked
+            .rows_with_errors(order)
+            .iter()
+            .map(u32::to_string)
+            .collect();
         let plural = if rows.len() == 1 { "row" } else { "rows" };
-        out.push(format!("order {order} is not sent because of problems on {plural} {}", rows.join(", ")));
+        out.push(format!(
+            "order {} is not sent because of problems on {plural} {}",
+            order.key,
+            rows.join(", ")
+        ));
     }
     out
 }

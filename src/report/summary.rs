@@ -12,7 +12,11 @@ use std::io::Write;
 const LISTED: usize = 100;
 
 /// The summary for people.
-pub fn print_human(checked: &Checked, settings: &Settings, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn print_human(
+    checked: &Checked,
+    settings: &Settings,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let sheet = &checked.sheet;
     writeln!(out, "read {}: {}", sheet.path.display(), sheet.format)?;
     writeln!(out, "numbers: {}", checked.convention)?;
@@ -23,24 +27,53 @@ pub fn print_human(checked: &Checked, settings: &Settings, out: &mut dyn Write) 
         writeln!(out, "warning: {note}")?;
     }
     let problems: Vec<_> = checked.problems().collect();
-    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
     if !problems.is_empty() {
-        writeln!(out, "\n{} error(s), {} warning(s):", errors, problems.len() - errors)?;
-        let name = sheet.path.file_name().map(|n| n.to_string_lossy()).unwrap_or_default();
+        writeln!(
+            out,
+            "\n{} error(s), {} warning(s):",
+            errors,
+            problems.len() - errors
+        )?;
+        let name = sheet
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
         for p in problems.iter().take(LISTED) {
             writeln!(out, "  {name} row {}: {}", p.row, p.describe(&checked.map))?;
         }
         if problems.len() > LISTED {
-            writeln!(out, "  … and {} more in the result file", problems.len() - LISTED)?;
+            writeln!(
+                out,
+                "  … and {} more in the result file",
+                problems.len() - LISTED
+            )?;
         }
     }
     let (orders, valid) = (checked.orders.len(), checked.valid_orders());
     let (rows, valid_rows) = (checked.rows.len(), checked.valid_rows());
     writeln!(out)?;
-    writeln!(out, "orders: {orders} ({valid} valid, {} invalid)", orders - valid)?;
-    writeln!(out, "rows:   {rows} ({valid_rows} valid, {} invalid)", rows - valid_rows)?;
+    writeln!(
+        out,
+        "orders: {orders} ({valid} valid, {} invalid)",
+        orders - valid
+    )?;
+    writeln!(
+        out,
+        "rows:   {rows} ({valid_rows} valid, {} invalid)",
+        rows - valid_rows
+    )?;
     let (total, tax) = money_totals(checked);
-    writeln!(out, "valid orders total {} NOK incl. VAT, of which VAT {}", wire2(total), wire2(tax))?;
+    writeln!(
+        out,
+        "valid orders total {} NOK incl. VAT, of which VAT {}",
+        wire2(total),
+        wire2(tax)
+    )?;
     if orders == 0 {
         writeln!(out, "the sheet has no order lines below its header")?;
     }
@@ -52,7 +85,10 @@ pub fn json(checked: &Checked, settings: &Settings) -> serde_json::Value {
     let (orders, valid) = (checked.orders.len(), checked.valid_orders());
     let (rows, valid_rows) = (checked.rows.len(), checked.valid_rows());
     let problems: Vec<_> = checked.problems().collect();
-    let errors = problems.iter().filter(|p| p.severity == Severity::Error).count();
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
     let (total, tax) = money_totals(checked);
     json!({
         "orders": {"total": orders, "valid": valid, "invalid": orders - valid},
@@ -76,5 +112,7 @@ fn money_totals(checked: &Checked) -> (Decimal, Decimal) {
         .orders
         .iter()
         .filter_map(|o| o.totals)
-        .fold((Decimal::ZERO, Decimal::ZERO), |(g, t), (og, ot)| (g + og, t + ot))
+        .fold((Decimal::ZERO, Decimal::ZERO), |(g, t), (og, ot)| {
+            (g + og, t + ot)
+        })
 }

@@ -1,11 +1,11 @@
 //! The XLSX result: the sheet's rows at their own row numbers, typed as they were, every problem
 //! cell highlighted with its message as a cell note, then status and messages columns.
 
-use super::{messages, rows_with_results};
-use crate::check::{Checked, RowStatus};
+use super::{messages, visit_results};
+use crate::check::{Checked, RowResult, RowStatus};
 use crate::problem::{Origin, Severity};
-use crate::read::Cell;
-use rust_xlsxwriter::{Color, Format, FormatBorder, Note, Workbook, XlsxError};
+use crate::read::{Cell, Row};
+use rust_xlsxwriter::{Color, Format, FormatBorder, Note, Workbook, Worksheet, XlsxError};
 
 /// Excel's limit on the characters of one cell.
 const MAX_CELL: usize = 32_767;
@@ -14,10 +14,18 @@ pub fn render(checked: &Checked) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("result")?;
-    let bold = Format::new().set_bold().set_border_bottom(FormatBorder::Thin);
-    let date = Format::new().set_num_format("yyyy-mm-dd");
-    let error = Format::new().set_background_color(Color::RGB(0xFFC7CE)).set_font_color(Color::RGB(0x9C0006));
-    let warning = Format::new().set_background_color(Color::RGB(0xFFEB9C)).set_font_color(Color::RGB(0x9C5700));
+    let bold = Format::new()
+        .set_bold()
+        .set_border_bottom(FormatBorder::Thin);
+    let formats = Formats {
+        date: Format::new().set_num_format("yyyy-mm-dd"),
+        error: Format::new()
+            .set_background_color(Color::RGB(0xFFC7CE))
+            .set_font_color(Color::RGB(0x9C0006)),
+        warning: Format::new()
+            .set_background_color(Color::RGB(0xFFEB9C))
+            .set_font_color(Color::RGB(0x9C5700)),
+    };
     let width = checked.sheet.headers.len() as u16;
     for (c, h) in checked.sheet.headers.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, h, &bold)?;
@@ -26,7 +34,34 @@ pub fn render(checked: &Checked) -> Result<Vec<u8>, XlsxError> {
     sheet.write_string_with_format(0, width + 1, "messages", &bold)?;
     sheet.set_freeze_panes(1, 0)?;
     let top = checked.sheet.header_row;
-    for (row, result) in rows_with_results(checked) {
+    visit_results(checked, |row, result| {
+        write_row(sheet, checked, row, result, top, &formats)
+    })?;
+    sheet.set_column_width(width + 1, 80)?;
+    book.save_to_buffer()
+}
+
+struct Formats {
+    date: Format,
+    error: Format,
+    warning: Format,
+}
+
+fn write_row(
+    sheet: &mut Worksheet,
+    checked: &Checked,
+    row: &Row,
+    result: &RowResult,
+    top: u32,
+    formats: &Formats,
+) -> Result<(), XlsxError> {
+    let Formats {
+        date,
+        error,
+        warning,
+    } = formats;
+    let width = checked.sheet.headers.len() as u16;
+    {
         let r = row.number - top;
         for (c, cell) in row.cells.iter().enumerate().take(width as usize) {
             let c = c as u16;
@@ -41,8 +76,11 @@ pub fn render(checked: &Checked) -> Result<Vec<u8>, XlsxError> {
                 Cell::Date(d) => {
                     let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default();
                     let serial = (d.date() - epoch).num_days() as f64
-                        + d.time().signed_duration_since(chrono::NaiveTime::MIN).num_seconds() as f64 / 86_400.0;
-                    sheet.write_number_with_format(r, c, serial, &date)?;
+                        + d.time()
+                            .signed_duration_since(chrono::NaiveTime::MIN)
+                            .num_seconds() as f64
+                            / 86_400.0;
+                    sheet.write_number_with_format(r, c, serial, date)?;
                 }
                 Cell::Bool(b) => {
                     sheet.write_boolean(r, c, *b)?;
@@ -69,7 +107,11 @@ pub fn render(checked: &Checked) -> Result<Vec<u8>, XlsxError> {
             }
         }
         for (column, severity, lines) in noted {
-            let format = if severity == Severity::Error { &error } else { &warning };
+            let format = if severity == Severity::Error {
+                error
+            } else {
+                warning
+            };
             let text = row.cell(column as usize).display();
             if column == width {
                 sheet.write_string_with_format(r, column, result.status.as_str(), format)?;
@@ -81,17 +123,28 @@ pub fn render(checked: &Checked) -> Result<Vec<u8>, XlsxError> {
                     _ => sheet.write_string_with_format(r, column, clip(&text), format)?,
                 };
             }
-            let note = Note::new(clip(&lines.join("\n"))).set_author("fpgo-export").set_width(360).set_height(120);
+            let note = Note::new(clip(&lines.join("\n")))
+                .set_author("fpgo-export")
+                .set_width(360)
+                .set_height(120);
             sheet.insert_note(r, column, &note)?;
         }
-        if !result.problems.iter().any(|p| p.field.is_none() || p.origin != Origin::Sheet) {
-            let format = if result.status == RowStatus::Invalid { &error } else { &Format::new() };
+        if !result
+            .problems
+            .iter()
+            .any(|p| p.field.is_none() || p.origin != Origin::Sheet)
+        {
+            let plain = Format::new();
+            let format = if result.status == RowStatus::Invalid {
+                error
+            } else {
+                &plain
+            };
             sheet.write_string_with_format(r, width, result.status.as_str(), format)?;
         }
         sheet.write_string(r, width + 1, clip(&messages(checked, result).join("\n")))?;
     }
-    sheet.set_column_width(width + 1, 80)?;
-    book.save_to_buffer()
+    Ok(())
 }
 
 fn clip(text: &str) -> &str {

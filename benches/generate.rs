@@ -1,0 +1,261 @@
+//! Big, realistic sheets for the benchmark: orders of 1 to 9 lines (5 on average) with valid
+//! Norwegian test identities, private and corporate customers, every VAT rate, written as a
+//! Norwegian Excel writes CSV (Windows-1252, `;`, decimal commas) or as XLSX.
+
+use std::io::Write;
+
+/// A small deterministic generator (xorshift64*), so every run writes the same sheet.
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.max(1))
+    }
+    pub fn step(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.step() % n
+    }
+}
+
+fn mod11(digits: &[u32], weights: &[u32]) -> Option<u32> {
+    let sum: u32 = digits.iter().zip(weights).map(|(d, w)| d * w).sum();
+    match 11 - sum % 11 {
+        11 => Some(0),
+        10 => None,
+        k => Some(k),
+    }
+}
+
+/// A synthetic test personal number (month + 80) with both check digits right.
+fn personal_number(rng: &mut Rng) -> String {
+    loop {
+        let day = 1 + rng.below(28) as u32;
+        let month = 81 + rng.below(12) as u32;
+        let year = 50 + rng.below(50) as u32;
+        let individual = rng.below(500) as u32;
+        let s = format!("{day:02}{month:02}{year:02}{individual:03}");
+        let d: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
+        let Some(k1) = mod11(&d, &[3, 7, 6, 1, 8, 9, 4, 5, 2]) else {
+            continue;
+        };
+        let mut d10 = d.clone();
+        d10.push(k1);
+        let Some(k2) = mod11(&d10, &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2]) else {
+            continue;
+        };
+        return format!("{s}{k1}{k2}");
+    }
+}
+
+/// A 9-digit organisation number starting with 8 or 9 with a right check digit.
+fn organisation_number(rng: &mut Rng) -> String {
+    loop {
+        let s = format!("{}{:07}", 8 + rng.below(2), rng.below(10_000_000));
+        let d: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
+        if let Some(k) = mod11(&d, &[3, 2, 7, 6, 5, 4, 3, 2]) {
+            return format!("{s}{k}");
+        }
+    }
+}
+
+pub const HEADERS: [&str; 17] = [
+    "Ordrenr",
+    "Kundetype",
+    "Kundenavn",
+    "E-post",
+    "Telefon",
+    "Fødselsnummer",
+    "Orgnr",
+    "Adresse",
+    "Postnr",
+    "Poststed",
+    "Land",
+    "Varenr",
+    "Varenavn",
+    "Antall",
+    "Enhetspris",
+    "MVA %",
+    "Linjesum",
+];
+
+const FIRST: [&str; 8] = [
+    "Kari", "Ola", "Åse", "Ørjan", "Siri", "Lars", "Ingrid", "Bjørn",
+];
+const LAST: [&str; 8] = [
+    "Nordmann",
+    "Sæther",
+    "Bækkelund",
+    "Hansen",
+    "Johansen",
+    "Løken",
+    "Aas",
+    "Ødegård",
+];
+const CITIES: [(&str, &str); 6] = [
+    ("0150", "Oslo"),
+    ("5003", "Bergen"),
+    ("7030", "Trondheim"),
+    ("4313", "Sandnes"),
+    ("9008", "Tromsø"),
+    ("6002", "Ålesund"),
+];
+const PRODUCTS: [(&str, u64, u32); 6] = [
+    ("Ruter", 89_900, 25),
+    ("Kaffe 500 g", 8_990, 15),
+    ("Taxi til flyplassen", 45_000, 12),
+    ("Bok: Fjordene", 34_900, 0),
+    ("Installasjon", 125_000, 25),
+    ("Kabel 2 m", 14_950, 25),
+];
+
+/// One line of the sheet as cell texts, in the order of [`HEADERS`].
+pub struct Line {
+    pub cells: Vec<String>,
+    /// Quantity, unit price in øre, VAT rate and line total in øre, for writers that want numbers.
+    pub numbers: (u64, u64, u32, u64),
+}
+
+/// Generates `lines` order lines, calling `emit` for each.
+pub fn lines(lines: usize, seed: u64, mut emit: impl FnMut(Line)) {
+    let mut rng = Rng::new(seed);
+    let mut written = 0;
+    let mut order = 100_000u64;
+    while written < lines {
+        order += 1;
+        let corporate = rng.below(3) == 0;
+        let name = if corporate {
+            format!(
+                "{} {} AS",
+                LAST[rng.below(8) as usize],
+                CITIES[rng.below(6) as usize].1
+            )
+        } else {
+            format!(
+                "{} {}",
+                FIRST[rng.below(8) as usize],
+                LAST[rng.below(8) as usize]
+            )
+        };
+        let email = format!("kunde{order}@example.no");
+        let phone = format!(
+            "+47 {} {:02} {:03}",
+            400 + rng.below(500),
+            rng.below(100),
+            rng.below(1000)
+        );
+        let (pn, org) = if corporate {
+            (String::new(), organisation_number(&mut rng))
+        } else {
+            (personal_number(&mut rng), String::new())
+        };
+        let (zip, city) = CITIES[rng.below(6) as usize];
+        let street = format!("Storgata {}", 1 + rng.below(200));
+        let count = (1 + rng.below(9) as usize).min(lines - written);
+        for _ in 0..count {
+            let (product, price, vat) = PRODUCTS[rng.below(6) as usize];
+            let quantity = 1 + rng.below(4);
+            let total = quantity * price;
+            let cells = vec![
+                format!("NO-{order}"),
+                if corporate { "bedrift" } else { "privat" }.to_string(),
+                name.clone(),
+                email.clone(),
+                phone.clone(),
+                pn.clone(),
+                org.clone(),
+                street.clone(),
+                zip.to_string(),
+                city.to_string(),
+                "NO".to_string(),
+                format!("P-{}", price % 1000),
+                product.to_string(),
+                quantity.to_string(),
+                format!("{},{:02}", price / 100, price % 100),
+                vat.to_string(),
+                format!("{},{:02}", total / 100, total % 100),
+            ];
+            emit(Line {
+                cells,
+                numbers: (quantity, price, vat, total),
+            });
+            written += 1;
+        }
+    }
+}
+
+/// Writes a CSV as a Norwegian Excel saves it: Windows-1252, `;`, CRLF.
+pub fn csv(path: &std::path::Path, count: usize) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    let encode = |s: &str| encoding_rs::WINDOWS_1252.encode(s).0.into_owned();
+    out.write_all(&encode(&HEADERS.join(";")))?;
+    out.write_all(b"\r\n")?;
+    let mut result = Ok(());
+    lines(count, 7, |line| {
+        if result.is_ok() {
+            result = out
+                .write_all(&encode(&line.cells.join(";")))
+                .and_then(|_| out.write_all(b"\r\n"));
+        }
+    });
+    result?;
+    out.flush()
+}
+
+/// Writes an XLSX with numbers in numeric cells and English headers.
+pub fn xlsx(path: &std::path::Path, count: usize) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let mut book = rust_xlsxwriter::Workbook::new();
+    let sheet = book.add_worksheet();
+    let headers = [
+        "order_ref",
+        "customer_type",
+        "name",
+        "email",
+        "phone",
+        "personal_number",
+        "organization_id",
+        "street",
+        "zip",
+        "city",
+        "country",
+        "product_id",
+        "product_name",
+        "quantity",
+        "unit_price",
+        "vat_rate",
+        "line_amount",
+    ];
+    for (c, h) in headers.iter().enumerate() {
+        sheet.write_string(0, c as u16, *h)?;
+    }
+    let mut row = 0u32;
+    let mut result = Ok(());
+    lines(count, 11, |line| {
+        row += 1;
+        if result.is_ok() {
+            result = write_line(sheet, row, &line);
+        }
+    });
+    result?;
+    book.save(path)
+}
+
+fn write_line(
+    sheet: &mut rust_xlsxwriter::Worksheet,
+    row: u32,
+    line: &Line,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let (quantity, price, vat, total) = line.numbers;
+    for (c, cell) in line.cells.iter().enumerate().take(13) {
+        sheet.write_string(row, c as u16, cell)?;
+    }
+    sheet.write_number(row, 13, quantity as f64)?;
+    sheet.write_number(row, 14, price as f64 / 100.0)?;
+    sheet.write_number(row, 15, vat as f64)?;
+    sheet.write_number(row, 16, total as f64 / 100.0)?;
+    Ok(())
+}
