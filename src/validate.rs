@@ -375,7 +375,7 @@ impl Check<'_> {
                 );
             }
         }
-        if !has_name {
+        if !has_name || self.errors > errors {
             return None;
         }
         Some(OrderLine {
