@@ -2,7 +2,7 @@
 //! happened to every row and order; valid orders are handed to a callback as they are found,
 //! so a million-line sheet never holds all its payloads at once.
 
-use crate::columns::{ColumnMap, Field, Kind, Level, MapError, REQUIRED};
+use crate::columns::{column_letters, ColumnMap, Field, Kind, Level, MapError, REQUIRED};
 use crate::error::Error;
 use crate::group::{Grouper, Sourced};
 use crate::order::Order;
@@ -147,6 +147,18 @@ pub fn check(
     sheet.visit_rows(|row| {
         if row.is_blank() {
             return ControlFlow::Continue(());
+        }
+        let width = map.headers.len();
+        let beyond = row.cells.iter().skip(width).filter(|c| !c.is_blank()).count();
+        if beyond > 0 {
+            problems.push(Problem::warning(
+                row.number,
+                None,
+                format!(
+                    "{beyond} cell(s) right of the last column (from {}) have no header and are ignored; give them a header, or check for a delimiter inside a value",
+                    column_letters(width)
+                ),
+            ));
         }
         let key_cell = key_column.map_or(&Cell::Empty, |c| row.cell(c));
         let key: Cow<str> = match key_cell {

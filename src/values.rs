@@ -218,6 +218,9 @@ pub fn decimal_from_f64(value: f64) -> Result<Decimal, String> {
     if !value.is_finite() {
         return Err("is not a number".to_string());
     }
+    if value != 0.0 && value.abs() < 1e-12 {
+        return Err("is too small to be a real amount".into());
+    }
     if value.abs() >= 1e15 {
         return Err(format!("is too large (more than {MAX_INT_DIGITS} digits)"));
     }
@@ -573,6 +576,7 @@ mod tests {
         assert!(decimal_from_f64(f64::NAN).is_err());
         assert!(decimal_from_f64(f64::INFINITY).is_err());
         assert!(decimal_from_f64(1e300).is_err());
+        assert!(decimal_from_f64(1e-300).is_err());
     }
 
     #[test]

@@ -47,7 +47,7 @@ impl Cell {
             Cell::Text(t) => t.clone(),
             Cell::Number(n) => crate::values::decimal_from_f64(*n)
                 .map(|d| d.to_string())
-                .unwrap_or_else(|_| n.to_string()),
+                .unwrap_or_else(|_| format!("{n:e}")),
             Cell::Date(d) if d.time() == chrono::NaiveTime::MIN => d.date().to_string(),
             Cell::Date(d) => d.to_string(),
             Cell::Bool(b) => b.to_string(),
