@@ -2,6 +2,7 @@
 //! Norwegian test identities, private and corporate customers, every VAT rate, written as a
 //! Norwegian Excel writes CSV (Windows-1252, `;`, decimal commas) or as XLSX.
 
+use fpgo_export::norway::{mod11, ORGANISATION, PERSONAL_K1, PERSONAL_K2};
 use std::io::Write;
 
 /// A small deterministic generator (xorshift64*), so every run writes the same sheet.
@@ -22,15 +23,6 @@ impl Rng {
     }
 }
 
-fn mod11(digits: &[u32], weights: &[u32]) -> Option<u32> {
-    let sum: u32 = digits.iter().zip(weights).map(|(d, w)| d * w).sum();
-    match 11 - sum % 11 {
-        11 => Some(0),
-        10 => None,
-        k => Some(k),
-    }
-}
-
 /// A synthetic test personal number (month + 80) with both check digits right.
 fn personal_number(rng: &mut Rng) -> String {
     loop {
@@ -40,12 +32,12 @@ fn personal_number(rng: &mut Rng) -> String {
         let individual = rng.below(500) as u32;
         let s = format!("{day:02}{month:02}{year:02}{individual:03}");
         let d: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
-        let Some(k1) = mod11(&d, &[3, 7, 6, 1, 8, 9, 4, 5, 2]) else {
+        let Some(k1) = mod11(&d, &PERSONAL_K1) else {
             continue;
         };
         let mut d10 = d.clone();
         d10.push(k1);
-        let Some(k2) = mod11(&d10, &[5, 4, 3, 2, 7, 6, 5, 4, 3, 2]) else {
+        let Some(k2) = mod11(&d10, &PERSONAL_K2) else {
             continue;
         };
         return format!("{s}{k1}{k2}");
@@ -57,7 +49,7 @@ fn organisation_number(rng: &mut Rng) -> String {
     loop {
         let s = format!("{}{:07}", 8 + rng.below(2), rng.below(10_000_000));
         let d: Vec<u32> = s.chars().filter_map(|c| c.to_digit(10)).collect();
-        if let Some(k) = mod11(&d, &[3, 2, 7, 6, 5, 4, 3, 2]) {
+        if let Some(k) = mod11(&d, &ORGANISATION) {
             return format!("{s}{k}");
         }
     }

@@ -4,7 +4,7 @@
 
 use crate::columns::{column_letters, ColumnMap, Field, Kind, Level, MapError, REQUIRED};
 use crate::error::Error;
-use crate::group::{Grouper, Sourced};
+use crate::group::{Grouper, OrderDraft, Sourced};
 use crate::order::Order;
 use crate::problem::{Origin, Problem};
 use crate::read::{Cell, Sheet};
@@ -124,13 +124,70 @@ pub fn check(
         }
     }
     let convention = detect_convention(&sheet, &map);
-    let today = settings.rules.today;
     let rules = Rules {
         numbers: convention,
         ..settings.rules.clone()
     };
 
-    // read, map, group
+    let (mut rows, drafts) = read_lines(&sheet, &map, settings, &rules);
+
+    // price and validate each order
+    let index =
+        |rows: &[RowResult], number: u32| rows.binary_search_by_key(&number, |r| r.number).ok();
+    let mut problems = Vec::new();
+    let mut orders = Vec::with_capacity(drafts.len());
+    for (o, draft) in drafts.into_iter().enumerate() {
+        let order_rows: Vec<u32> = draft.rows().collect();
+        let key = draft.key.clone();
+        let order = validate::validate(draft, &settings.presets, &rules, &mut problems);
+        for p in problems.drain(..) {
+            if let Some(i) = index(&rows, p.row) {
+                rows[i].problems.push(p);
+            }
+        }
+        let positions: Vec<usize> = order_rows.iter().filter_map(|&n| index(&rows, n)).collect();
+        let clean = positions
+            .iter()
+            .all(|&i| !rows[i].problems.iter().any(Problem::is_error));
+        let order = order.filter(|_| clean);
+        for &i in &positions {
+            rows[i].order = o as u32;
+            if order.is_none() {
+                rows[i].status = RowStatus::Invalid;
+            }
+        }
+        let totals = order
+            .as_ref()
+            .map(|o| (o.summary.grand_total, o.summary.total_tax));
+        if let Some(order) = &order {
+            on_valid(order)?;
+        }
+        orders.push(OrderResult {
+            key,
+            rows: order_rows,
+            valid: order.is_some(),
+            totals,
+        });
+    }
+    Ok(Checked {
+        sheet,
+        map,
+        convention,
+        rows,
+        orders,
+        notes,
+    })
+}
+
+/// The sheet's non-blank rows, with the problems found reading them, and the orders they form.
+/// Each line is validated as it is read; orders wait for all their lines.
+fn read_lines(
+    sheet: &Sheet,
+    map: &ColumnMap,
+    settings: &Settings,
+    rules: &Rules,
+) -> (Vec<RowResult>, Vec<OrderDraft>) {
+    let (convention, today) = (rules.numbers, rules.today);
     let mut numbers: Vec<(u32, Option<(usize, usize)>)> = Vec::new();
     let mut problems: Vec<Problem> = Vec::new();
     let mut grouper = Grouper::default();
@@ -223,14 +280,11 @@ pub fn check(
         settings
             .presets
             .apply(&mut line_values, Level::Line, row.number);
-        let line = validate::line(row.number, &mut line_values, &rules, &mut problems);
+        let line = validate::line(row.number, &mut line_values, rules, &mut problems);
         grouper.add(row.number, &key, values, line, &mut problems);
         numbers.push((row.number, row.span));
         ControlFlow::Continue(())
     });
-    let drafts = grouper.finish();
-
-    // price and validate
     let mut rows: Vec<RowResult> = numbers
         .into_iter()
         .map(|(number, span)| RowResult {
@@ -241,56 +295,13 @@ pub fn check(
             span,
         })
         .collect();
-    let index =
-        |rows: &[RowResult], number: u32| rows.binary_search_by_key(&number, |r| r.number).ok();
-    let file_problems = std::mem::take(&mut problems);
-    for p in file_problems {
-        if let Some(i) = index(&rows, p.row) {
+    // Rows are in file order, so their numbers ascend.
+    for p in problems {
+        if let Ok(i) = rows.binary_search_by_key(&p.row, |r| r.number) {
             rows[i].problems.push(p);
         }
     }
-    let mut orders = Vec::with_capacity(drafts.len());
-    for (o, draft) in drafts.into_iter().enumerate() {
-        let order_rows: Vec<u32> = draft.rows().collect();
-        let key = draft.key.clone();
-        let order = validate::validate(draft, &settings.presets, &rules, &mut problems);
-        for p in problems.drain(..) {
-            if let Some(i) = index(&rows, p.row) {
-                rows[i].problems.push(p);
-            }
-        }
-        let positions: Vec<usize> = order_rows.iter().filter_map(|&n| index(&rows, n)).collect();
-        let clean = positions
-            .iter()
-            .all(|&i| !rows[i].problems.iter().any(Problem::is_error));
-        let order = order.filter(|_| clean);
-        for &i in &positions {
-            rows[i].order = o as u32;
-            if order.is_none() {
-                rows[i].status = RowStatus::Invalid;
-            }
-        }
-        let totals = order
-            .as_ref()
-            .map(|o| (o.summary.grand_total, o.summary.total_tax));
-        if let Some(order) = &order {
-            on_valid(order)?;
-        }
-        orders.push(OrderResult {
-            key,
-            rows: order_rows,
-            valid: order.is_some(),
-            totals,
-        });
-    }
-    Ok(Checked {
-        sheet,
-        map,
-        convention,
-        rows,
-        orders,
-        notes,
-    })
+    (rows, grouper.finish())
 }
 
 fn map_columns(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {

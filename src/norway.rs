@@ -2,16 +2,19 @@
 //! organisation number, postal code and mobile number. Each returns `Err` with a reason a
 //! person can act on.
 
-const PERSONAL_K1: [u32; 9] = [3, 7, 6, 1, 8, 9, 4, 5, 2];
-const PERSONAL_K2: [u32; 10] = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
-const ORGANISATION: [u32; 8] = [3, 2, 7, 6, 5, 4, 3, 2];
+/// Weights of a personal number's first check digit (over digits 1–9).
+pub const PERSONAL_K1: [u32; 9] = [3, 7, 6, 1, 8, 9, 4, 5, 2];
+/// Weights of its second check digit (over digits 1–10).
+pub const PERSONAL_K2: [u32; 10] = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
+/// Weights of an organisation number's check digit (over digits 1–8).
+pub const ORGANISATION: [u32; 8] = [3, 2, 7, 6, 5, 4, 3, 2];
 
 fn digits(s: &str) -> Option<Vec<u32>> {
     s.chars().map(|c| c.to_digit(10)).collect()
 }
 
 /// The mod-11 check digit for `digits` with `weights`; `None` when the sum gives 10 (unusable).
-fn mod11(digits: &[u32], weights: &[u32]) -> Option<u32> {
+pub fn mod11(digits: &[u32], weights: &[u32]) -> Option<u32> {
     let sum: u32 = digits.iter().zip(weights).map(|(d, w)| d * w).sum();
     match 11 - sum % 11 {
         11 => Some(0),

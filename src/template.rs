@@ -48,11 +48,7 @@ fn example(field: Field, line: usize) -> &'static str {
 
 /// Writes the template; CSV or XLSX by the extension of `path`.
 pub fn write(path: &Path) -> Result<(), Error> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
+    let ext = crate::read::extension(path);
     match ext.as_str() {
         "csv" => atomic_write(path, |w| {
             w.write_all(b"\xef\xbb\xbf")?;

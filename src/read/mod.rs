@@ -106,6 +106,14 @@ impl std::fmt::Display for Format {
     }
 }
 
+/// A file's extension in lower case ("" when it has none): `ORDERS.XLSX` is a workbook too.
+pub fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .map(str::to_ascii_lowercase)
+        .unwrap_or_default()
+}
+
 /// How to read a file: the options of the command line that concern reading.
 #[derive(Clone, Debug, Default)]
 pub struct ReadOptions {
@@ -141,11 +149,7 @@ impl Sheet {
         if bytes.is_empty() {
             return Err(Error::unusable(path, "the file is empty"));
         }
-        let ext = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .map(str::to_ascii_lowercase)
-            .unwrap_or_default();
+        let ext = extension(path);
         let workbook = spreadsheet::kind_of(&bytes, &ext);
         let (format, table, notes) = match workbook {
             Some(kind) => spreadsheet::read(path, bytes, kind, options.sheet.as_deref())?,

@@ -17,11 +17,7 @@ use std::path::Path;
 
 /// Writes the result file; its format follows the extension (.csv, .xlsx, .json).
 pub fn write_result(checked: &Checked, path: &Path) -> Result<(), Error> {
-    let ext = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .map(str::to_ascii_lowercase)
-        .unwrap_or_default();
+    let ext = crate::read::extension(path);
     match ext.as_str() {
         "xlsx" => {
             let bytes = xlsx::render(checked)
