@@ -21,6 +21,9 @@ pub enum Command {
     Check(CheckArgs),
     /// Write a ready-to-fill sheet (CSV or XLSX by extension) with every column and an example.
     Template(TemplateArgs),
+    /// Serve a local FPGO on loopback: the provider's routes, rules, envelopes and rate limit,
+    /// with latency and faults on demand. Ctrl-C stops it.
+    Sandbox(SandboxArgs),
 }
 
 #[derive(Debug, Args)]
@@ -67,4 +70,40 @@ pub struct TemplateArgs {
     /// Where to write the template (.csv or .xlsx).
     #[arg(long, short, value_name = "FILE", default_value = "fpgo-template.xlsx")]
     pub output: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct SandboxArgs {
+    /// Address to listen on (loopback only unless --allow-remote).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Allow a non-loopback --bind (the introspection routes stay loopback-only).
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// The bearer token clients must send [default: a random one, printed at start].
+    #[arg(long, value_name = "TOKEN")]
+    pub token: Option<String>,
+    /// Delay before each answer: MS, or MIN..MAX milliseconds.
+    #[arg(long, value_name = "MS")]
+    pub latency: Option<String>,
+    /// Requests per token per 60-second window.
+    #[arg(long, value_name = "N", default_value_t = 240)]
+    pub rate_limit: u32,
+    /// A fault and its probability, KIND=P with KIND one of 500, 510, 502, drop, commit-drop,
+    /// slow. Repeatable.
+    #[arg(long = "fault", value_name = "KIND=P")]
+    pub faults: Vec<String>,
+    /// Seed of the fault dice and the ids, to replay a run [default: random, printed at start].
+    #[arg(long, value_name = "N")]
+    pub seed: Option<u64>,
+    /// How long a `slow` fault delays its answer, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub slow: u64,
+    /// Skip the sandbox's own check of line amounts and order totals (the provider does not
+    /// check them).
+    #[arg(long)]
+    pub lenient: bool,
+    /// Do not log each request.
+    #[arg(long)]
+    pub quiet: bool,
 }

@@ -8,6 +8,7 @@ pub mod api;
 pub mod check;
 pub mod cli;
 pub mod columns;
+pub mod countries;
 pub mod error;
 pub mod exit;
 pub mod group;
@@ -17,6 +18,7 @@ pub mod order;
 pub mod problem;
 pub mod read;
 pub mod report;
+pub mod sandbox;
 pub mod settings;
 pub mod template;
 pub mod validate;
@@ -34,11 +36,59 @@ use std::path::{Path, PathBuf};
 pub fn run(cli: Cli) -> Result<i32, Error> {
     match cli.command {
         Command::Check(args) => run_check(&args),
+        Command::Sandbox(args) => run_sandbox(&args),
         Command::Template(args) => {
             template::write(&args.output)?;
             eprintln!("wrote {}", args.output.display());
             Ok(exit::OK)
         }
+    }
+}
+
+/// Serves the sandbox until Ctrl-C or SIGTERM.
+fn run_sandbox(args: &cli::SandboxArgs) -> Result<i32, Error> {
+    let config = settings::sandbox_config(args)?;
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| Error::usage(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(async {
+        let seed = config.seed;
+        let sandbox = sandbox::Sandbox::start(config).await?;
+        eprintln!("FPGO sandbox serving {}", sandbox.base_url());
+        eprintln!("token: {}", sandbox.token());
+        eprintln!("seed: {seed} (--seed {seed} replays the same faults and ids)");
+        eprintln!(
+            "introspection: {}/__sandbox/orders, /__sandbox/stats, POST /__sandbox/reset",
+            sandbox.root_url()
+        );
+        eprintln!("Ctrl-C stops it.");
+        stopped().await;
+        eprintln!("stopping: letting requests in flight finish");
+        sandbox.shutdown().await;
+        Ok(exit::OK)
+    })
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn stopped() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(term) => term,
+                Err(_) => {
+                    let _ = interrupt.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = interrupt => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = interrupt.await;
     }
 }
 

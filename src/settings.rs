@@ -6,18 +6,21 @@
 //! `norway_checksums = "error" | "warning"` and `vat_rates`. Without `--config`,
 //! `fpgo-export.toml` beside the sheet, else in the current directory, is used if present.
 
-use crate::cli::SheetArgs;
+use crate::cli::{SandboxArgs, SheetArgs};
 use crate::columns::Field;
 use crate::error::Error;
 use crate::group::Presets;
 use crate::problem::Severity;
 use crate::read::{Cell, ReadOptions};
+use crate::sandbox;
 use crate::validate::Rules;
 use crate::values::{cell_number, parse_field, NumberConvention, Value};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 /// The name of the config file looked for beside the sheet.
 pub const CONFIG_NAME: &str = "fpgo-export.toml";
@@ -190,4 +193,77 @@ fn preset_value(field: Field, cell: &Cell, today: NaiveDate) -> Result<Value, St
         return Err("is blank".into());
     }
     parse_field(field, cell, NumberConvention::DecimalPoint, today).map(|(v, _)| v)
+}
+
+/// The sandbox's configuration from its command line.
+pub fn sandbox_config(args: &SandboxArgs) -> Result<sandbox::Config, Error> {
+    let bind: SocketAddr = args.bind.parse().map_err(|_| {
+        Error::usage(format!(
+            "--bind {}: write an address such as 127.0.0.1:8080",
+            args.bind
+        ))
+    })?;
+    let latency = match args.latency.as_deref() {
+        None => (Duration::ZERO, Duration::ZERO),
+        Some(text) => {
+            let ms = |t: &str| {
+                t.trim()
+                    .parse::<u64>()
+                    .map(Duration::from_millis)
+                    .map_err(|_| {
+                        Error::usage(format!(
+                            "--latency {text}: write milliseconds, as 100 or 50..200"
+                        ))
+                    })
+            };
+            match text.split_once("..") {
+                Some((min, max)) => (ms(min)?, ms(max)?),
+                None => (ms(text)?, ms(text)?),
+            }
+        }
+    };
+    if latency.0 > latency.1 {
+        return Err(Error::usage(
+            "--latency MIN..MAX: MIN must not be larger than MAX",
+        ));
+    }
+    let mut faults = Vec::new();
+    for fault in &args.faults {
+        let parsed = fault.split_once('=').and_then(|(kind, p)| {
+            Some((
+                sandbox::Fault::parse(kind.trim())?,
+                p.trim().parse::<f64>().ok()?,
+            ))
+        });
+        let kinds: Vec<&str> = sandbox::Fault::ALL.iter().map(|(_, n)| *n).collect();
+        let (kind, p) = parsed.ok_or_else(|| {
+            Error::usage(format!(
+                "--fault {fault}: write KIND=P with KIND one of {} and P a probability such as 0.3",
+                kinds.join(", ")
+            ))
+        })?;
+        faults.push((kind, p));
+    }
+    let random = || {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos() as u64);
+        nanos ^ (u64::from(std::process::id()) << 32)
+    };
+    Ok(sandbox::Config {
+        bind,
+        allow_remote: args.allow_remote,
+        token: args
+            .token
+            .clone()
+            .unwrap_or_else(|| format!("sandbox-{:016x}", random())),
+        latency,
+        rate_limit: args.rate_limit,
+        faults,
+        seed: args.seed.unwrap_or_else(|| random() % 1_000_000),
+        strict: !args.lenient,
+        slow: Duration::from_secs(args.slow),
+        clock: sandbox::Clock::System,
+        log: !args.quiet,
+    })
 }

@@ -1,0 +1,411 @@
+//! The sandbox's HTTP surface: the provider's routes under `/api/v1` (behind latency, the rate
+//! limiter, the token check and the faults, in that order) and the loopback-only
+//! `/__sandbox/…` introspection routes.
+
+use super::laravel::{self, Context};
+use super::rules::{self, Endpoint};
+use super::store::{Quota, Store, StoredOrder};
+use super::{CloseWithoutAnswer, Fault, Peer};
+use axum::body::Bytes;
+use axum::extract::{MatchedPath, Path, Query, Request, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use chrono::TimeZone;
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+type Shared = Arc<Store>;
+
+pub fn router(store: Shared) -> Router {
+    let api = Router::new()
+        .route("/connect/orders/invoice/submit", post(submit_session))
+        .route(
+            "/connect/orders/regular/invoice/submit",
+            post(submit_regular),
+        )
+        .route("/connect/orders/status/{order_uuid}", get(status_of_one))
+        .route("/connect/orders/status", get(status_of_many))
+        .route_layer(middleware::from_fn_with_state(store.clone(), provider));
+    let introspection = Router::new()
+        .route("/orders", get(orders))
+        .route("/stats", get(stats))
+        .route("/reset", post(reset))
+        .route_layer(middleware::from_fn(loopback_only));
+    Router::new()
+        .nest("/api/v1", api)
+        .nest("/__sandbox", introspection)
+        .fallback(not_found)
+        .with_state(store)
+}
+
+fn envelope(status: StatusCode, body: Value) -> Response {
+    (status, Json(body)).into_response()
+}
+
+fn error(status: StatusCode, status_message: &str, message: &str, errors: Value) -> Response {
+    envelope(
+        status,
+        json!({
+            "status_code": status.as_u16(),
+            "status_message": status_message,
+            "message": message,
+            "is_error": true,
+            "errors": errors,
+        }),
+    )
+}
+
+/// What the provider's stack does around every API request: latency, rate limit, token,
+/// faults; then the headers, the count and the log line.
+async fn provider(State(store): State<Shared>, request: Request, next: Next) -> Response {
+    let started = Instant::now();
+    let route = format!(
+        "{} {}",
+        request.method(),
+        request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or(request.uri().path(), |p| p.as_str())
+    );
+    let (method, path) = (request.method().clone(), request.uri().path().to_string());
+    let (min, max) = store.config.latency;
+    if max > min {
+        tokio::time::sleep(min + (max - min).mul_f64(store.uniform())).await;
+    } else if !min.is_zero() {
+        tokio::time::sleep(min).await;
+    }
+    let token = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    let quota = store.quota(&token);
+    let mut fault = None;
+    let mut response = if !quota.allowed {
+        too_many_requests(&quota, store.clock().now())
+    } else if token != store.config.token {
+        error(
+            StatusCode::UNAUTHORIZED,
+            "Unauthorized",
+            "Unauthenticated.",
+            Value::Null,
+        )
+    } else {
+        fault = store.fault();
+        match fault {
+            Some(Fault::Internal) => error(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "Internal Dependency Error",
+                "Internal Error Occurred Please Try Again Later",
+                json!({"happenedAt": chrono::Utc::now().to_rfc3339(), "internalErrorDetails": []}),
+            ),
+            Some(Fault::Execution) => error(
+                StatusCode::from_u16(510).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),
+                "Execution Exception Occurred",
+                "Something Went Wrong",
+                json!([]),
+            ),
+            Some(Fault::BadGateway) => bad_gateway(),
+            Some(Fault::Drop) => close_without_answer(),
+            Some(Fault::CommitDrop) => {
+                next.run(request).await;
+                close_without_answer()
+            }
+            Some(Fault::Slow) => {
+                let response = next.run(request).await;
+                tokio::time::sleep(store.config.slow).await;
+                response
+            }
+            None => next.run(request).await,
+        }
+    };
+    let headers = response.headers_mut();
+    headers.insert("x-ratelimit-limit", HeaderValue::from(quota.limit));
+    headers.insert("x-ratelimit-remaining", HeaderValue::from(quota.remaining));
+    let closed = response.extensions().get::<CloseWithoutAnswer>().is_some();
+    let outcome = if closed {
+        "closed".to_string()
+    } else {
+        response.status().as_u16().to_string()
+    };
+    store.count(&route, &outcome);
+    if store.config.log {
+        // Never the token, never the body (it holds personal numbers).
+        let note = fault
+            .map(|f| format!(" fault={}", f.name()))
+            .unwrap_or_default();
+        eprintln!(
+            "{} {method} /api/v1{path} -> {outcome} {}ms{note}",
+            chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ"),
+            started.elapsed().as_millis()
+        );
+    }
+    response
+}
+
+fn too_many_requests(quota: &Quota, now: i64) -> Response {
+    let mut response = error(
+        StatusCode::TOO_MANY_REQUESTS,
+        "Too Many Requests",
+        "Too Many Attempts.",
+        Value::Null,
+    );
+    let headers = response.headers_mut();
+    headers.insert(
+        header::RETRY_AFTER,
+        HeaderValue::from((quota.reset - now).max(1)),
+    );
+    headers.insert("x-ratelimit-reset", HeaderValue::from(quota.reset));
+    response
+}
+
+fn bad_gateway() -> Response {
+    let page = "<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+    (
+        StatusCode::BAD_GATEWAY,
+        [(header::CONTENT_TYPE, "text/html")],
+        page,
+    )
+        .into_response()
+}
+
+fn close_without_answer() -> Response {
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    response.extensions_mut().insert(CloseWithoutAnswer);
+    response
+}
+
+async fn submit_session(State(store): State<Shared>, body: Bytes) -> Response {
+    submit(&store, Endpoint::InvoiceSession, &body)
+}
+
+async fn submit_regular(State(store): State<Shared>, body: Bytes) -> Response {
+    submit(&store, Endpoint::RegularInvoice, &body)
+}
+
+/// Unix seconds of the start of today in Europe/Oslo, by the sandbox's clock.
+fn today_start(now: i64) -> i64 {
+    let oslo = chrono_tz::Europe::Oslo;
+    let today = oslo.timestamp_opt(now, 0).single().map(|t| t.date_naive());
+    today
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .and_then(|midnight| oslo.from_local_datetime(&midnight).earliest())
+        .map_or(now, |t| t.timestamp())
+}
+
+fn submit(store: &Store, endpoint: Endpoint, body: &[u8]) -> Response {
+    // A body that is not a JSON object is validated as an empty one, as Laravel does.
+    let payload = serde_json::from_slice::<Value>(body)
+        .ok()
+        .filter(Value::is_object)
+        .unwrap_or_else(|| json!({}));
+    let context = Context {
+        order_exists: &|id| store.order_exists(id),
+        today_start: today_start(store.clock().now()),
+    };
+    let mut errors = laravel::validate(&payload, rules::rules(endpoint), &context);
+    if errors.is_empty() && store.config.strict {
+        errors = rules::arithmetic(&payload, endpoint);
+    }
+    if !errors.is_empty() {
+        return error(
+            StatusCode::EXPECTATION_FAILED,
+            "Client Error",
+            "payloadValidationErrors",
+            json!(errors),
+        );
+    }
+    let updating = payload
+        .get("fpgoUuid")
+        .is_some_and(|v| !laravel::as_text(v).trim().is_empty());
+    let order = store.save(endpoint, payload);
+    let (status, message) = if updating {
+        (StatusCode::OK, "orderUpdatedSuccessfully")
+    } else {
+        (StatusCode::CREATED, "orderCreatedSuccessfully")
+    };
+    envelope(
+        status,
+        json!({
+            "status_code": status.as_u16(),
+            "status_message": "OK",
+            "message": message,
+            "is_data": true,
+            "data": {
+                "orderUuid": order.uuid,
+                "customerUuid": order.customer_uuid,
+                "bankIdUrl": bank_id_url(&order.uuid),
+            },
+        }),
+    )
+}
+
+/// A BankID URL shaped like the provider's: its state is base64 of
+/// `{"orderUuid":"…","connect":"yes"}`.
+fn bank_id_url(uuid: &str) -> String {
+    let state = format!("{{\"orderUuid\":\"{uuid}\",\"connect\":\"yes\"}}");
+    format!(
+        "https://auth.current.bankid.no/precheck/auth?state={}",
+        base64(state.as_bytes())
+    )
+}
+
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for i in 0..4 {
+            if i <= chunk.len() {
+                out.push(ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+fn status_data(order: &StoredOrder) -> Value {
+    json!({
+        "uuid": order.uuid,
+        "status": order.status,
+        "orderAmount": order.grand_total,
+        "refundedAmount": "0.00",
+    })
+}
+
+fn order_not_found() -> Response {
+    envelope(
+        StatusCode::NOT_FOUND,
+        json!({"status_code": 404, "status_message": "Not Found", "message": "Order Not Found", "is_data": false, "data": null}),
+    )
+}
+
+fn found(data: Value) -> Response {
+    envelope(
+        StatusCode::OK,
+        json!({"status_code": 200, "status_message": "OK", "message": "orderStatus", "is_data": true, "data": data}),
+    )
+}
+
+async fn status_of_one(State(store): State<Shared>, Path(uuid): Path<String>) -> Response {
+    match store.order(&uuid) {
+        Some(order) => found(status_data(&order)),
+        None => order_not_found(),
+    }
+}
+
+/// `?type=` filters by status (`SENT`, `INVOICED`, …) or by endpoint (`invoice-session`,
+/// `regular-invoice`), case-insensitively.
+async fn status_of_many(
+    State(store): State<Shared>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let wanted = query.get("type").map(|t| t.trim().to_lowercase());
+    let matching: Vec<Value> = store
+        .orders()
+        .iter()
+        .filter(|o| {
+            wanted
+                .as_deref()
+                .is_none_or(|t| o.status.eq_ignore_ascii_case(t) || o.endpoint.name() == t)
+        })
+        .map(status_data)
+        .collect();
+    if matching.is_empty() {
+        order_not_found()
+    } else {
+        found(Value::Array(matching))
+    }
+}
+
+async fn loopback_only(request: Request, next: Next) -> Response {
+    let loopback = request
+        .extensions()
+        .get::<Peer>()
+        .is_some_and(|Peer(peer)| peer.ip().is_loopback());
+    if loopback {
+        next.run(request).await
+    } else {
+        error(
+            StatusCode::FORBIDDEN,
+            "Forbidden",
+            "introspectionIsLoopbackOnly",
+            Value::Null,
+        )
+    }
+}
+
+async fn orders(State(store): State<Shared>) -> Response {
+    let list: Vec<Value> = store
+        .orders()
+        .iter()
+        .map(|o| {
+            json!({
+                "referenceNo": o.reference_no,
+                "id": o.uuid,
+                "customerId": o.customer_uuid,
+                "endpoint": o.endpoint.name(),
+                "status": o.status,
+                "createdAt": o.created_at,
+                "timesCreated": o.reference_no.as_deref().map_or(1, |r| store.created(r)),
+                "updates": o.updates,
+                "payload": o.payload,
+            })
+        })
+        .collect();
+    Json(json!({"orders": list})).into_response()
+}
+
+async fn stats(State(store): State<Shared>) -> Response {
+    Json(store.stats()).into_response()
+}
+
+async fn reset(State(store): State<Shared>) -> Response {
+    store.reset();
+    Json(json!({"reset": true})).into_response()
+}
+
+async fn not_found() -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        "Not Found",
+        "routeNotFound",
+        Value::Null,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bank_id_state_is_the_providers() {
+        assert_eq!(
+            bank_id_url("ODR4286244937"),
+            "https://auth.current.bankid.no/precheck/auth?state=eyJvcmRlclV1aWQiOiJPRFI0Mjg2MjQ0OTM3IiwiY29ubmVjdCI6InllcyJ9"
+        );
+        assert_eq!(base64(b"ab"), "YWI=");
+        assert_eq!(base64(b"a"), "YQ==");
+    }
+
+    #[test]
+    fn today_starts_at_midnight_in_oslo() {
+        // 2026-11-21 12:00 UTC is 13:00 in Oslo; the day began at 23:00 UTC the evening before.
+        assert_eq!(today_start(1_795_262_400), 1_795_215_600);
+    }
+}

@@ -1,0 +1,269 @@
+//! The sandbox's memory: stored orders and customers, the rate-limit windows, request counts, the
+//! clock and the seeded dice of the faults. One mutex each, held for a moment, never across an
+//! await.
+
+use super::rules::Endpoint;
+use super::{Clock, Config, Fault};
+use serde_json::{json, Value};
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Mutex;
+
+/// An order the sandbox has created.
+#[derive(Clone, Debug)]
+pub struct StoredOrder {
+    pub uuid: String,
+    pub customer_uuid: String,
+    pub reference_no: Option<String>,
+    pub endpoint: Endpoint,
+    pub status: &'static str,
+    pub payload: Value,
+    pub grand_total: Option<String>,
+    pub created_at: i64,
+    /// How many times it was updated through `fpgoUuid`.
+    pub updates: u32,
+}
+
+#[derive(Default)]
+struct Orders {
+    list: Vec<StoredOrder>,
+    by_uuid: HashMap<String, usize>,
+    /// Customer id by personal or organisation number, and every customer id given out.
+    customers: HashMap<String, String>,
+    customer_ids: HashSet<String>,
+    /// Orders created per referenceNo: more than one means a client sent an order twice.
+    created: HashMap<String, u32>,
+}
+
+/// A fixed window of the rate limiter.
+struct Window {
+    start: i64,
+    count: u32,
+}
+
+/// The rate limiter's verdict on one request.
+pub struct Quota {
+    pub allowed: bool,
+    pub limit: u32,
+    pub remaining: u32,
+    /// Unix seconds when the window ends.
+    pub reset: i64,
+}
+
+/// Everything the sandbox remembers, shared by all connections.
+pub struct Store {
+    pub config: Config,
+    orders: Mutex<Orders>,
+    windows: Mutex<HashMap<String, Window>>,
+    stats: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
+    dice: Mutex<u64>,
+}
+
+/// The length of a rate-limit window.
+pub const WINDOW_SECONDS: i64 = 60;
+
+impl Store {
+    pub fn new(config: Config) -> Self {
+        let seed = config.seed;
+        Store {
+            config,
+            orders: Mutex::default(),
+            windows: Mutex::default(),
+            stats: Mutex::default(),
+            dice: Mutex::new(seed ^ 0x9E37_79B9_7F4A_7C15),
+        }
+    }
+
+    pub fn clock(&self) -> &Clock {
+        &self.config.clock
+    }
+
+    /// A number from the seeded sequence (splitmix64): the same seed replays the same faults
+    /// and ids for the same sequence of requests.
+    fn roll(&self) -> u64 {
+        let mut state = self.dice.lock().unwrap_or_else(|e| e.into_inner());
+        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = *state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform number in [0, 1).
+    pub fn uniform(&self) -> f64 {
+        (self.roll() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    /// The fault this request suffers, if any: one roll against the cumulative probabilities.
+    pub fn fault(&self) -> Option<Fault> {
+        if self.config.faults.is_empty() {
+            return None;
+        }
+        let roll = self.uniform();
+        let mut edge = 0.0;
+        for (fault, p) in &self.config.faults {
+            edge += p;
+            if roll < edge {
+                return Some(*fault);
+            }
+        }
+        None
+    }
+
+    /// Counts a request in its token's window.
+    pub fn quota(&self, token: &str) -> Quota {
+        let now = self.clock().now();
+        let limit = self.config.rate_limit;
+        let mut windows = self.windows.lock().unwrap_or_else(|e| e.into_inner());
+        let window = windows.entry(token.to_string()).or_insert(Window {
+            start: now,
+            count: 0,
+        });
+        if now >= window.start + WINDOW_SECONDS {
+            *window = Window {
+                start: now,
+                count: 0,
+            };
+        }
+        let reset = window.start + WINDOW_SECONDS;
+        if window.count >= limit {
+            return Quota {
+                allowed: false,
+                limit,
+                remaining: 0,
+                reset,
+            };
+        }
+        window.count += 1;
+        Quota {
+            allowed: true,
+            limit,
+            remaining: limit - window.count,
+            reset,
+        }
+    }
+
+    /// Counts an answer (or a dropped connection) for the stats.
+    pub fn count(&self, route: &str, outcome: &str) {
+        let mut stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        *stats
+            .entry(route.to_string())
+            .or_default()
+            .entry(outcome.to_string())
+            .or_default() += 1;
+    }
+
+    pub fn stats(&self) -> Value {
+        let stats = self.stats.lock().unwrap_or_else(|e| e.into_inner());
+        let total: u64 = stats.values().flat_map(|m| m.values()).sum();
+        json!({"total": total, "routes": *stats})
+    }
+
+    pub fn order_exists(&self, uuid: &str) -> bool {
+        self.lock_orders().by_uuid.contains_key(uuid)
+    }
+
+    fn lock_orders(&self) -> std::sync::MutexGuard<'_, Orders> {
+        self.orders.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// A fresh id: a prefix and ten digits that no stored order or customer has.
+    fn fresh_id(&self, prefix: &str, taken: impl Fn(&str) -> bool) -> String {
+        loop {
+            let id = format!("{prefix}{:010}", self.roll() % 10_000_000_000);
+            if !taken(&id) {
+                return id;
+            }
+        }
+    }
+
+    /// Creates an order, or updates the one `fpgoUuid` names; returns it.
+    pub fn save(&self, endpoint: Endpoint, payload: Value) -> StoredOrder {
+        let now = self.clock().now();
+        let text = |path: &[&str]| {
+            path.iter()
+                .try_fold(&payload, |v, k| v.get(*k))
+                .and_then(Value::as_str)
+                .map(str::to_string)
+                .filter(|s| !s.trim().is_empty())
+        };
+        let reference_no = text(&["referenceNo"]);
+        let identity = text(&["customerDetails", "personalNumber"])
+            .or_else(|| text(&["customerDetails", "organizationId"]));
+        let grand_total = payload
+            .get("orderSummary")
+            .and_then(|s| s.get("grandTotal"))
+            .map(super::laravel::as_text);
+        let update = text(&["fpgoUuid"]);
+        let mut orders = self.lock_orders();
+        if let Some(i) = update.and_then(|u| orders.by_uuid.get(&u).copied()) {
+            let order = &mut orders.list[i];
+            order.payload = payload;
+            order.reference_no = reference_no;
+            order.grand_total = grand_total;
+            order.updates += 1;
+            return order.clone();
+        }
+        let customer_uuid = match identity.as_ref().and_then(|id| orders.customers.get(id)) {
+            Some(existing) => existing.clone(),
+            None => {
+                let id = self.fresh_id("CSRT", |id| orders.customer_ids.contains(id));
+                orders.customer_ids.insert(id.clone());
+                if let Some(identity) = identity {
+                    orders.customers.insert(identity, id.clone());
+                }
+                id
+            }
+        };
+        let uuid = self.fresh_id("ODR", |id| orders.by_uuid.contains_key(id));
+        let order = StoredOrder {
+            uuid: uuid.clone(),
+            customer_uuid,
+            reference_no: reference_no.clone(),
+            endpoint,
+            status: match endpoint {
+                Endpoint::InvoiceSession => "SENT",
+                Endpoint::RegularInvoice => "INVOICED",
+            },
+            payload,
+            grand_total,
+            created_at: now,
+            updates: 0,
+        };
+        if let Some(reference) = reference_no {
+            *orders.created.entry(reference).or_default() += 1;
+        }
+        let index = orders.list.len();
+        orders.by_uuid.insert(uuid, index);
+        orders.list.push(order.clone());
+        order
+    }
+
+    pub fn order(&self, uuid: &str) -> Option<StoredOrder> {
+        let orders = self.lock_orders();
+        orders.by_uuid.get(uuid).map(|&i| orders.list[i].clone())
+    }
+
+    /// Every stored order, oldest first.
+    pub fn orders(&self) -> Vec<StoredOrder> {
+        self.lock_orders().list.clone()
+    }
+
+    /// How many orders were created with this referenceNo.
+    pub fn created(&self, reference: &str) -> u32 {
+        self.lock_orders()
+            .created
+            .get(reference)
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// Forgets everything: orders, customers, windows and counts.
+    pub fn reset(&self) {
+        *self.lock_orders() = Orders::default();
+        self.windows
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+        self.stats.lock().unwrap_or_else(|e| e.into_inner()).clear();
+    }
+}
