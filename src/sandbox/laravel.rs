@@ -189,18 +189,19 @@ fn check_field(body: &Value, path: &str, rules: &[Rule], context: &Context) -> O
     for rule in rules {
         let required = match rule {
             Rule::Required => true,
-            Rule::RequiredIf(other, values) => lookup(body, other)
-                .map(as_text)
-                .is_some_and(|v| values.contains(&v.as_str())),
+            Rule::RequiredIf(other, values) => {
+                lookup(body, other).is_some_and(|v| is_in(v, values))
+            }
             Rule::RequiredWith(other) => !is_empty(lookup(body, other)),
             _ => false,
         };
         if required && is_empty(value) {
             return Some(match rule {
-                Rule::RequiredIf(other, values) => format!(
+                // Laravel's `:value` is the other field's value as sent.
+                Rule::RequiredIf(other, _) => format!(
                     "The {attribute} field is required when {} is {}.",
                     humanise(other),
-                    values.join(" / ")
+                    lookup(body, other).map(as_text).unwrap_or_default()
                 ),
                 Rule::RequiredWith(other) => format!(
                     "The {attribute} field is required when {} is present.",
@@ -233,7 +234,7 @@ fn check_field(body: &Value, path: &str, rules: &[Rule], context: &Context) -> O
             Rule::Url if !is_url(&text) || !value.is_string() => {
                 format!("The {attribute} must be a valid URL.")
             }
-            Rule::In(allowed) if !allowed.contains(&text.as_str()) => {
+            Rule::In(allowed) if !is_in(value, allowed) => {
                 format!("The selected {attribute} is invalid.")
             }
             Rule::Size(n) if value.is_string() && text.chars().count() != *n => {
@@ -258,6 +259,21 @@ fn check_field(body: &Value, path: &str, rules: &[Rule], context: &Context) -> O
         return Some(message);
     }
     None
+}
+
+/// Laravel's `in` (and the values of `required_if`): PHP's loose `in_array` of the value as a
+/// string, where two numeric strings compare as numbers: `"12.00"`, `12.0` and `" 12"` are in
+/// `0,12,15,25`.
+fn is_in(value: &Value, allowed: &[&str]) -> bool {
+    let text = as_text(value);
+    let number = |v: &Value| {
+        is_numeric(v)
+            .then(|| as_text(v).trim().parse::<f64>().ok())
+            .flatten()
+    };
+    allowed
+        .iter()
+        .any(|a| *a == text || number(value).is_some_and(|n| number(&Value::from(*a)) == Some(n)))
 }
 
 /// Laravel's `boolean`: true, false, 1, 0, "1", "0".

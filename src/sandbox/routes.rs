@@ -105,7 +105,12 @@ async fn provider(State(store): State<Shared>, request: Request, next: Next) -> 
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "Internal Dependency Error",
                 "Internal Error Occurred Please Try Again Later",
-                json!({"happenedAt": chrono::Utc::now().to_rfc3339(), "internalErrorDetails": []}),
+                json!({
+                    "happenedAt": chrono::DateTime::from_timestamp(store.clock().now(), 0)
+                        .unwrap_or_default()
+                        .to_rfc3339(),
+                    "internalErrorDetails": [],
+                }),
             ),
             Some(Fault::Execution) => error(
                 StatusCode::from_u16(510).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR),

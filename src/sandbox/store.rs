@@ -187,8 +187,13 @@ impl Store {
                 .filter(|s| !s.trim().is_empty())
         };
         let reference_no = text(&["referenceNo"]);
-        let identity = text(&["customerDetails", "personalNumber"])
-            .or_else(|| text(&["customerDetails", "organizationId"]));
+        // A company is known by its organisation number, a person by the personal number: a
+        // corporate order may carry a contact's personal number too (regular-invoice demands one).
+        let identity = if text(&["customerDetails", "type"]).as_deref() == Some("corporate") {
+            text(&["customerDetails", "organizationId"]).map(|o| format!("org:{o}"))
+        } else {
+            text(&["customerDetails", "personalNumber"]).map(|p| format!("person:{p}"))
+        };
         let grand_total = payload
             .get("orderSummary")
             .and_then(|s| s.get("grandTotal"))
