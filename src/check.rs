@@ -5,6 +5,7 @@
 use crate::columns::{column_letters, ColumnMap, Field, Kind, Level, MapError, REQUIRED};
 use crate::error::Error;
 use crate::group::{Grouper, OrderDraft, Sourced};
+use crate::ledger::Ids;
 use crate::order::Order;
 use crate::problem::{Origin, Problem};
 use crate::read::{Cell, Sheet};
@@ -18,8 +19,24 @@ use std::ops::ControlFlow;
 /// What became of one row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum RowStatus {
+    /// Checked: ready to send.
     Valid,
+    /// Checked: not sendable; its problems say why.
     Invalid,
+    /// Sent and created by this run.
+    Created,
+    /// Created by an earlier run (the ledger knows it).
+    AlreadyCreated,
+    /// The provider said no; its messages are on the rows.
+    Rejected,
+    /// Not created; the next run sends it again.
+    Failed,
+    /// The provider may have it: no answer came.
+    Uncertain,
+    /// Created earlier, and its content changed since (`--update` sends the change).
+    Changed,
+    /// Not sent: the run stopped first.
+    Skipped,
 }
 
 impl RowStatus {
@@ -27,7 +44,19 @@ impl RowStatus {
         match self {
             RowStatus::Valid => "valid",
             RowStatus::Invalid => "invalid",
+            RowStatus::Created => "created",
+            RowStatus::AlreadyCreated => "already_created",
+            RowStatus::Rejected => "rejected",
+            RowStatus::Failed => "failed",
+            RowStatus::Uncertain => "uncertain",
+            RowStatus::Changed => "changed",
+            RowStatus::Skipped => "skipped",
         }
+    }
+
+    /// Whether the order is at the provider (this run's doing or an earlier one's).
+    pub fn is_created(self) -> bool {
+        matches!(self, RowStatus::Created | RowStatus::AlreadyCreated)
     }
 }
 
@@ -50,6 +79,9 @@ pub struct OrderResult {
     pub key: String,
     pub rows: Vec<u32>,
     pub valid: bool,
+    /// After sending: what became of it, and the provider's ids.
+    pub status: RowStatus,
+    pub ids: Option<Ids>,
     /// grandTotal and totalTax of a valid order.
     pub totals: Option<(Decimal, Decimal)>,
 }
@@ -64,6 +96,8 @@ pub struct Checked {
     pub orders: Vec<OrderResult>,
     /// Things the user should know about the file as a whole.
     pub notes: Vec<String>,
+    /// Whether the orders were sent (the result file then has the provider's ids).
+    pub submitted: bool,
 }
 
 impl Checked {
@@ -95,16 +129,49 @@ impl Checked {
             .filter(|r| r.status == RowStatus::Valid)
             .count()
     }
+    /// Records what became of an order when it was sent, on it and on its rows; messages go on
+    /// the order's rows (`line` picks one of its lines, else the first row).
+    pub fn settle(
+        &mut self,
+        order: usize,
+        status: RowStatus,
+        ids: Option<Ids>,
+        messages: &[(Option<usize>, Problem)],
+    ) {
+        self.submitted = true;
+        let rows = self.orders[order].rows.clone();
+        self.orders[order].status = status;
+        self.orders[order].ids = ids;
+        for &number in &rows {
+            if let Ok(i) = self.rows.binary_search_by_key(&number, |r| r.number) {
+                self.rows[i].status = status;
+            }
+        }
+        for (line, problem) in messages {
+            let number = line
+                .and_then(|l| rows.get(l))
+                .or(rows.first())
+                .copied()
+                .unwrap_or(0);
+            if let Ok(i) = self.rows.binary_search_by_key(&number, |r| r.number) {
+                let mut problem = problem.clone();
+                problem.row = number;
+                self.rows[i].problems.push(problem);
+            }
+        }
+    }
+
     /// Every problem, in row order.
     pub fn problems(&self) -> impl Iterator<Item = &Problem> {
         self.rows.iter().flat_map(|r| r.problems.iter())
     }
 }
 
-/// Runs the offline pipeline over the sheet of `settings`; `on_valid` sees each valid order.
+/// Runs the offline pipeline over the sheet of `settings`; `on_valid` sees each valid order,
+/// with its index in [`Checked::orders`].
 pub fn check(
     settings: &Settings,
-    mut on_valid: impl FnMut(&Order) -> Result<(), Error>,
+    mut on_valid: impl FnMut(usize, &Order) -> Result<(), Error>,
 ) -> Result<Checked, Error> {
     let sheet = Sheet::open(&settings.sheet, &settings.read)?;
     let map = map_columns(&sheet, settings)?;
@@ -160,12 +227,18 @@ pub fn check(
             .as_ref()
             .map(|o| (o.summary.grand_total, o.summary.total_tax));
         if let Some(order) = &order {
-            on_valid(order)?;
+            on_valid(o, order)?;
         }
         orders.push(OrderResult {
             key,
             rows: order_rows,
             valid: order.is_some(),
+            status: if order.is_some() {
+                RowStatus::Valid
+            } else {
+                RowStatus::Invalid
+            },
+            ids: None,
             totals,
         });
     }
@@ -176,6 +249,7 @@ pub fn check(
         rows,
         orders,
         notes,
+        submitted: false,
     })
 }
 

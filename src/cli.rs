@@ -19,6 +19,9 @@ pub struct Cli {
 pub enum Command {
     /// Read, validate and price a sheet without sending anything; write the per-row result file.
     Check(CheckArgs),
+    /// Check a sheet, then send every valid order exactly once, at the provider's pace,
+    /// resumable after any crash; write the per-row result file.
+    Submit(SubmitArgs),
     /// Write a ready-to-fill sheet (CSV or XLSX by extension) with every column and an example.
     Template(TemplateArgs),
     /// Serve a local FPGO on loopback: the provider's routes, rules, envelopes and rate limit,
@@ -63,6 +66,61 @@ pub struct SheetArgs {
     /// Pretend today is this date (YYYY-MM-DD), for tests and rehearsals.
     #[arg(long, value_name = "DATE", hide = true)]
     pub today: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    pub sheet: SheetArgs,
+    /// The provider's environment.
+    #[arg(long = "env", value_name = "ENV", default_value = "demo", value_parser = ["demo", "production"])]
+    pub environment: String,
+    /// Send to this base URL instead of the environment's (https, or http on loopback).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Start the sandbox in-process on loopback and send there, with its token.
+    #[arg(long, conflicts_with_all = ["base_url", "token_file"])]
+    pub sandbox: bool,
+    /// Read the token from this file [default: the FPGO_TOKEN environment variable].
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// Requests per minute.
+    #[arg(long, value_name = "N", default_value_t = 240)]
+    pub rate: u32,
+    /// Requests in flight at most.
+    #[arg(long, value_name = "N", default_value_t = 4)]
+    pub workers: usize,
+    /// Seconds to wait for an answer before the order is recorded as uncertain.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub timeout: u64,
+    /// The ledger (SQLite) that remembers every order sent [default: in the user's data
+    /// directory].
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// Send again the orders an earlier run left uncertain (the provider may have them).
+    #[arg(long)]
+    pub retry_uncertain: bool,
+    /// Send orders whose content changed since they were created as updates (fpgoUuid).
+    #[arg(long)]
+    pub update: bool,
+    /// Write the original rows of every order not created here, ready to fix and feed back.
+    #[arg(long, value_name = "FILE")]
+    pub failed_rows: Option<PathBuf>,
+    /// No progress bar or progress lines.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Log every request and answer (never the token; personal numbers masked).
+    #[arg(long, short)]
+    pub verbose: bool,
+    /// Attempts before an order that keeps failing is given up.
+    #[arg(long, value_name = "N", default_value_t = 8, hide = true)]
+    pub max_attempts: u32,
+    /// The first retry's longest wait, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 500, hide = true)]
+    pub retry_base_ms: u64,
+    /// The in-process sandbox's rate limit per minute (with --sandbox).
+    #[arg(long, value_name = "N", hide = true)]
+    pub sandbox_rate_limit: Option<u32>,
 }
 
 #[derive(Debug, Args)]

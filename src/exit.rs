@@ -1,8 +1,12 @@
 //! The exit codes of fpgo-export, in one place (docs/exit-codes.md explains them to users).
 
-/// Every order valid (check) or created (submit).
+/// Every order valid (check), or created or already created (submit).
 pub const OK: i32 = 0;
 /// The run finished but some orders are invalid or were not created; see the result file.
 pub const SOME_FAILED: i32 = 1;
 /// The run could not start: arguments, unreadable file, missing columns, bad config.
 pub const CANNOT_RUN: i32 = 2;
+/// The provider refused the token (401/403); nothing more was sent.
+pub const REFUSED: i32 = 3;
+/// Interrupted by Ctrl-C or SIGTERM, after the requests in flight were recorded.
+pub const INTERRUPTED: i32 = 130;

@@ -1,4 +1,6 @@
-//! Talking to FPGO: the wire types of requests and responses (`wire.rs`). The HTTP client and
-//! the classification of answers join them when sending arrives.
+//! Talking to FPGO: the wire types of requests (`wire.rs`), the HTTP client (`client.rs`) and
+//! the one place that decides what an answer means (`outcome.rs`).
 
+pub mod client;
+pub mod outcome;
 pub mod wire;

@@ -6,7 +6,7 @@
 //! apostrophe put before a risky cell's first character: no second parse, and the cells come
 //! back byte for byte. Other rows are written cell by cell.
 
-use super::{messages, visit_results};
+use super::{ids, messages, visit_results, ID_HEADERS};
 use crate::check::{Checked, RowResult};
 use crate::read::{Cell, Row};
 use std::borrow::Cow;
@@ -23,12 +23,22 @@ pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
     }
     line.extend_from_slice(b"status");
     line.push(delimiter);
+    if checked.submitted {
+        for header in ID_HEADERS {
+            line.extend_from_slice(header.as_bytes());
+            line.push(delimiter);
+        }
+    }
     line.extend_from_slice(b"messages\r\n");
     out.write_all(&line)?;
     let mut finish = |line: &mut Vec<u8>, result: &RowResult| -> std::io::Result<()> {
         line.push(delimiter);
         line.extend_from_slice(result.status.as_str().as_bytes());
         line.push(delimiter);
+        for id in ids(checked, result).iter().flatten() {
+            push_field(line, id, delimiter);
+            line.push(delimiter);
+        }
         let messages = messages(checked, result).join(" | ");
         push_field(line, &neutralise(&messages), delimiter);
         line.extend_from_slice(b"\r\n");
@@ -82,6 +92,40 @@ fn parse_record(raw: &str, delimiter: u8) -> Row {
         cells,
         span: None,
     }
+}
+
+/// Writes the header and the rows of the orders not created, as the sheet has them (no
+/// status, no neutralising): a file to fix and feed back.
+pub fn write_rows(checked: &Checked, rows: &[u32], out: &mut dyn Write) -> std::io::Result<()> {
+    let delimiter = checked.sheet.delimiter();
+    let width = checked.sheet.headers.len();
+    let mut line: Vec<u8> = b"\xef\xbb\xbf".to_vec();
+    for (i, h) in checked.sheet.headers.iter().enumerate() {
+        if i > 0 {
+            line.push(delimiter);
+        }
+        push_field(&mut line, h, delimiter);
+    }
+    line.extend_from_slice(b"\r\n");
+    out.write_all(&line)?;
+    visit_results(checked, |row, result| {
+        if rows.binary_search(&result.number).is_err() {
+            return Ok(());
+        }
+        line.clear();
+        for c in 0..width {
+            if c > 0 {
+                line.push(delimiter);
+            }
+            match row.cell(c) {
+                Cell::Empty => {}
+                Cell::Text(t) => push_field(&mut line, t, delimiter),
+                other => push_field(&mut line, &other.display(), delimiter),
+            }
+        }
+        line.extend_from_slice(b"\r\n");
+        out.write_all(&line)
+    })
 }
 
 /// Writes the first `width` cells of a row, one by one, each followed by the delimiter but the

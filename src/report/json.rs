@@ -1,7 +1,7 @@
 //! The JSON result: `{"sheet": …, "rows": [{"row", "order_ref", "status", "messages", "cells"}]}`,
 //! streamed row by row.
 
-use super::{messages, visit_results};
+use super::{ids, messages, visit_results, ID_HEADERS};
 use crate::check::Checked;
 use serde_json::{json, Map, Value};
 use std::io::Write;
@@ -19,13 +19,18 @@ pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
             .filter(|(_, h)| !h.is_empty())
             .map(|(c, h)| (h.clone(), Value::String(row.cell(c).display())))
             .collect();
-        let line = json!({
+        let mut line = json!({
             "row": result.number,
             "order_ref": checked.orders[result.order as usize].key,
             "status": result.status.as_str(),
             "messages": messages(checked, result),
             "cells": cells,
         });
+        if let Some(ids) = ids(checked, result) {
+            for (header, id) in ID_HEADERS.iter().zip(ids) {
+                line[*header] = Value::String(id);
+            }
+        }
         if !first {
             out.write_all(b",")?;
         }

@@ -32,6 +32,27 @@ pub fn write_result(checked: &Checked, path: &Path) -> Result<(), Error> {
     }
 }
 
+/// Writes the original rows of the orders that were not created: CSV (the sheet's delimiter,
+/// UTF-8 with a BOM), the form every sheet can be fed back in.
+pub fn write_failed_rows(checked: &Checked, path: &Path) -> Result<usize, Error> {
+    let mut rows: Vec<u32> = checked
+        .orders
+        .iter()
+        .filter(|o| !o.status.is_created())
+        .flat_map(|o| o.rows.iter().copied())
+        .collect();
+    rows.sort_unstable();
+    match crate::read::extension(path).as_str() {
+        "csv" | "txt" | "tsv" => atomic_write(path, |w| csv::write_rows(checked, &rows, w))?,
+        other => {
+            return Err(Error::usage(format!(
+                "--failed-rows: cannot write \".{other}\"; use a .csv file"
+            )))
+        }
+    }
+    Ok(rows.len())
+}
+
 /// Writes a file through a temporary file in the same directory and an atomic rename.
 pub fn atomic_write(
     path: &Path,
@@ -99,6 +120,23 @@ fn visit_results<E>(
         }
     });
     outcome
+}
+
+/// The provider's ids columns of a result file written after sending.
+const ID_HEADERS: [&str; 3] = ["order_id", "customer_id", "bankid_url"];
+
+/// A row's ids (empty when its order has none), when the orders were sent; `None` after `check`.
+fn ids(checked: &Checked, result: &RowResult) -> Option<[String; 3]> {
+    if !checked.submitted {
+        return None;
+    }
+    let ids = checked.orders[result.order as usize].ids.as_ref();
+    Some([
+        ids.map(|i| i.order_uuid.clone()).unwrap_or_default(),
+        ids.and_then(|i| i.customer_uuid.clone())
+            .unwrap_or_default(),
+        ids.and_then(|i| i.url.clone()).unwrap_or_default(),
+    ])
 }
 
 /// The messages of a row, in the order found, as lines of text.

@@ -1,6 +1,6 @@
 //! The run's summary: for people on stderr, for machines as JSON on stdout.
 
-use crate::check::Checked;
+use crate::check::{Checked, RowStatus};
 use crate::money::wire2;
 use crate::problem::Severity;
 use crate::settings::Settings;
@@ -11,10 +11,36 @@ use std::io::Write;
 /// How many problems are listed on the terminal; the result file has all of them.
 const LISTED: usize = 100;
 
+/// What a `submit` run adds to the summary.
+pub struct Sending {
+    pub requests: u64,
+    pub elapsed: std::time::Duration,
+    pub ledger: String,
+    pub base_url: String,
+    pub failed_rows: Option<String>,
+}
+
+/// The statuses an order can end a submit run with, in the order the summary lists them.
+const SENT_STATUSES: [RowStatus; 8] = [
+    RowStatus::Created,
+    RowStatus::AlreadyCreated,
+    RowStatus::Invalid,
+    RowStatus::Rejected,
+    RowStatus::Failed,
+    RowStatus::Uncertain,
+    RowStatus::Changed,
+    RowStatus::Skipped,
+];
+
+fn count(checked: &Checked, status: RowStatus) -> usize {
+    checked.orders.iter().filter(|o| o.status == status).count()
+}
+
 /// The summary for people.
 pub fn print_human(
     checked: &Checked,
     settings: &Settings,
+    sending: Option<&Sending>,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let sheet = &checked.sheet;
@@ -55,17 +81,30 @@ pub fn print_human(
         }
     }
     let (orders, valid) = (checked.orders.len(), checked.valid_orders());
-    let (rows, valid_rows) = (checked.rows.len(), checked.valid_rows());
     writeln!(out)?;
     writeln!(
         out,
         "orders: {orders} ({valid} valid, {} invalid)",
         orders - valid
     )?;
+    let statuses: &[RowStatus] = if sending.is_some() {
+        &SENT_STATUSES
+    } else {
+        &[RowStatus::Valid, RowStatus::Invalid]
+    };
+    let by_status: Vec<String> = statuses
+        .iter()
+        .map(|s| (s, checked.rows.iter().filter(|r| r.status == *s).count()))
+        .filter(|(s, n)| {
+            *n > 0 || sending.is_none() && matches!(s, RowStatus::Valid | RowStatus::Invalid)
+        })
+        .map(|(s, n)| format!("{n} {}", s.as_str().replace('_', " ")))
+        .collect();
     writeln!(
         out,
-        "rows:   {rows} ({valid_rows} valid, {} invalid)",
-        rows - valid_rows
+        "rows:   {} ({})",
+        checked.rows.len(),
+        by_status.join(", ")
     )?;
     let (total, tax) = money_totals(checked);
     writeln!(
@@ -77,11 +116,44 @@ pub fn print_human(
     if orders == 0 {
         writeln!(out, "the sheet has no order lines below its header")?;
     }
+    if let Some(sending) = sending {
+        let counts: Vec<String> = SENT_STATUSES
+            .iter()
+            .map(|s| (s, count(checked, *s)))
+            .filter(|(_, n)| *n > 0)
+            .map(|(s, n)| format!("{n} {}", s.as_str().replace('_', " ")))
+            .collect();
+        writeln!(
+            out,
+            "sent:   {}",
+            if counts.is_empty() {
+                "nothing".to_string()
+            } else {
+                counts.join(", ")
+            }
+        )?;
+        let seconds = sending.elapsed.as_secs_f64();
+        writeln!(
+            out,
+            "{} request(s) to {} in {seconds:.1} s ({:.1}/s)",
+            sending.requests,
+            sending.base_url,
+            sending.requests as f64 / seconds.max(0.001)
+        )?;
+        writeln!(out, "ledger: {}", sending.ledger)?;
+        if let Some(path) = &sending.failed_rows {
+            writeln!(out, "rows of orders not created: {path}")?;
+        }
+    }
     writeln!(out, "result: {}", settings.output.display())
 }
 
 /// The summary for machines.
-pub fn json(checked: &Checked, settings: &Settings) -> serde_json::Value {
+pub fn json(
+    checked: &Checked,
+    settings: &Settings,
+    sending: Option<&Sending>,
+) -> serde_json::Value {
     let (orders, valid) = (checked.orders.len(), checked.valid_orders());
     let (rows, valid_rows) = (checked.rows.len(), checked.valid_rows());
     let problems: Vec<_> = checked.problems().collect();
@@ -90,7 +162,7 @@ pub fn json(checked: &Checked, settings: &Settings) -> serde_json::Value {
         .filter(|p| p.severity == Severity::Error)
         .count();
     let (total, tax) = money_totals(checked);
-    json!({
+    let mut summary = json!({
         "orders": {"total": orders, "valid": valid, "invalid": orders - valid},
         "rows": {"total": rows, "valid": valid_rows, "invalid": rows - valid_rows},
         "problems": {"errors": errors, "warnings": problems.len() - errors},
@@ -104,7 +176,18 @@ pub fn json(checked: &Checked, settings: &Settings) -> serde_json::Value {
         "config": settings.config.as_ref().map(|c| c.display().to_string()),
         "notes": checked.notes,
         "result_file": settings.output.display().to_string(),
-    })
+    });
+    if let Some(sending) = sending {
+        for status in SENT_STATUSES {
+            summary["orders"][status.as_str()] = json!(count(checked, status));
+        }
+        summary["requests"] = json!(sending.requests);
+        summary["elapsed_s"] = json!((sending.elapsed.as_secs_f64() * 1000.0).round() / 1000.0);
+        summary["ledger"] = json!(sending.ledger);
+        summary["base_url"] = json!(sending.base_url);
+        summary["failed_rows"] = json!(sending.failed_rows);
+    }
+    summary
 }
 
 fn money_totals(checked: &Checked) -> (Decimal, Decimal) {

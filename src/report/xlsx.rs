@@ -1,7 +1,7 @@
 //! The XLSX result: the sheet's rows at their own row numbers, typed as they were, every problem
 //! cell highlighted with its message as a cell note, then status and messages columns.
 
-use super::{messages, visit_results};
+use super::{ids, messages, visit_results, ID_HEADERS};
 use crate::check::{Checked, RowResult, RowStatus};
 use crate::problem::{Origin, Severity};
 use crate::read::{Cell, Row};
@@ -31,13 +31,18 @@ pub fn render(checked: &Checked) -> Result<Vec<u8>, XlsxError> {
         sheet.write_string_with_format(0, c as u16, h, &bold)?;
     }
     sheet.write_string_with_format(0, width, "status", &bold)?;
-    sheet.write_string_with_format(0, width + 1, "messages", &bold)?;
+    let id_headers: &[&str] = if checked.submitted { &ID_HEADERS } else { &[] };
+    for (i, header) in id_headers.iter().enumerate() {
+        sheet.write_string_with_format(0, width + 1 + i as u16, *header, &bold)?;
+    }
+    let messages_column = width + 1 + id_headers.len() as u16;
+    sheet.write_string_with_format(0, messages_column, "messages", &bold)?;
     sheet.set_freeze_panes(1, 0)?;
     let top = checked.sheet.header_row;
     visit_results(checked, |row, result| {
         write_row(sheet, checked, row, result, top, &formats)
     })?;
-    sheet.set_column_width(width + 1, 80)?;
+    sheet.set_column_width(messages_column, 80)?;
     book.save_to_buffer()
 }
 
@@ -142,7 +147,16 @@ fn write_row(
             };
             sheet.write_string_with_format(r, width, result.status.as_str(), format)?;
         }
-        sheet.write_string(r, width + 1, clip(&messages(checked, result).join("\n")))?;
+        let ids = ids(checked, result);
+        for (i, id) in ids.iter().flatten().enumerate() {
+            sheet.write_string(r, width + 1 + i as u16, clip(id))?;
+        }
+        let messages_column = width + 1 + ids.map_or(0, |i| i.len() as u16);
+        sheet.write_string(
+            r,
+            messages_column,
+            clip(&messages(checked, result).join("\n")),
+        )?;
     }
     Ok(())
 }

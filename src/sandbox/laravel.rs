@@ -3,6 +3,7 @@
 //! wording with the humanised attribute (`The customer details.email must be a valid email
 //! address.`), wildcard errors after the others. It knows nothing of fpgo-export's own checks.
 
+pub use crate::api::wire::humanise;
 use serde_json::Value;
 
 /// One validation rule, as Laravel names them.
@@ -156,26 +157,6 @@ pub fn is_numeric(value: &Value) -> bool {
         }
         _ => false,
     }
-}
-
-/// The attribute as Laravel shows it: camelCase words split, underscores as spaces
-/// (`customerDetails.email` → `customer details.email`).
-pub fn humanise(path: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 8);
-    let mut previous_lower = false;
-    for c in path.chars() {
-        if c.is_uppercase() {
-            if previous_lower {
-                out.push(' ');
-            }
-            out.extend(c.to_lowercase());
-            previous_lower = false;
-        } else {
-            out.push(if c == '_' { ' ' } else { c });
-            previous_lower = c.is_lowercase() || c.is_ascii_digit();
-        }
-    }
-    out
 }
 
 fn check_field(body: &Value, path: &str, rules: &[Rule], context: &Context) -> Option<String> {

@@ -287,6 +287,7 @@ fn base64(bytes: &[u8]) -> String {
 fn status_data(order: &StoredOrder) -> Value {
     json!({
         "uuid": order.uuid,
+        "referenceNo": order.reference_no,
         "status": order.status,
         "orderAmount": order.grand_total,
         "refundedAmount": "0.00",

@@ -1,0 +1,382 @@
+//! The ledger: an SQLite database that records every order sent, keyed by (base URL, endpoint,
+//! order key), so that no order is ever created twice. A state change is committed before the
+//! request goes out and again when the answer comes back; a crash at any instant leaves a true
+//! record. Nothing else in the tool touches SQL.
+//!
+//! States: `sending` (a request may be on its way), `created`, `rejected` (the server said no),
+//! `failed` (gave up, or stopped, before the server took it: safe to send again), `uncertain`
+//! (the request may have reached the server but no answer came).
+
+use crate::error::Error;
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+/// Where an order stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum State {
+    Sending,
+    Created,
+    Rejected,
+    Failed,
+    Uncertain,
+}
+
+impl State {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            State::Sending => "sending",
+            State::Created => "created",
+            State::Rejected => "rejected",
+            State::Failed => "failed",
+            State::Uncertain => "uncertain",
+        }
+    }
+
+    fn parse(text: &str) -> State {
+        match text {
+            "sending" => State::Sending,
+            "created" => State::Created,
+            "rejected" => State::Rejected,
+            "failed" => State::Failed,
+            _ => State::Uncertain,
+        }
+    }
+}
+
+/// What the ledger knows of one order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Record {
+    pub fingerprint: String,
+    pub state: State,
+    pub attempts: u32,
+    pub order_uuid: Option<String>,
+    pub customer_uuid: Option<String>,
+    pub url: Option<String>,
+    pub last_error: Option<String>,
+}
+
+/// The provider's ids for a created order.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Ids {
+    pub order_uuid: String,
+    pub customer_uuid: Option<String>,
+    pub url: Option<String>,
+}
+
+/// Which orders a run concerns: one provider (base URL) and one endpoint.
+#[derive(Clone, Debug)]
+pub struct Scope {
+    pub base_url: String,
+    pub endpoint: String,
+}
+
+/// An open ledger, held by this process alone.
+pub struct Ledger {
+    connection: Connection,
+    path: PathBuf,
+    /// Held open for the lock; released when the process ends, however it ends.
+    _lock: File,
+}
+
+const SCHEMA_VERSION: i32 = 1;
+
+/// The default ledger: `ledger.sqlite` in the user's data directory.
+pub fn default_path() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("fpgo-export")
+        .join("ledger.sqlite")
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Ledger {
+    /// Opens (or creates) the ledger and takes its lock; a second run on the same ledger stops
+    /// here, told which process holds it.
+    pub fn open(path: &Path) -> Result<Ledger, Error> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| Error::file(dir, e))?;
+        }
+        let lock_path = path.with_extension("lock");
+        let lock = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&lock_path)
+            .map_err(|e| Error::file(&lock_path, e))?;
+        if lock.try_lock().is_err() {
+            let holder = std::fs::read_to_string(&lock_path).unwrap_or_default();
+            let holder = holder.trim();
+            return Err(Error::unusable(
+                path,
+                format!(
+                    "the ledger is in use by another run ({}); wait for it to finish, or give this run its own --ledger",
+                    if holder.is_empty() { "process unknown".to_string() } else { holder.to_string() }
+                ),
+            ));
+        }
+        std::fs::write(
+            &lock_path,
+            format!("process {} since {}\n", std::process::id(), now()),
+        )
+        .map_err(|e| Error::file(&lock_path, e))?;
+        let connection = Connection::open(path).map_err(|e| sql(path, e))?;
+        // WAL with FULL sync: a commit is on disk before the request it guards goes out.
+        connection
+            .execute_batch(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 5000;",
+            )
+            .map_err(|e| sql(path, e))?;
+        let ledger = Ledger {
+            connection,
+            path: path.to_path_buf(),
+            _lock: lock,
+        };
+        ledger.migrate()?;
+        Ok(ledger)
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn migrate(&self) -> Result<(), Error> {
+        let version: i32 = self
+            .connection
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql(&self.path, e))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::unusable(
+                &self.path,
+                format!("the ledger was written by a newer fpgo-export (schema {version}); use that version"),
+            ));
+        }
+        if version < 1 {
+            self.connection
+                .execute_batch(
+                    "BEGIN;
+                     CREATE TABLE IF NOT EXISTS orders (
+                         base_url      TEXT NOT NULL,
+                         endpoint      TEXT NOT NULL,
+                         order_key     TEXT NOT NULL,
+                         fingerprint   TEXT NOT NULL,
+                         state         TEXT NOT NULL,
+                         attempts      INTEGER NOT NULL DEFAULT 0,
+                         order_uuid    TEXT,
+                         customer_uuid TEXT,
+                         url           TEXT,
+                         last_error    TEXT,
+                         source_file   TEXT,
+                         source_rows   TEXT,
+                         first_seen    TEXT NOT NULL,
+                         updated_at    TEXT NOT NULL,
+                         PRIMARY KEY (base_url, endpoint, order_key)
+                     );
+                     PRAGMA user_version = 1;
+                     COMMIT;",
+                )
+                .map_err(|e| sql(&self.path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Orders a dead run left `sending` become `uncertain`: their request may have gone out.
+    /// Returns how many.
+    pub fn recover(&self, scope: &Scope) -> Result<usize, Error> {
+        self.connection
+            .execute(
+                "UPDATE orders SET state = 'uncertain', updated_at = ?3,
+                     last_error = 'a run stopped while this order was being sent'
+                 WHERE base_url = ?1 AND endpoint = ?2 AND state = 'sending'",
+                params![scope.base_url, scope.endpoint, now()],
+            )
+            .map_err(|e| sql(&self.path, e))
+    }
+
+    pub fn get(&self, scope: &Scope, key: &str) -> Result<Option<Record>, Error> {
+        self.connection
+            .query_row(
+                "SELECT fingerprint, state, attempts, order_uuid, customer_uuid, url, last_error
+                 FROM orders WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3",
+                params![scope.base_url, scope.endpoint, key],
+                |r| {
+                    Ok(Record {
+                        fingerprint: r.get(0)?,
+                        state: State::parse(&r.get::<_, String>(1)?),
+                        attempts: r.get(2)?,
+                        order_uuid: r.get(3)?,
+                        customer_uuid: r.get(4)?,
+                        url: r.get(5)?,
+                        last_error: r.get(6)?,
+                    })
+                },
+            )
+            .optional()
+            .map_err(|e| sql(&self.path, e))
+    }
+
+    /// Records that a request for this order is about to go out: committed before it does.
+    pub fn sending(
+        &mut self,
+        scope: &Scope,
+        key: &str,
+        fingerprint: &str,
+        source_file: &str,
+        rows: &[u32],
+    ) -> Result<(), Error> {
+        let rows: Vec<String> = rows.iter().map(u32::to_string).collect();
+        let stamp = now();
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql(&self.path, e))?;
+        tx.execute(
+            "INSERT INTO orders (base_url, endpoint, order_key, fingerprint, state, attempts,
+                                 source_file, source_rows, first_seen, updated_at)
+             VALUES (?1, ?2, ?3, ?4, 'sending', 1, ?5, ?6, ?7, ?7)
+             ON CONFLICT (base_url, endpoint, order_key) DO UPDATE SET
+                 fingerprint = ?4, state = 'sending', attempts = attempts + 1,
+                 source_file = ?5, source_rows = ?6, updated_at = ?7",
+            params![
+                scope.base_url,
+                scope.endpoint,
+                key,
+                fingerprint,
+                source_file,
+                rows.join(","),
+                stamp
+            ],
+        )
+        .map_err(|e| sql(&self.path, e))?;
+        tx.commit().map_err(|e| sql(&self.path, e))
+    }
+
+    /// Records an answer (or its absence): the order's new state, its ids when created, the
+    /// error otherwise.
+    pub fn settle(
+        &mut self,
+        scope: &Scope,
+        key: &str,
+        state: State,
+        ids: Option<&Ids>,
+        error: Option<&str>,
+    ) -> Result<(), Error> {
+        let stamp = now();
+        let (order_uuid, customer_uuid, url) = match ids {
+            Some(ids) => (
+                Some(ids.order_uuid.as_str()),
+                ids.customer_uuid.as_deref(),
+                ids.url.as_deref(),
+            ),
+            None => (None, None, None),
+        };
+        self.connection
+            .execute(
+                "UPDATE orders SET state = ?4, last_error = ?5, updated_at = ?6,
+                     order_uuid = COALESCE(?7, order_uuid),
+                     customer_uuid = COALESCE(?8, customer_uuid),
+                     url = COALESCE(?9, url)
+                 WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3",
+                params![
+                    scope.base_url,
+                    scope.endpoint,
+                    key,
+                    state.as_str(),
+                    error,
+                    stamp,
+                    order_uuid,
+                    customer_uuid,
+                    url
+                ],
+            )
+            .map_err(|e| sql(&self.path, e))?;
+        Ok(())
+    }
+
+    /// A 429 or a stop before the request left: the attempt does not count.
+    pub fn unsend(
+        &mut self,
+        scope: &Scope,
+        key: &str,
+        state: State,
+        error: &str,
+    ) -> Result<(), Error> {
+        self.connection
+            .execute(
+                "UPDATE orders SET state = ?4, attempts = MAX(attempts - 1, 0), last_error = ?5, updated_at = ?6
+                 WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3",
+                params![scope.base_url, scope.endpoint, key, state.as_str(), error, now()],
+            )
+            .map_err(|e| sql(&self.path, e))?;
+        Ok(())
+    }
+}
+
+fn sql(path: &Path, e: rusqlite::Error) -> Error {
+    Error::unusable(path, format!("ledger: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scope() -> Scope {
+        Scope {
+            base_url: "https://demo".into(),
+            endpoint: "invoice-session".into(),
+        }
+    }
+
+    #[test]
+    fn states_survive_reopening_and_sending_becomes_uncertain() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        {
+            let mut ledger = Ledger::open(&path).unwrap();
+            ledger
+                .sending(&scope(), "A", "f1", "s.csv", &[2, 3])
+                .unwrap();
+            let ids = Ids {
+                order_uuid: "ODR1".into(),
+                customer_uuid: Some("CSRT1".into()),
+                url: None,
+            };
+            ledger
+                .settle(&scope(), "A", State::Created, Some(&ids), None)
+                .unwrap();
+            ledger.sending(&scope(), "B", "f2", "s.csv", &[4]).unwrap();
+        }
+        let ledger = Ledger::open(&path).unwrap();
+        assert_eq!(ledger.recover(&scope()).unwrap(), 1);
+        let a = ledger.get(&scope(), "A").unwrap().unwrap();
+        assert_eq!(
+            (a.state, a.attempts, a.order_uuid.as_deref()),
+            (State::Created, 1, Some("ODR1"))
+        );
+        assert_eq!(
+            ledger.get(&scope(), "B").unwrap().unwrap().state,
+            State::Uncertain
+        );
+        let other = Scope {
+            base_url: "https://prod".into(),
+            ..scope()
+        };
+        assert_eq!(ledger.get(&other, "A").unwrap(), None, "keyed by base URL");
+    }
+
+    #[test]
+    fn one_run_per_ledger() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        let _first = Ledger::open(&path).unwrap();
+        let second = Ledger::open(&path).err().unwrap().to_string();
+        assert!(
+            second.contains("in use by another run (process"),
+            "{second}"
+        );
+    }
+}

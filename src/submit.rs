@@ -1,0 +1,379 @@
+//! Stage **submit**, the only async part: every valid order sent exactly once, at the
+//! provider's pace. One coordinator owns the ledger and commits each order's state before its
+//! request leaves and again when the answer comes; requests run as tasks, at most `workers` at
+//! a time, paced by a governor limiter (burst 1) and slowed further when the provider's
+//! `x-ratelimit-remaining` runs low. Ctrl-C or SIGTERM stops dispatching and lets the requests
+//! in flight finish; a second one exits at once (the ledger is true either way).
+
+use crate::api::client::{Answer, Client, NoAnswer};
+use crate::api::outcome::{classify, Outcome};
+use crate::error::Error;
+use crate::ledger::{Ids, Ledger, Scope, State};
+use governor::{Quota, RateLimiter};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
+use std::num::NonZeroU32;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+
+/// How to send.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// Requests per minute.
+    pub rate: u32,
+    /// Requests in flight at most.
+    pub workers: usize,
+    /// Attempts before an order that keeps failing is given up (`failed`).
+    pub max_attempts: u32,
+    /// The first retry waits up to this long; each next one twice as long, up to a cap.
+    pub retry_base: Duration,
+    /// Show a progress bar (on a terminal) or a line every 10 seconds (elsewhere).
+    pub progress: bool,
+    /// Log every request and answer.
+    pub verbose: bool,
+}
+
+/// One order to send.
+#[derive(Clone, Debug)]
+pub struct Job {
+    pub key: String,
+    pub body: Vec<u8>,
+    pub fingerprint: String,
+    pub rows: Vec<u32>,
+    /// Sent as an update (`fpgoUuid`).
+    pub update: bool,
+}
+
+/// How an order's sending ended in this run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sent {
+    Created(Ids),
+    Rejected(Vec<String>),
+    Failed(String),
+    Uncertain(String),
+    /// Never sent: the run stopped first.
+    Skipped(String),
+}
+
+/// Why a run stopped before sending everything.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stop {
+    /// The provider refused the token.
+    Refused,
+    /// Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+/// What a run did.
+pub struct Report {
+    pub sent: Vec<Sent>,
+    pub requests: u64,
+    pub stop: Option<Stop>,
+}
+
+/// The longest a retry waits.
+const RETRY_CAP: Duration = Duration::from_secs(30);
+
+/// A request's result, back from its task.
+struct Done {
+    job: usize,
+    answer: Result<Answer, NoAnswer>,
+    took: Duration,
+}
+
+/// Sends `jobs` to `path` under the client's base URL and records every step in the ledger.
+pub async fn send(
+    jobs: &[Job],
+    path: &str,
+    client: &Client,
+    ledger: &mut Ledger,
+    scope: &Scope,
+    source_file: &str,
+    options: &Options,
+) -> Result<Report, Error> {
+    let per_request = Duration::from_secs(60) / options.rate.max(1);
+    let quota = Quota::with_period(per_request)
+        .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+        .allow_burst(NonZeroU32::MIN);
+    let limiter = RateLimiter::direct(quota);
+    let mut sent: Vec<Option<Sent>> = vec![None; jobs.len()];
+    let mut attempts = vec![0u32; jobs.len()];
+    let mut ready: VecDeque<usize> = (0..jobs.len()).collect();
+    let mut later: BinaryHeap<Reverse<(Instant, usize)>> = BinaryHeap::new();
+    let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
+    let mut in_flight = 0usize;
+    let mut requests = 0u64;
+    let mut stop: Option<Stop> = None;
+    let mut hold_until = Instant::now();
+    let mut signals = Signals::new();
+    let mut progress = Progress::new(jobs.len(), options.progress);
+    let mut dice = Dice::new();
+
+    loop {
+        let finished = ready.is_empty() && later.is_empty();
+        if in_flight == 0 && (finished || stop.is_some()) {
+            break;
+        }
+        let can_dispatch = stop.is_none() && in_flight < options.workers && !ready.is_empty();
+        let next_retry = later.peek().map(|Reverse((at, _))| *at);
+        tokio::select! {
+            biased;
+            Some(done) = done_rx.recv() => {
+                in_flight -= 1;
+                let job = &jobs[done.job];
+                let remaining = done.answer.as_ref().ok().and_then(|a| a.remaining);
+                let status = done.answer.as_ref().map(|a| a.status.to_string()).unwrap_or_else(|e| e.reason.clone());
+                let outcome = classify(done.answer, chrono::Utc::now().timestamp());
+                if options.verbose {
+                    progress.log(&format!("{} <- {status} in {} ms", job.key, done.took.as_millis()));
+                }
+                // Slow down before the provider has to say no: keep its window from running dry.
+                if remaining.is_some_and(|r| (r as usize) <= in_flight + 1) {
+                    hold_until = hold_until.max(Instant::now() + per_request * 2);
+                }
+                match outcome {
+                    Outcome::Created(ids) => {
+                        ledger.settle(scope, &job.key, State::Created, Some(&ids), None)?;
+                        sent[done.job] = Some(Sent::Created(ids));
+                    }
+                    Outcome::Rejected(messages) => {
+                        ledger.settle(scope, &job.key, State::Rejected, None, Some(&messages.join(" | ")))?;
+                        sent[done.job] = Some(Sent::Rejected(messages));
+                    }
+                    Outcome::Refused(reason) => {
+                        ledger.unsend(scope, &job.key, State::Failed, &reason)?;
+                        sent[done.job] = Some(Sent::Failed(reason.clone()));
+                        if stop.is_none() {
+                            progress.log(&format!("stopping: {reason}; nothing more is sent"));
+                        }
+                        stop = Some(Stop::Refused);
+                    }
+                    Outcome::Wait(wait) => {
+                        ledger.unsend(scope, &job.key, State::Failed, "rate limited (429); waiting")?;
+                        hold_until = hold_until.max(Instant::now() + wait);
+                        progress.log(&format!("the provider asks to wait {} s (429); waiting", wait.as_secs()));
+                        ready.push_front(done.job);
+                    }
+                    Outcome::Retry(reason) if attempts[done.job] < options.max_attempts => {
+                        ledger.settle(scope, &job.key, State::Failed, None, Some(&reason))?;
+                        let ceiling = options.retry_base.saturating_mul(1 << attempts[done.job].min(16)).min(RETRY_CAP);
+                        let wait = ceiling.mul_f64(dice.uniform());
+                        if options.verbose {
+                            progress.log(&format!("{}: {reason}; retrying in {} ms", job.key, wait.as_millis()));
+                        }
+                        later.push(Reverse((Instant::now() + wait, done.job)));
+                    }
+                    Outcome::Retry(reason) => {
+                        let reason = format!("{reason}; gave up after {} attempts", attempts[done.job]);
+                        ledger.settle(scope, &job.key, State::Failed, None, Some(&reason))?;
+                        sent[done.job] = Some(Sent::Failed(reason));
+                    }
+                    Outcome::Uncertain(reason) => {
+                        ledger.settle(scope, &job.key, State::Uncertain, None, Some(&reason))?;
+                        sent[done.job] = Some(Sent::Uncertain(reason));
+                    }
+                }
+                if sent[done.job].is_some() {
+                    progress.done(sent[done.job].as_ref());
+                }
+            }
+            signal = signals.next() => {
+                if signal && stop.is_none() {
+                    stop = Some(Stop::Interrupted);
+                    progress.log(&format!(
+                        "interrupted: no new requests; waiting for {in_flight} in flight (Ctrl-C again to quit at once)"
+                    ));
+                } else if signal {
+                    progress.log("interrupted twice: quitting; orders in flight are recorded as uncertain on the next run");
+                    std::process::exit(crate::exit::INTERRUPTED);
+                }
+            }
+            _ = wait_until(next_retry), if next_retry.is_some() && stop.is_none() => {
+                while let Some(Reverse((at, job))) = later.peek().copied() {
+                    if at > Instant::now() {
+                        break;
+                    }
+                    later.pop();
+                    ready.push_back(job);
+                }
+            }
+            _ = async {
+                tokio::time::sleep_until(hold_until.into()).await;
+                limiter.until_ready().await;
+            }, if can_dispatch => {
+                let Some(index) = ready.pop_front() else { continue };
+                let job = &jobs[index];
+                ledger.sending(scope, &job.key, &job.fingerprint, source_file, &job.rows)?;
+                attempts[index] += 1;
+                requests += 1;
+                in_flight += 1;
+                if options.verbose {
+                    progress.log(&format!("{} -> attempt {}{}", job.key, attempts[index], if job.update { " (update)" } else { "" }));
+                }
+                let (client, body, tx, path) = (client.clone(), job.body.clone(), done_tx.clone(), path.to_string());
+                tokio::spawn(async move {
+                    let started = Instant::now();
+                    let answer = client.post(&path, body).await;
+                    let _ = tx.send(Done { job: index, answer, took: started.elapsed() });
+                });
+            }
+            _ = progress.tick() => {}
+        }
+    }
+    let reason = match stop {
+        Some(Stop::Refused) => "not sent: the provider refused the token",
+        Some(Stop::Interrupted) => "not sent: the run was interrupted",
+        None => "not sent",
+    };
+    for Reverse((_, index)) in later.drain() {
+        let message = format!("{reason}; its last attempt failed, so the next run sends it again");
+        sent[index] = Some(Sent::Failed(message));
+    }
+    progress.finish();
+    Ok(Report {
+        sent: sent
+            .into_iter()
+            .map(|s| s.unwrap_or_else(|| Sent::Skipped(reason.to_string())))
+            .collect(),
+        requests,
+        stop,
+    })
+}
+
+async fn wait_until(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at.into()).await,
+        None => std::future::pending().await,
+    }
+}
+
+/// Ctrl-C and SIGTERM, as one stream of "a signal came"; listening from the start of sending so
+/// that none is missed between two waits.
+struct Signals {
+    #[cfg(unix)]
+    streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            Signals {
+                streams: signal(SignalKind::interrupt())
+                    .ok()
+                    .zip(signal(SignalKind::terminate()).ok()),
+            }
+        }
+        #[cfg(not(unix))]
+        Signals {}
+    }
+
+    async fn next(&mut self) -> bool {
+        #[cfg(unix)]
+        if let Some((interrupt, terminate)) = self.streams.as_mut() {
+            tokio::select! {
+                _ = interrupt.recv() => return true,
+                _ = terminate.recv() => return true,
+            }
+        }
+        tokio::signal::ctrl_c().await.is_ok()
+    }
+}
+
+/// The jitter of retries (full jitter: a uniform wait up to the ceiling).
+struct Dice(u64);
+
+impl Dice {
+    fn new() -> Self {
+        let seed = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(1, |d| d.as_nanos() as u64)
+            | 1;
+        Dice(seed)
+    }
+    fn uniform(&mut self) -> f64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        (self.0 >> 11) as f64 / (1u64 << 53) as f64
+    }
+}
+
+/// A progress bar on a terminal; a plain line every 10 seconds elsewhere.
+struct Progress {
+    bar: Option<indicatif::ProgressBar>,
+    total: usize,
+    done: usize,
+    created: usize,
+    started: Instant,
+    enabled: bool,
+    ticker: tokio::time::Interval,
+}
+
+impl Progress {
+    fn new(total: usize, enabled: bool) -> Self {
+        use std::io::IsTerminal;
+        let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
+            let bar = indicatif::ProgressBar::new(total as u64);
+            bar.set_style(
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} orders  {per_sec}  ETA {eta}",
+                )
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+            );
+            bar
+        });
+        let mut ticker = tokio::time::interval(Duration::from_secs(10));
+        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        Progress {
+            bar,
+            total,
+            done: 0,
+            created: 0,
+            started: Instant::now(),
+            enabled,
+            ticker,
+        }
+    }
+
+    fn done(&mut self, sent: Option<&Sent>) {
+        self.done += 1;
+        if matches!(sent, Some(Sent::Created(_))) {
+            self.created += 1;
+        }
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+        }
+    }
+
+    /// A line for the user, above the bar when there is one.
+    fn log(&self, line: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{line}")),
+            None => eprintln!("{line}"),
+        }
+    }
+
+    async fn tick(&mut self) {
+        self.ticker.tick().await;
+        if self.enabled && self.bar.is_none() && self.started.elapsed() > Duration::from_secs(5) {
+            let rate = self.done as f64 / self.started.elapsed().as_secs_f64().max(0.001);
+            let eta = if rate > 0.0 {
+                (self.total - self.done) as f64 / rate
+            } else {
+                0.0
+            };
+            eprintln!(
+                "progress: {}/{} orders done ({} created), {rate:.1} orders/s, about {eta:.0} s to go",
+                self.done, self.total, self.created
+            );
+        }
+    }
+
+    fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
