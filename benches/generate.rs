@@ -2,6 +2,8 @@
 //! Norwegian test identities, private and corporate customers, every VAT rate, written as a
 //! Norwegian Excel writes CSV (Windows-1252, `;`, decimal commas) or as XLSX.
 
+#![allow(dead_code)] // each benchmark uses a part of the generator
+
 use fpgo_export::norway::{mod11, ORGANISATION, PERSONAL_K1, PERSONAL_K2};
 use std::io::Write;
 
@@ -250,4 +252,29 @@ fn write_line(
     sheet.write_number(row, 15, vat as f64)?;
     sheet.write_number(row, 16, total as f64 / 100.0)?;
     Ok(())
+}
+
+/// Writes a CSV of `orders` orders (1 to 3 lines each), for sending benchmarks.
+pub fn orders_csv(path: &std::path::Path, orders: usize) -> std::io::Result<usize> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    out.write_all(HEADERS.join(";").as_bytes())?;
+    out.write_all(b"\r\n")?;
+    let (mut seen, mut last, mut lines_written) = (0usize, String::new(), 0usize);
+    let mut result = Ok(());
+    // Orders average 5 lines; ask for plenty and stop at the wanted number of orders.
+    lines(orders * 9, 13, |line| {
+        if line.cells[0] != last {
+            last = line.cells[0].clone();
+            seen += 1;
+        }
+        if seen <= orders && result.is_ok() {
+            lines_written += 1;
+            result = out
+                .write_all(line.cells.join(";").as_bytes())
+                .and_then(|_| out.write_all(b"\r\n"));
+        }
+    });
+    result?;
+    out.flush()?;
+    Ok(lines_written)
 }

@@ -123,10 +123,11 @@ impl Checked {
     pub fn valid_orders(&self) -> usize {
         self.orders.iter().filter(|o| o.valid).count()
     }
+    /// The rows of valid orders, whatever became of them when sent.
     pub fn valid_rows(&self) -> usize {
         self.rows
             .iter()
-            .filter(|r| r.status == RowStatus::Valid)
+            .filter(|r| r.status != RowStatus::Invalid)
             .count()
     }
     /// Records what became of an order when it was sent, on it and on its rows; messages go on

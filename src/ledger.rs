@@ -8,7 +8,7 @@
 //! (the request may have reached the server but no answer came).
 
 use crate::error::Error;
-use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
+use rusqlite::{params, Connection, OptionalExtension};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -199,11 +199,12 @@ impl Ledger {
 
     pub fn get(&self, scope: &Scope, key: &str) -> Result<Option<Record>, Error> {
         self.connection
-            .query_row(
+            .prepare_cached(
                 "SELECT fingerprint, state, attempts, order_uuid, customer_uuid, url, last_error
                  FROM orders WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3",
-                params![scope.base_url, scope.endpoint, key],
-                |r| {
+            )
+            .and_then(|mut statement| {
+                statement.query_row(params![scope.base_url, scope.endpoint, key], |r| {
                     Ok(Record {
                         fingerprint: r.get(0)?,
                         state: State::parse(&r.get::<_, String>(1)?),
@@ -213,8 +214,8 @@ impl Ledger {
                         url: r.get(5)?,
                         last_error: r.get(6)?,
                     })
-                },
-            )
+                })
+            })
             .optional()
             .map_err(|e| sql(&self.path, e))
     }
@@ -230,29 +231,29 @@ impl Ledger {
     ) -> Result<(), Error> {
         let rows: Vec<String> = rows.iter().map(u32::to_string).collect();
         let stamp = now();
-        let tx = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)
+        // One statement is one transaction, committed (and synced) before this returns.
+        self.connection
+            .prepare_cached(
+                "INSERT INTO orders (base_url, endpoint, order_key, fingerprint, state, attempts,
+                                     source_file, source_rows, first_seen, updated_at)
+                 VALUES (?1, ?2, ?3, ?4, 'sending', 1, ?5, ?6, ?7, ?7)
+                 ON CONFLICT (base_url, endpoint, order_key) DO UPDATE SET
+                     fingerprint = ?4, state = 'sending', attempts = attempts + 1,
+                     source_file = ?5, source_rows = ?6, updated_at = ?7",
+            )
+            .and_then(|mut statement| {
+                statement.execute(params![
+                    scope.base_url,
+                    scope.endpoint,
+                    key,
+                    fingerprint,
+                    source_file,
+                    rows.join(","),
+                    stamp
+                ])
+            })
             .map_err(|e| sql(&self.path, e))?;
-        tx.execute(
-            "INSERT INTO orders (base_url, endpoint, order_key, fingerprint, state, attempts,
-                                 source_file, source_rows, first_seen, updated_at)
-             VALUES (?1, ?2, ?3, ?4, 'sending', 1, ?5, ?6, ?7, ?7)
-             ON CONFLICT (base_url, endpoint, order_key) DO UPDATE SET
-                 fingerprint = ?4, state = 'sending', attempts = attempts + 1,
-                 source_file = ?5, source_rows = ?6, updated_at = ?7",
-            params![
-                scope.base_url,
-                scope.endpoint,
-                key,
-                fingerprint,
-                source_file,
-                rows.join(","),
-                stamp
-            ],
-        )
-        .map_err(|e| sql(&self.path, e))?;
-        tx.commit().map_err(|e| sql(&self.path, e))
+        Ok(())
     }
 
     /// Records an answer (or its absence): the order's new state, its ids when created, the

@@ -9,6 +9,7 @@ use crate::api::client::{Answer, Client, NoAnswer};
 use crate::api::outcome::{classify, Outcome};
 use crate::error::Error;
 use crate::ledger::{Ids, Ledger, Scope, State};
+use governor::clock::{Clock as _, DefaultClock};
 use governor::{Quota, RateLimiter};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -69,6 +70,8 @@ pub struct Report {
     pub sent: Vec<Sent>,
     pub requests: u64,
     pub stop: Option<Stop>,
+    /// From the first request out to the last answer in.
+    pub sending: Duration,
 }
 
 /// The longest a retry waits.
@@ -95,7 +98,8 @@ pub async fn send(
     let quota = Quota::with_period(per_request)
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(NonZeroU32::MIN);
-    let limiter = RateLimiter::direct(quota);
+    let clock = DefaultClock::default();
+    let limiter = RateLimiter::direct_with_clock(quota, clock.clone());
     let mut sent: Vec<Option<Sent>> = vec![None; jobs.len()];
     let mut attempts = vec![0u32; jobs.len()];
     let mut ready: VecDeque<usize> = (0..jobs.len()).collect();
@@ -108,6 +112,7 @@ pub async fn send(
     let mut signals = Signals::new();
     let mut progress = Progress::new(jobs.len(), options.progress);
     let mut dice = Dice::new();
+    let mut first_request: Option<Instant> = None;
 
     loop {
         let finished = ready.is_empty() && later.is_empty();
@@ -149,6 +154,8 @@ pub async fn send(
                         stop = Some(Stop::Refused);
                     }
                     Outcome::Wait(wait) => {
+                        // Not an attempt, here as in the ledger: the retries are all still due.
+                        attempts[done.job] = attempts[done.job].saturating_sub(1);
                         ledger.unsend(scope, &job.key, State::Failed, "rate limited (429); waiting")?;
                         hold_until = hold_until.max(Instant::now() + wait);
                         progress.log(&format!("the provider asks to wait {} s (429); waiting", wait.as_secs()));
@@ -199,13 +206,17 @@ pub async fn send(
             }
             _ = async {
                 tokio::time::sleep_until(hold_until.into()).await;
-                limiter.until_ready().await;
+                // Waiting on tokio's timer, not governor's own timer thread.
+                while let Err(not_until) = limiter.check() {
+                    tokio::time::sleep(not_until.wait_time_from(clock.now())).await;
+                }
             }, if can_dispatch => {
                 let Some(index) = ready.pop_front() else { continue };
                 let job = &jobs[index];
                 ledger.sending(scope, &job.key, &job.fingerprint, source_file, &job.rows)?;
                 attempts[index] += 1;
                 requests += 1;
+                first_request.get_or_insert_with(Instant::now);
                 in_flight += 1;
                 if options.verbose {
                     progress.log(&format!("{} -> attempt {}{}", job.key, attempts[index], if job.update { " (update)" } else { "" }));
@@ -237,6 +248,7 @@ pub async fn send(
             .collect(),
         requests,
         stop,
+        sending: first_request.map_or(Duration::ZERO, |t| t.elapsed()),
     })
 }
 

@@ -15,6 +15,8 @@ const LISTED: usize = 100;
 pub struct Sending {
     pub requests: u64,
     pub elapsed: std::time::Duration,
+    /// From the first request out to the last answer in.
+    pub sending: std::time::Duration,
     pub ledger: String,
     pub base_url: String,
     pub failed_rows: Option<String>,
@@ -132,13 +134,14 @@ pub fn print_human(
                 counts.join(", ")
             }
         )?;
-        let seconds = sending.elapsed.as_secs_f64();
+        let seconds = sending.sending.as_secs_f64();
         writeln!(
             out,
-            "{} request(s) to {} in {seconds:.1} s ({:.1}/s)",
+            "{} request(s) to {} in {seconds:.1} s ({:.1}/s); {:.1} s in all",
             sending.requests,
             sending.base_url,
-            sending.requests as f64 / seconds.max(0.001)
+            sending.requests as f64 / seconds.max(0.001),
+            sending.elapsed.as_secs_f64()
         )?;
         writeln!(out, "ledger: {}", sending.ledger)?;
         if let Some(path) = &sending.failed_rows {
@@ -182,7 +185,9 @@ pub fn json(
             summary["orders"][status.as_str()] = json!(count(checked, status));
         }
         summary["requests"] = json!(sending.requests);
-        summary["elapsed_s"] = json!((sending.elapsed.as_secs_f64() * 1000.0).round() / 1000.0);
+        let seconds = |d: std::time::Duration| (d.as_secs_f64() * 1000.0).round() / 1000.0;
+        summary["elapsed_s"] = json!(seconds(sending.elapsed));
+        summary["sending_s"] = json!(seconds(sending.sending));
         summary["ledger"] = json!(sending.ledger);
         summary["base_url"] = json!(sending.base_url);
         summary["failed_rows"] = json!(sending.failed_rows);

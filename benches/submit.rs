@@ -1,0 +1,145 @@
+//! Benchmark of `fpgo-export submit` against the sandbox (in this process, over loopback): how
+//! close the tool runs to the provider's rate limit without a single 429, how it fills the
+//! limit when answers are slow, and how much CPU it spends per order.
+//!
+//!     cargo bench --bench submit                       # both scenarios, 2,000 orders each
+//!     cargo bench --bench submit -- --orders 500
+//!
+//! Targets (docs/performance.md): at a limit of 6,000/min and no latency, ≥ 98 % of the limit
+//! with zero 429s; at 100 ms latency, 16 workers and 12,000/min, ≥ 95 % of
+//! min(limit, workers / latency); the tool's CPU time ≤ 0.5 ms per order.
+
+mod generate;
+
+use fpgo_export::sandbox::{Config, Sandbox};
+use std::process::Command;
+use std::time::Duration;
+
+fn arg(name: &str, default: usize) -> usize {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+/// CPU seconds (user + system) of all children waited for so far.
+#[allow(unsafe_code)]
+fn children_cpu() -> f64 {
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: getrusage only writes into the struct we pass.
+    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
+    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
+    seconds(usage.ru_utime) + seconds(usage.ru_stime)
+}
+
+const CONFIG: &str = r#"
+[defaults]
+callback_url = "https://shop.example.no/fpgo/callback"
+success_url = "https://shop.example.no/fpgo/success"
+failure_url = "https://shop.example.no/fpgo/failure"
+invoice_fee = true
+"#;
+
+fn scenario(
+    runtime: &tokio::runtime::Runtime,
+    dir: &std::path::Path,
+    name: &str,
+    orders: usize,
+    limit: u32,
+    latency: Duration,
+    workers: usize,
+) {
+    let sheet = dir.join(format!("{name}.csv"));
+    generate::orders_csv(&sheet, orders).expect("write sheet");
+    std::fs::write(dir.join("fpgo-export.toml"), CONFIG).expect("write config");
+    let sandbox = runtime
+        .block_on(Sandbox::start(Config {
+            rate_limit: limit,
+            latency: (latency, latency),
+            ..Config::default()
+        }))
+        .expect("sandbox");
+    let cpu_before = children_cpu();
+    let output = Command::new(env!("CARGO_BIN_EXE_fpgo-export"))
+        .arg("submit")
+        .arg(&sheet)
+        .args([
+            "--base-url",
+            &sandbox.base_url(),
+            "--rate",
+            &limit.to_string(),
+        ])
+        .args([
+            "--workers",
+            &workers.to_string(),
+            "--no-progress",
+            "--json",
+            "--ledger",
+        ])
+        .arg(dir.join(format!("{name}.ledger.sqlite")))
+        .env("FPGO_TOKEN", sandbox.token())
+        .output()
+        .expect("run fpgo-export");
+    let cpu = children_cpu() - cpu_before;
+    let summary: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap_or_else(|_| {
+        panic!(
+            "{name}: no JSON summary; stderr:\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        )
+    });
+    let stats: serde_json::Value = runtime.block_on(async {
+        reqwest::Client::builder()
+            .no_proxy()
+            .build()
+            .expect("client")
+            .get(format!("{}/__sandbox/stats", sandbox.root_url()))
+            .send()
+            .await
+            .expect("stats")
+            .json()
+            .await
+            .expect("stats json")
+    });
+    runtime.block_on(sandbox.shutdown());
+    let created = summary["orders"]["created"].as_u64().unwrap_or(0);
+    let requests = summary["requests"].as_u64().unwrap_or(0);
+    // The rate over the sending itself: from the first request out to the last answer in.
+    let elapsed = summary["sending_s"].as_f64().unwrap_or(f64::NAN);
+    let too_many: u64 = stats["routes"]
+        .as_object()
+        .map(|routes| routes.values().filter_map(|r| r["429"].as_u64()).sum())
+        .unwrap_or(0);
+    let rate = requests as f64 / elapsed;
+    let ceiling = (limit as f64 / 60.0).min(workers as f64 / latency.as_secs_f64().max(1e-9));
+    println!(
+        "{name}: {created}/{orders} orders created, {requests} requests in {elapsed:.2} s = {rate:.1}/s = {:.1} % of {ceiling:.1}/s; {too_many} x 429; tool CPU {:.3} ms per order",
+        100.0 * rate / ceiling,
+        1000.0 * cpu / orders as f64
+    );
+}
+
+fn main() {
+    let orders = arg("--orders", 2_000);
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let dir = tempfile::tempdir().expect("temp dir");
+    scenario(
+        &runtime,
+        dir.path(),
+        "limit-6000",
+        orders,
+        6_000,
+        Duration::ZERO,
+        4,
+    );
+    scenario(
+        &runtime,
+        dir.path(),
+        "latency-100ms",
+        orders,
+        12_000,
+        Duration::from_millis(100),
+        16,
+    );
+}
