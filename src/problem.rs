@@ -89,3 +89,54 @@ impl Problem {
         out
     }
 }
+
+/// A line for a log: personal numbers (runs of 10 or 11 digits, as a sheet may hold them) keep
+/// their birth date and lose the rest: `280387*****`.
+pub fn mask_personal_numbers(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut digits = String::new();
+    // Digits right after a letter belong to an id such as ODR1234567890: left alone.
+    let mut in_word = false;
+    let flush = |digits: &mut String, out: &mut String, in_word: bool| {
+        if !in_word && (digits.len() == 10 || digits.len() == 11) {
+            out.push_str(&digits[..6]);
+            out.push_str(&"*".repeat(digits.len() - 6));
+        } else {
+            out.push_str(digits);
+        }
+        digits.clear();
+    };
+    let mut previous = ' ';
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if digits.is_empty() {
+                in_word = previous.is_alphabetic();
+            }
+            digits.push(c);
+        } else {
+            flush(&mut digits, &mut out, in_word);
+            out.push(c);
+        }
+        previous = c;
+    }
+    flush(&mut digits, &mut out, in_word);
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::mask_personal_numbers;
+
+    #[test]
+    fn personal_numbers_are_masked() {
+        assert_eq!(
+            mask_personal_numbers("personal_number \"28038712384\": wrong; row 12, 4500.00"),
+            "personal_number \"280387*****\": wrong; row 12, 4500.00"
+        );
+        assert_eq!(mask_personal_numbers("1018512345"), "101851****");
+        assert_eq!(
+            mask_personal_numbers("914286018 and ODR1234567890"),
+            "914286018 and ODR1234567890"
+        );
+    }
+}

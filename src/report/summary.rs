@@ -2,7 +2,7 @@
 
 use crate::check::{Checked, RowStatus};
 use crate::money::wire2;
-use crate::problem::Severity;
+use crate::problem::{mask_personal_numbers, Severity};
 use crate::settings::Settings;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -72,7 +72,9 @@ pub fn print_human(
             .map(|n| n.to_string_lossy())
             .unwrap_or_default();
         for p in problems.iter().take(LISTED) {
-            writeln!(out, "  {name} row {}: {}", p.row, p.describe(&checked.map))?;
+            // stderr is a log: personal numbers are masked (the result file keeps the rows).
+            let line = mask_personal_numbers(&p.describe(&checked.map));
+            writeln!(out, "  {name} row {}: {line}", p.row)?;
         }
         if problems.len() > LISTED {
             writeln!(

@@ -1,9 +1,10 @@
 //! The one integration-test binary: the tests run the built `fpgo-export` on fixtures written
-//! into a temporary directory (see `support.rs`), and talk to the sandbox over loopback HTTP
-//! (`sandbox.rs`).
+//! into a temporary directory (see `support.rs`), talk to the sandbox over loopback HTTP
+//! (`sandbox.rs`) and run `submit` against an in-process sandbox (`submit.rs`).
 
 mod check;
 mod hostile;
 mod sandbox;
 mod snapshot;
+mod submit;
 mod support;

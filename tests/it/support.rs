@@ -455,6 +455,17 @@ impl Workdir {
         self.run_command(Command::new(BIN).args(args))
     }
 
+    /// Runs the binary with these environment variables; `FPGO_TOKEN` is removed from the
+    /// inherited environment first, so only what is given here reaches it.
+    pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
+        let mut command = Command::new(BIN);
+        command.args(args).env_remove("FPGO_TOKEN");
+        for (name, value) in env {
+            command.env(name, value);
+        }
+        self.run_command(&mut command)
+    }
+
     /// Runs the binary under a limit on its address space (in MiB), so a run that tries to
     /// allocate gigabytes fails instead of succeeding slowly.
     pub fn run_limited(&self, mib: u64, args: &[&str]) -> Output {
