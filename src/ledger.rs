@@ -8,7 +8,7 @@
 //! (the request may have reached the server but no answer came).
 
 use crate::error::Error;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::fs::File;
 use std::path::{Path, PathBuf};
 
@@ -229,31 +229,15 @@ impl Ledger {
         source_file: &str,
         rows: &[u32],
     ) -> Result<(), Error> {
-        let rows: Vec<String> = rows.iter().map(u32::to_string).collect();
-        let stamp = now();
-        // One statement is one transaction, committed (and synced) before this returns.
-        self.connection
-            .prepare_cached(
-                "INSERT INTO orders (base_url, endpoint, order_key, fingerprint, state, attempts,
-                                     source_file, source_rows, first_seen, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, 'sending', 1, ?5, ?6, ?7, ?7)
-                 ON CONFLICT (base_url, endpoint, order_key) DO UPDATE SET
-                     fingerprint = ?4, state = 'sending', attempts = attempts + 1,
-                     source_file = ?5, source_rows = ?6, updated_at = ?7",
-            )
-            .and_then(|mut statement| {
-                statement.execute(params![
-                    scope.base_url,
-                    scope.endpoint,
-                    key,
-                    fingerprint,
-                    source_file,
-                    rows.join(","),
-                    stamp
-                ])
-            })
-            .map_err(|e| sql(&self.path, e))?;
-        Ok(())
+        self.apply(
+            scope,
+            &[Change::Sending {
+                key: key.to_string(),
+                fingerprint: fingerprint.to_string(),
+                source_file: source_file.to_string(),
+                rows: rows.to_vec(),
+            }],
+        )
     }
 
     /// Records an answer (or its absence): the order's new state, its ids when created, the
@@ -266,54 +250,188 @@ impl Ledger {
         ids: Option<&Ids>,
         error: Option<&str>,
     ) -> Result<(), Error> {
-        let stamp = now();
-        let (order_uuid, customer_uuid, url) = match ids {
-            Some(ids) => (
-                Some(ids.order_uuid.as_str()),
-                ids.customer_uuid.as_deref(),
-                ids.url.as_deref(),
-            ),
-            None => (None, None, None),
-        };
-        self.connection
-            .execute(
-                "UPDATE orders SET state = ?4, last_error = ?5, updated_at = ?6,
-                     order_uuid = COALESCE(?7, order_uuid),
-                     customer_uuid = COALESCE(?8, customer_uuid),
-                     url = COALESCE(?9, url)
-                 WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3",
-                params![
+        self.apply(
+            scope,
+            &[Change::Settle {
+                key: key.to_string(),
+                state,
+                ids: ids.cloned(),
+                error: error.map(str::to_string),
+            }],
+        )
+    }
+
+    /// Commits changes in one transaction: all of them or none.
+    pub fn apply(&mut self, scope: &Scope, changes: &[Change]) -> Result<(), Error> {
+        let path = self.path.clone();
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)
+            .map_err(|e| sql(&path, e))?;
+        for change in changes {
+            write(&tx, scope, change).map_err(|e| sql(&path, e))?;
+        }
+        tx.commit().map_err(|e| sql(&path, e))
+    }
+}
+
+/// A change of one order's record.
+#[derive(Clone, Debug)]
+pub enum Change {
+    /// A request is about to go out.
+    Sending {
+        key: String,
+        fingerprint: String,
+        source_file: String,
+        rows: Vec<u32>,
+    },
+    /// An answer came (or its absence was decided).
+    Settle {
+        key: String,
+        state: State,
+        ids: Option<Ids>,
+        error: Option<String>,
+    },
+    /// The request did not count (a 429, a refused token): one attempt less.
+    Unsend {
+        key: String,
+        state: State,
+        error: String,
+    },
+}
+
+fn write(connection: &Connection, scope: &Scope, change: &Change) -> rusqlite::Result<usize> {
+    let stamp = now();
+    match change {
+        Change::Sending {
+            key,
+            fingerprint,
+            source_file,
+            rows,
+        } => {
+            let rows: Vec<String> = rows.iter().map(u32::to_string).collect();
+            connection
+                .prepare_cached(
+                    "INSERT INTO orders (base_url, endpoint, order_key, fingerprint, state, attempts,
+                                         source_file, source_rows, first_seen, updated_at)
+                     VALUES (?1, ?2, ?3, ?4, 'sending', 1, ?5, ?6, ?7, ?7)
+                     ON CONFLICT (base_url, endpoint, order_key) DO UPDATE SET
+                         fingerprint = ?4, state = 'sending', attempts = attempts + 1,
+                         source_file = ?5, source_rows = ?6, updated_at = ?7",
+                )?
+                .execute(params![
+                    scope.base_url,
+                    scope.endpoint,
+                    key,
+                    fingerprint,
+                    source_file,
+                    rows.join(","),
+                    stamp
+                ])
+        }
+        Change::Settle {
+            key,
+            state,
+            ids,
+            error,
+        } => {
+            let ids = ids.as_ref();
+            connection
+                .prepare_cached(
+                    "UPDATE orders SET state = ?4, last_error = ?5, updated_at = ?6,
+                         order_uuid = COALESCE(?7, order_uuid),
+                         customer_uuid = COALESCE(?8, customer_uuid),
+                         url = COALESCE(?9, url)
+                     WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3",
+                )?
+                .execute(params![
                     scope.base_url,
                     scope.endpoint,
                     key,
                     state.as_str(),
                     error,
                     stamp,
-                    order_uuid,
-                    customer_uuid,
-                    url
-                ],
-            )
-            .map_err(|e| sql(&self.path, e))?;
-        Ok(())
+                    ids.map(|i| i.order_uuid.as_str()),
+                    ids.and_then(|i| i.customer_uuid.as_deref()),
+                    ids.and_then(|i| i.url.as_deref())
+                ])
+        }
+        Change::Unsend { key, state, error } => connection
+            .prepare_cached(
+                "UPDATE orders SET state = ?4, attempts = MAX(attempts - 1, 0), last_error = ?5,
+                     updated_at = ?6
+                 WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3",
+            )?
+            .execute(params![
+                scope.base_url,
+                scope.endpoint,
+                key,
+                state.as_str(),
+                error,
+                stamp
+            ]),
+    }
+}
+
+/// The ledger on a thread of its own while orders are sent: changes queue up in order and are
+/// committed in batches, one sync to disk for all that queued meanwhile, so waiting for the
+/// disk never holds up the requests. A request waits for its `sending` record's commit.
+pub struct Writer {
+    queue: std::sync::mpsc::Sender<(Change, Option<tokio::sync::oneshot::Sender<bool>>)>,
+    thread: std::thread::JoinHandle<Result<Ledger, Error>>,
+}
+
+impl Writer {
+    pub fn start(mut ledger: Ledger, scope: Scope) -> Writer {
+        let (queue, changes) =
+            std::sync::mpsc::channel::<(Change, Option<tokio::sync::oneshot::Sender<bool>>)>();
+        let thread = std::thread::spawn(move || {
+            let mut failure = None;
+            while let Ok(first) = changes.recv() {
+                let mut batch = vec![first];
+                batch.extend(changes.try_iter());
+                let list: Vec<Change> = batch.iter().map(|(c, _)| c.clone()).collect();
+                let result = if failure.is_none() {
+                    ledger.apply(&scope, &list)
+                } else {
+                    Err(Error::unusable(&ledger.path, "the ledger failed earlier"))
+                };
+                for (_, ack) in batch {
+                    if let Some(ack) = ack {
+                        let _ = ack.send(result.is_ok());
+                    }
+                }
+                if let Err(e) = result {
+                    failure.get_or_insert(e);
+                }
+            }
+            match failure {
+                Some(e) => Err(e),
+                None => Ok(ledger),
+            }
+        });
+        Writer { queue, thread }
     }
 
-    /// A 429 or a stop before the request left: the attempt does not count.
-    pub fn unsend(
-        &mut self,
-        scope: &Scope,
-        key: &str,
-        state: State,
-        error: &str,
-    ) -> Result<(), Error> {
-        self.connection
-            .execute(
-                "UPDATE orders SET state = ?4, attempts = MAX(attempts - 1, 0), last_error = ?5, updated_at = ?6
-                 WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3",
-                params![scope.base_url, scope.endpoint, key, state.as_str(), error, now()],
-            )
-            .map_err(|e| sql(&self.path, e))?;
-        Ok(())
+    /// Queues a change; the answer comes when it is committed (`true`) or could not be
+    /// (`false`).
+    pub fn commit(&self, change: Change) -> tokio::sync::oneshot::Receiver<bool> {
+        let (ack, committed) = tokio::sync::oneshot::channel();
+        let _ = self.queue.send((change, Some(ack)));
+        committed
+    }
+
+    /// Queues a change without waiting for it.
+    pub fn record(&self, change: Change) {
+        let _ = self.queue.send((change, None));
+    }
+
+    /// Commits what is queued and hands the ledger back; the first failure, if any.
+    pub fn finish(self) -> Result<Ledger, Error> {
+        drop(self.queue);
+        self.thread
+            .join()
+            .unwrap_or_else(|_| Err(Error::usage("the ledger's thread stopped unexpectedly")))
     }
 }
 

@@ -1,15 +1,14 @@
 //! Stage **submit**, the only async part: every valid order sent exactly once, at the
-//! provider's pace. One coordinator owns the ledger and commits each order's state before its
-//! request leaves and again when the answer comes; requests run as tasks, at most `workers` at
-//! a time, paced by a governor limiter (burst 1) and slowed further when the provider's
+//! provider's pace. One coordinator records each order's state through the ledger's writer
+//! (`ledger::Writer`): a request leaves only after its `sending` record is committed, and each
+//! answer is recorded as it comes. Requests run as tasks, at most `workers` at a time, paced by a governor limiter (burst 1) and slowed further when the provider's
 //! `x-ratelimit-remaining` runs low. Ctrl-C or SIGTERM stops dispatching and lets the requests
 //! in flight finish; a second one exits at once (the ledger is true either way).
 
 use crate::api::client::{Answer, Client, NoAnswer};
 use crate::api::outcome::{classify, Outcome};
 use crate::error::Error;
-use crate::ledger::{Ids, Ledger, Scope, State};
-use governor::clock::{Clock as _, DefaultClock};
+use crate::ledger::{Change, Ids, State, Writer};
 use governor::{Quota, RateLimiter};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
@@ -89,8 +88,7 @@ pub async fn send(
     jobs: &[Job],
     path: &str,
     client: &Client,
-    ledger: &mut Ledger,
-    scope: &Scope,
+    ledger: &Writer,
     source_file: &str,
     options: &Options,
 ) -> Result<Report, Error> {
@@ -98,8 +96,7 @@ pub async fn send(
     let quota = Quota::with_period(per_request)
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(NonZeroU32::MIN);
-    let clock = DefaultClock::default();
-    let limiter = RateLimiter::direct_with_clock(quota, clock.clone());
+    let limiter = RateLimiter::direct(quota);
     let mut sent: Vec<Option<Sent>> = vec![None; jobs.len()];
     let mut attempts = vec![0u32; jobs.len()];
     let mut ready: VecDeque<usize> = (0..jobs.len()).collect();
@@ -138,15 +135,15 @@ pub async fn send(
                 }
                 match outcome {
                     Outcome::Created(ids) => {
-                        ledger.settle(scope, &job.key, State::Created, Some(&ids), None)?;
+                        ledger.record(settle(job, State::Created, Some(ids.clone()), None));
                         sent[done.job] = Some(Sent::Created(ids));
                     }
                     Outcome::Rejected(messages) => {
-                        ledger.settle(scope, &job.key, State::Rejected, None, Some(&messages.join(" | ")))?;
+                        ledger.record(settle(job, State::Rejected, None, Some(messages.join(" | "))));
                         sent[done.job] = Some(Sent::Rejected(messages));
                     }
                     Outcome::Refused(reason) => {
-                        ledger.unsend(scope, &job.key, State::Failed, &reason)?;
+                        ledger.record(unsend(job, &reason));
                         sent[done.job] = Some(Sent::Failed(reason.clone()));
                         if stop.is_none() {
                             progress.log(&format!("stopping: {reason}; nothing more is sent"));
@@ -156,13 +153,13 @@ pub async fn send(
                     Outcome::Wait(wait) => {
                         // Not an attempt, here as in the ledger: the retries are all still due.
                         attempts[done.job] = attempts[done.job].saturating_sub(1);
-                        ledger.unsend(scope, &job.key, State::Failed, "rate limited (429); waiting")?;
+                        ledger.record(unsend(job, "rate limited (429); waiting"));
                         hold_until = hold_until.max(Instant::now() + wait);
                         progress.log(&format!("the provider asks to wait {} s (429); waiting", wait.as_secs()));
                         ready.push_front(done.job);
                     }
                     Outcome::Retry(reason) if attempts[done.job] < options.max_attempts => {
-                        ledger.settle(scope, &job.key, State::Failed, None, Some(&reason))?;
+                        ledger.record(settle(job, State::Failed, None, Some(reason.clone())));
                         let ceiling = options.retry_base.saturating_mul(1 << attempts[done.job].min(16)).min(RETRY_CAP);
                         let wait = ceiling.mul_f64(dice.uniform());
                         if options.verbose {
@@ -172,11 +169,11 @@ pub async fn send(
                     }
                     Outcome::Retry(reason) => {
                         let reason = format!("{reason}; gave up after {} attempts", attempts[done.job]);
-                        ledger.settle(scope, &job.key, State::Failed, None, Some(&reason))?;
+                        ledger.record(settle(job, State::Failed, None, Some(reason.clone())));
                         sent[done.job] = Some(Sent::Failed(reason));
                     }
                     Outcome::Uncertain(reason) => {
-                        ledger.settle(scope, &job.key, State::Uncertain, None, Some(&reason))?;
+                        ledger.record(settle(job, State::Uncertain, None, Some(reason.clone())));
                         sent[done.job] = Some(Sent::Uncertain(reason));
                     }
                 }
@@ -206,14 +203,17 @@ pub async fn send(
             }
             _ = async {
                 tokio::time::sleep_until(hold_until.into()).await;
-                // Waiting on tokio's timer, not governor's own timer thread.
-                while let Err(not_until) = limiter.check() {
-                    tokio::time::sleep(not_until.wait_time_from(clock.now())).await;
-                }
+                limiter.until_ready().await;
             }, if can_dispatch => {
                 let Some(index) = ready.pop_front() else { continue };
                 let job = &jobs[index];
-                ledger.sending(scope, &job.key, &job.fingerprint, source_file, &job.rows)?;
+                // The request leaves only once its `sending` record is on disk.
+                let committed = ledger.commit(Change::Sending {
+                    key: job.key.clone(),
+                    fingerprint: job.fingerprint.clone(),
+                    source_file: source_file.to_string(),
+                    rows: job.rows.clone(),
+                });
                 attempts[index] += 1;
                 requests += 1;
                 first_request.get_or_insert_with(Instant::now);
@@ -224,7 +224,11 @@ pub async fn send(
                 let (client, body, tx, path) = (client.clone(), job.body.clone(), done_tx.clone(), path.to_string());
                 tokio::spawn(async move {
                     let started = Instant::now();
-                    let answer = client.post(&path, body).await;
+                    let answer = if committed.await == Ok(true) {
+                        client.post(&path, body).await
+                    } else {
+                        Err(NoAnswer { before_send: true, reason: "the ledger could not be written, so nothing was sent".into() })
+                    };
                     let _ = tx.send(Done { job: index, answer, took: started.elapsed() });
                 });
             }
@@ -250,6 +254,24 @@ pub async fn send(
         stop,
         sending: first_request.map_or(Duration::ZERO, |t| t.elapsed()),
     })
+}
+
+fn settle(job: &Job, state: State, ids: Option<Ids>, error: Option<String>) -> Change {
+    Change::Settle {
+        key: job.key.clone(),
+        state,
+        ids,
+        error,
+    }
+}
+
+/// The request did not count (429, refused token): back to `failed`, one attempt less.
+fn unsend(job: &Job, why: &str) -> Change {
+    Change::Unsend {
+        key: job.key.clone(),
+        state: State::Failed,
+        error: why.to_string(),
+    }
 }
 
 async fn wait_until(at: Option<Instant>) {

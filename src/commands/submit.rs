@@ -266,16 +266,12 @@ async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Err
         verbose: args.verbose,
     };
     let source = settings.sheet.display().to_string();
-    let sending = submit::send(
-        &jobs,
-        ENDPOINT.1,
-        &client,
-        &mut ledger,
-        &scope,
-        &source,
-        &options,
-    )
-    .await?;
+    // While sending, the ledger lives on its own thread (commits in batches, never blocking
+    // the requests); it comes back, with every change on disk, when sending ends.
+    let writer = ledger::Writer::start(ledger, scope);
+    let sending = submit::send(&jobs, ENDPOINT.1, &client, &writer, &source, &options).await;
+    writer.finish()?;
+    let sending = sending?;
     for (order, sent) in job_orders.iter().zip(sending.sent) {
         let note = |message: String| vec![(None, Problem::error(0, None, message))];
         match sent {
