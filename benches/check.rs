@@ -7,36 +7,14 @@
 //!
 //! Targets (docs/performance.md): CSV ≥ 250,000 lines/s with ≤ 1 GB peak, XLSX ≥ 50,000 lines/s.
 
+mod common;
 mod generate;
+
+use common::{number, option, peak_child_mib, CONFIG};
 
 use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
-
-fn arg(name: &str) -> Option<String> {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1).cloned())
-}
-
-/// Peak resident memory of the largest child waited for so far, in MiB.
-#[allow(unsafe_code)]
-fn peak_child_mib() -> f64 {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage only writes into the struct we pass.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    usage.ru_maxrss as f64 / 1024.0
-}
-
-/// The defaults a merchant's config gives every order.
-const CONFIG: &str = r#"
-[defaults]
-callback_url = "https://shop.example.no/fpgo/callback"
-success_url = "https://shop.example.no/fpgo/success"
-failure_url = "https://shop.example.no/fpgo/failure"
-invoice_fee = true
-"#;
 
 fn run(sheet: &Path, lines: usize, label: &str) {
     let output = sheet.with_extension("result.csv");
@@ -64,14 +42,10 @@ fn run(sheet: &Path, lines: usize, label: &str) {
 }
 
 fn main() {
-    let csv_lines: usize = arg("--csv-lines")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1_000_000);
-    let xlsx_lines: usize = arg("--xlsx-lines")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100_000);
+    let csv_lines = number("--csv-lines", 1_000_000);
+    let xlsx_lines = number("--xlsx-lines", 100_000);
     let temp = tempfile::tempdir().expect("temp dir");
-    let dir = arg("--keep")
+    let dir = option("--keep")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| temp.path().to_path_buf());
     std::fs::create_dir_all(&dir).expect("output dir");

@@ -6,19 +6,13 @@
 //!
 //! Target (docs/performance.md): at least 5,000 orders per second on this machine.
 
+mod common;
+
+use common::number;
 use fpgo_export::sandbox::{Config, Sandbox};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Instant;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 /// A valid invoice-session order (the provider's example, priced right), numbered `n`.
 fn order(n: usize) -> Value {
@@ -45,8 +39,8 @@ fn order(n: usize) -> Value {
 }
 
 fn main() {
-    let orders = arg("--orders", 20_000);
-    let concurrency = arg("--concurrency", 32);
+    let orders = number("--orders", 20_000);
+    let concurrency = number("--concurrency", 32);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
         let config = Config {

@@ -9,38 +9,14 @@
 //! with zero 429s; at 100 ms latency, 16 workers and 12,000/min, ≥ 95 % of
 //! min(limit, workers / latency); the tool's CPU time ≤ 0.5 ms per order.
 
+mod common;
 mod generate;
+
+use common::{children_cpu, number, CONFIG};
 
 use fpgo_export::sandbox::{Config, Sandbox};
 use std::process::Command;
 use std::time::Duration;
-
-fn arg(name: &str, default: usize) -> usize {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-/// CPU seconds (user + system) of all children waited for so far.
-#[allow(unsafe_code)]
-fn children_cpu() -> f64 {
-    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
-    // SAFETY: getrusage only writes into the struct we pass.
-    unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
-    let seconds = |t: libc::timeval| t.tv_sec as f64 + t.tv_usec as f64 / 1e6;
-    seconds(usage.ru_utime) + seconds(usage.ru_stime)
-}
-
-const CONFIG: &str = r#"
-[defaults]
-callback_url = "https://shop.example.no/fpgo/callback"
-success_url = "https://shop.example.no/fpgo/success"
-failure_url = "https://shop.example.no/fpgo/failure"
-invoice_fee = true
-"#;
 
 fn scenario(
     runtime: &tokio::runtime::Runtime,
@@ -121,7 +97,7 @@ fn scenario(
 }
 
 fn main() {
-    let orders = arg("--orders", 2_000);
+    let orders = number("--orders", 2_000);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
     scenario(
