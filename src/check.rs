@@ -2,7 +2,7 @@
 //! happened to every row and order; valid orders are handed to a callback as they are found,
 //! so a million-line sheet never holds all its payloads at once.
 
-use crate::columns::{column_letters, ColumnMap, Field, Kind, Level, MapError, REQUIRED};
+use crate::columns::{self, column_letters, ColumnMap, Field, Kind, Level, MapError};
 use crate::error::Error;
 use crate::group::{Grouper, OrderDraft, Sourced};
 use crate::ledger::Ids;
@@ -183,6 +183,20 @@ pub fn check(
             map.unknown.join(", ")
         ));
     }
+    let unused: Vec<&str> = map
+        .by_column
+        .iter()
+        .zip(&map.headers)
+        .filter(|(f, _)| f.is_some_and(|f| !columns::used_by(f, settings.rules.endpoint)))
+        .map(|(_, h)| h.as_str())
+        .collect();
+    if !unused.is_empty() {
+        notes.push(format!(
+            "columns not used by the {} endpoint, ignored: {}",
+            settings.rules.endpoint.name(),
+            unused.join(", ")
+        ));
+    }
     for (field, _) in &settings.presets.overrides {
         if map.column(*field).is_some() {
             notes.push(format!(
@@ -274,6 +288,7 @@ fn read_lines(
         .enumerate()
         .filter_map(|(c, f)| f.map(|f| (c, f)))
         .filter(|(_, f)| *f != Field::OrderRef && !settings.presets.overrides(*f))
+        .filter(|(_, f)| columns::used_by(*f, rules.endpoint))
         .collect();
     let mut line_values = Vec::new();
     sheet.visit_rows(|row| {
@@ -392,7 +407,7 @@ fn map_columns(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {
             message,
         }
     })?;
-    let missing: Vec<&str> = REQUIRED
+    let missing: Vec<&str> = columns::required(settings.rules.endpoint)
         .iter()
         .filter(|f| map.column(**f).is_none() && !settings.presets.gives(**f))
         .map(|f| f.name())

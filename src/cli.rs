@@ -63,6 +63,10 @@ pub struct SheetArgs {
     /// The text encoding of a CSV sheet (utf-8, windows-1252, …) [default: detected].
     #[arg(long, value_name = "NAME")]
     pub encoding: Option<String>,
+    /// The provider's endpoint: invoice-session or regular-invoice [default: the config's
+    /// `endpoint`, else invoice-session].
+    #[arg(long, value_name = "NAME")]
+    pub endpoint: Option<String>,
     /// Pretend today is this date (YYYY-MM-DD), for tests and rehearsals.
     #[arg(long, value_name = "DATE", hide = true)]
     pub today: Option<String>,
@@ -128,6 +132,9 @@ pub struct TemplateArgs {
     /// Where to write the template (.csv or .xlsx).
     #[arg(long, short, value_name = "FILE", default_value = "fpgo-template.xlsx")]
     pub output: PathBuf,
+    /// The endpoint whose columns the template has: invoice-session or regular-invoice.
+    #[arg(long, value_name = "NAME", default_value = "invoice-session")]
+    pub endpoint: String,
 }
 
 #[derive(Debug, Args)]
@@ -164,4 +171,7 @@ pub struct SandboxArgs {
     /// Do not log each request.
     #[arg(long)]
     pub quiet: bool,
+    /// How orderDate must be written: "unix" or "d M, Y" (the tool's order_date_format).
+    #[arg(long, value_name = "FORMAT", default_value = "unix")]
+    pub order_date_format: String,
 }

@@ -4,6 +4,7 @@
 //! (order or line), the kind of value it holds, the API's own name for it and the aliases people
 //! type (English and Norwegian). Header matching ignores case, spaces, `_`, `-` and `.`.
 
+use crate::api::Endpoint;
 use std::collections::BTreeMap;
 use std::fmt;
 
@@ -34,6 +35,18 @@ pub enum Field {
     SuccessUrl,
     FailureUrl,
     FpgoUuid,
+    DueDate,
+    ShippingCost,
+    SendBySms,
+    SendByEmail,
+    SendByInvoice,
+    CreditCheck,
+    InvoiceAsPaymentOption,
+    ReceiptNo,
+    CustomerNotes,
+    Terms,
+    InternalReference,
+    InternalNotes,
     ProductName,
     ProductId,
     Quantity,
@@ -145,6 +158,30 @@ fields! {
         "URL the customer is sent to after failure.";
     FpgoUuid "fpgo_uuid" Order Text "fpgoUuid" ["order uuid", "orderuuid", "fpgo id"]
         "The provider's order id (ODR…) to update instead of creating an order.";
+    DueDate "due_date" Order Date "dueDateForPaymentLink" ["forfallsdato", "due date", "betalingsfrist dato", "payment due"]
+        "regular-invoice: the payment link's due date; required when invoice_interval is 0.";
+    ShippingCost "shipping_cost" Order Money "orderSummary.shippingCost" ["frakt", "fraktkostnad", "shipping", "shipping cost", "freight"]
+        "regular-invoice: shipping including VAT, added to the grand total (a config default of 0 is common).";
+    SendBySms "send_by_sms" Order Bool "sendOrderBy.sms" ["send sms", "send på sms", "sms"]
+        "regular-invoice: send the invoice by SMS (yes/no).";
+    SendByEmail "send_by_email" Order Bool "sendOrderBy.email" ["send email", "send e-post", "send epost", "send på e-post"]
+        "regular-invoice: send the invoice by email (yes/no).";
+    SendByInvoice "send_by_invoice" Order Bool "sendOrderBy.invoice" ["send invoice", "send faktura", "send som faktura"]
+        "regular-invoice: send a paper/EHF invoice (yes/no).";
+    CreditCheck "credit_check" Order Bool "isCreditCheckAvailable" ["kredittsjekk", "credit check available"]
+        "regular-invoice: run a credit check (yes/no).";
+    InvoiceAsPaymentOption "invoice_as_payment_option" Order Bool "invoiceAsPaymentOption" ["faktura som betalingsmåte", "invoice as payment"]
+        "regular-invoice: offer invoice as a payment option (yes/no).";
+    ReceiptNo "receipt_no" Order Text "invoiceReferences.receiptNo" ["kvitteringsnr", "kvitteringsnummer", "receipt number"]
+        "regular-invoice: receipt number shown on the invoice.";
+    CustomerNotes "customer_notes" Order Text "invoiceReferences.customerNotes" ["melding til kunde", "kundemerknad", "notes to customer"]
+        "regular-invoice: a note to the customer on the invoice.";
+    Terms "terms" Order Text "invoiceReferences.tnc" ["vilkår", "betingelser", "terms and conditions", "tnc"]
+        "regular-invoice: terms and conditions on the invoice.";
+    InternalReference "internal_reference" Order Text "internalReferences.referenceNo" ["intern referanse", "internal ref"]
+        "regular-invoice: your internal reference (not shown to the customer).";
+    InternalNotes "internal_notes" Order Text "internalReferences.notes" ["interne notater", "intern merknad", "internal note"]
+        "regular-invoice: your internal notes (not shown to the customer).";
     ProductName "product_name" Line Text "products.*.name" ["varenavn", "produkt", "beskrivelse", "product", "description", "item", "vare", "produktnavn"]
         "What is sold.";
     ProductId "product_id" Line Text "products.*.productId" ["varenummer", "varenr", "artikkelnr", "artikkelnummer", "sku", "item no", "product no", "article no"]
@@ -219,25 +256,75 @@ pub fn normalize(header: &str) -> String {
         .collect()
 }
 
-/// The fields an invoice-session order cannot do without: a column or a default must give them.
-pub const REQUIRED: &[Field] = &[
-    Field::OrderRef,
-    Field::Name,
-    Field::Email,
-    Field::Phone,
-    Field::Street,
-    Field::Zip,
-    Field::City,
-    Field::Country,
-    Field::InvoiceFee,
-    Field::CallbackUrl,
-    Field::SuccessUrl,
-    Field::FailureUrl,
-    Field::ProductName,
-    Field::Quantity,
-    Field::UnitPrice,
-    Field::VatRate,
-];
+/// The fields an order cannot do without, per endpoint: a column or a default must give them.
+pub fn required(endpoint: Endpoint) -> &'static [Field] {
+    use Field::*;
+    match endpoint {
+        Endpoint::InvoiceSession => &[
+            OrderRef,
+            Name,
+            Email,
+            Phone,
+            Street,
+            Zip,
+            City,
+            Country,
+            InvoiceFee,
+            CallbackUrl,
+            SuccessUrl,
+            FailureUrl,
+            ProductName,
+            Quantity,
+            UnitPrice,
+            VatRate,
+        ],
+        Endpoint::RegularInvoice => &[
+            OrderRef,
+            Name,
+            Email,
+            Phone,
+            PersonalNumber,
+            Language,
+            Street,
+            Zip,
+            City,
+            Country,
+            ShippingCost,
+            SendBySms,
+            SendByEmail,
+            SendByInvoice,
+            CreditCheck,
+            InvoiceAsPaymentOption,
+            SuccessUrl,
+            FailureUrl,
+            ProductName,
+            Quantity,
+            UnitPrice,
+            VatRate,
+        ],
+    }
+}
+
+/// Whether an endpoint has a use for a field (the others are ignored, with a note).
+pub fn used_by(field: Field, endpoint: Endpoint) -> bool {
+    use Field::*;
+    let regular_only = matches!(
+        field,
+        DueDate
+            | ShippingCost
+            | SendBySms
+            | SendByEmail
+            | SendByInvoice
+            | CreditCheck
+            | InvoiceAsPaymentOption
+            | ReceiptNo
+            | CustomerNotes
+            | Terms
+            | InternalReference
+            | InternalNotes
+    );
+    endpoint == Endpoint::RegularInvoice || !regular_only
+}
 
 /// Which column of the sheet holds which field.
 #[derive(Debug, Clone)]

@@ -41,7 +41,13 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Submit(args) => commands::submit::run(&args),
         Command::Sandbox(args) => commands::sandbox::run(&args),
         Command::Template(args) => {
-            template::write(&args.output)?;
+            let endpoint = api::Endpoint::parse(&args.endpoint).ok_or_else(|| {
+                Error::usage(format!(
+                    "--endpoint {}: use invoice-session or regular-invoice",
+                    args.endpoint
+                ))
+            })?;
+            template::write(&args.output, endpoint)?;
             eprintln!("wrote {}", args.output.display());
             Ok(exit::OK)
         }

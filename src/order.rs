@@ -64,16 +64,39 @@ pub struct Order {
     pub customer: Customer,
     pub invoice_interval: Option<u8>,
     pub separate_invoices: Option<bool>,
-    pub invoice_fee: bool,
+    /// invoiceFeeApplicable (required by invoice-session).
+    pub invoice_fee: Option<bool>,
     pub invoice_maturity: Option<u32>,
     pub secure_details: Option<bool>,
-    pub callback_url: String,
+    /// callback.callbackUrl (required by invoice-session).
+    pub callback_url: Option<String>,
     pub success_url: String,
     pub failure_url: String,
     /// The provider's id of an order to update instead of creating one.
     pub fpgo_uuid: Option<String>,
     pub lines: Vec<OrderLine>,
     pub summary: Summary,
+    /// The fields only regular-invoice has.
+    pub regular: Option<Regular>,
+}
+
+/// What a regular invoice adds (seed 003).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Regular {
+    /// dueDateForPaymentLink (required when invoiceInterval is 0).
+    pub due_date: Option<NaiveDate>,
+    /// orderSummary.shippingCost, including VAT, added to the grand total.
+    pub shipping: Decimal,
+    pub send_by_sms: bool,
+    pub send_by_email: bool,
+    pub send_by_invoice: bool,
+    pub credit_check: bool,
+    pub invoice_as_payment_option: bool,
+    pub receipt_no: Option<String>,
+    pub customer_notes: Option<String>,
+    pub terms: Option<String>,
+    pub internal_reference: Option<String>,
+    pub internal_notes: Option<String>,
 }
 
 impl Order {

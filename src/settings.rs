@@ -6,6 +6,7 @@
 //! `norway_checksums = "error" | "warning"` and `vat_rates`. Without `--config`,
 //! `fpgo-export.toml` beside the sheet, else in the current directory, is used if present.
 
+use crate::api::{DateFormat, Endpoint};
 use crate::cli::{SandboxArgs, SheetArgs};
 use crate::columns::Field;
 use crate::error::Error;
@@ -28,6 +29,10 @@ pub const CONFIG_NAME: &str = "fpgo-export.toml";
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
+    /// `invoice-session` (default) or `regular-invoice`.
+    endpoint: Option<String>,
+    /// `unix` (default) or `d M, Y`.
+    order_date_format: Option<String>,
     #[serde(default)]
     defaults: BTreeMap<String, toml::Value>,
     #[serde(default)]
@@ -54,6 +59,8 @@ pub struct Settings {
     pub columns: BTreeMap<String, String>,
     pub presets: Presets,
     pub rules: Rules,
+    /// How `orderDate` is written on the wire.
+    pub date_format: DateFormat,
     pub output: PathBuf,
     pub json: bool,
 }
@@ -76,7 +83,26 @@ impl Settings {
             None => ConfigFile::default(),
         };
         let config_path = config.clone().unwrap_or_default();
+        let endpoint_name = args.endpoint.clone().or(file.endpoint.clone());
+        let endpoint = match endpoint_name.as_deref() {
+            None => Endpoint::InvoiceSession,
+            Some(name) => Endpoint::parse(name).ok_or_else(|| {
+                Error::usage(format!(
+                    "endpoint \"{name}\": use invoice-session or regular-invoice"
+                ))
+            })?,
+        };
+        let date_format = match file.order_date_format.as_deref() {
+            None => DateFormat::Unix,
+            Some(text) => DateFormat::parse(text).ok_or_else(|| {
+                Error::unusable(
+                    &config_path,
+                    format!("order_date_format = \"{text}\": use \"unix\" or \"d M, Y\""),
+                )
+            })?,
+        };
         let mut rules = Rules::new(today);
+        rules.endpoint = endpoint;
         match file.checks.norway_checksums.as_deref() {
             None | Some("error") => {}
             Some("warning") => rules.checksums = Severity::Warning,
@@ -131,6 +157,7 @@ impl Settings {
             columns: file.columns,
             presets,
             rules,
+            date_format,
             output,
             json: args.json,
         })
@@ -265,5 +292,11 @@ pub fn sandbox_config(args: &SandboxArgs) -> Result<sandbox::Config, Error> {
         slow: Duration::from_secs(args.slow),
         clock: sandbox::Clock::System,
         log: !args.quiet,
+        date_format: DateFormat::parse(&args.order_date_format).ok_or_else(|| {
+            Error::usage(format!(
+                "--order-date-format {}: use \"unix\" or \"d M, Y\"",
+                args.order_date_format
+            ))
+        })?,
     })
 }

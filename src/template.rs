@@ -1,17 +1,27 @@
-//! `fpgo-export template`: a ready-to-fill sheet with every invoice-session column and one
+//! `fpgo-export template`: a ready-to-fill sheet with every column of an endpoint and one
 //! example order (two lines) that passes `check` as it is.
 
-use crate::columns::{Field, FIELDS};
+use crate::api::Endpoint;
+use crate::columns::{self, Field, FieldInfo, FIELDS};
 use crate::error::Error;
 use crate::report::atomic_write;
 use rust_xlsxwriter::{Format, FormatBorder, Note, Workbook};
 use std::path::Path;
 
 /// The example order: one value per field, per line ("" = blank).
-fn example(field: Field, line: usize) -> &'static str {
+fn example(field: Field, line: usize, endpoint: Endpoint) -> &'static str {
     use Field::*;
     let first = line == 0;
+    let regular = endpoint == Endpoint::RegularInvoice;
     match field {
+        // A daily interval would need a due date; the regular example leaves it to the provider.
+        InvoiceInterval if regular => "",
+        ShippingCost if first => "49.00",
+        SendBySms if first => "no",
+        SendByEmail if first => "yes",
+        SendByInvoice if first => "no",
+        CreditCheck if first => "no",
+        InvoiceAsPaymentOption if first => "yes",
         OrderRef => "1001",
         CustomerType if first => "private",
         Name if first => "Kari Nordmann",
@@ -47,21 +57,25 @@ fn example(field: Field, line: usize) -> &'static str {
 }
 
 /// Writes the template; CSV or XLSX by the extension of `path`.
-pub fn write(path: &Path) -> Result<(), Error> {
+pub fn write(path: &Path, endpoint: Endpoint) -> Result<(), Error> {
+    let fields: Vec<&FieldInfo> = FIELDS
+        .iter()
+        .filter(|f| columns::used_by(f.field, endpoint))
+        .collect();
     let ext = crate::read::extension(path);
     match ext.as_str() {
         "csv" => atomic_write(path, |w| {
             w.write_all(b"\xef\xbb\xbf")?;
             let mut csv = ::csv::Writer::from_writer(w);
-            csv.write_record(FIELDS.iter().map(|f| f.name))?;
+            csv.write_record(fields.iter().map(|f| f.name))?;
             for line in 0..2 {
-                csv.write_record(FIELDS.iter().map(|f| example(f.field, line)))?;
+                csv.write_record(fields.iter().map(|f| example(f.field, line, endpoint)))?;
             }
             csv.flush()
         }),
         "xlsx" => {
-            let bytes =
-                xlsx().map_err(|e| Error::unusable(path, format!("cannot write XLSX: {e}")))?;
+            let bytes = xlsx(&fields, endpoint)
+                .map_err(|e| Error::unusable(path, format!("cannot write XLSX: {e}")))?;
             atomic_write(path, |w| w.write_all(&bytes))
         }
         other => Err(Error::usage(format!(
@@ -70,7 +84,7 @@ pub fn write(path: &Path) -> Result<(), Error> {
     }
 }
 
-fn xlsx() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
+fn xlsx(fields: &[&FieldInfo], endpoint: Endpoint) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("orders")?;
@@ -78,7 +92,7 @@ fn xlsx() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
         .set_bold()
         .set_border_bottom(FormatBorder::Thin);
     let text = Format::new().set_num_format("@");
-    for (c, info) in FIELDS.iter().enumerate() {
+    for (c, info) in fields.iter().enumerate() {
         let c = c as u16;
         sheet.write_string_with_format(0, c, info.name, &bold)?;
         sheet.insert_note(0, c, &Note::new(info.help).set_author("fpgo-export"))?;
@@ -89,7 +103,7 @@ fn xlsx() -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
             Field::Quantity | Field::UnitPrice | Field::VatRate | Field::LineAmount
         );
         for line in 0..2u32 {
-            let value = example(info.field, line as usize);
+            let value = example(info.field, line as usize, endpoint);
             match value.parse::<f64>() {
                 Ok(n) if numeric => sheet.write_number(line + 1, c, n)?,
                 _ if value.is_empty() => sheet.write_blank(line + 1, c, &text)?,

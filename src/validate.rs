@@ -2,12 +2,13 @@
 //! the sanity rules and Norway's checks of product.md, and the pricing of every order. All
 //! problems are collected; an order with none becomes a typed [`Order`]. No I/O happens here.
 
+use crate::api::Endpoint;
 use crate::columns::Field;
 use crate::countries;
 use crate::group::{OrderDraft, Presets, Sourced};
 use crate::money::{self, Discount, LineInput, LinePrice};
 use crate::norway;
-use crate::order::{Customer, CustomerType, Order, OrderLine};
+use crate::order::{Customer, CustomerType, Order, OrderLine, Regular};
 use crate::problem::{Problem, Severity};
 use crate::values::{NumberConvention, Value};
 use chrono::NaiveDate;
@@ -24,6 +25,8 @@ pub struct Rules {
     pub vat_rates: Vec<Decimal>,
     /// How the sheet writes decimals, so messages show numbers the way the user wrote them.
     pub numbers: NumberConvention,
+    /// The endpoint whose rules apply.
+    pub endpoint: Endpoint,
 }
 
 impl Rules {
@@ -33,6 +36,7 @@ impl Rules {
             checksums: Severity::Error,
             vat_rates: [0, 12, 15, 25].map(Decimal::from).to_vec(),
             numbers: NumberConvention::DecimalPoint,
+            endpoint: Endpoint::InvoiceSession,
         }
     }
 }
@@ -86,7 +90,8 @@ pub fn validate(
             (price, l.tax)
         })
         .collect();
-    let Ok(summary) = money::summarize(&priced, Decimal::ZERO) else {
+    let shipping = order.regular.as_ref().map_or(Decimal::ZERO, |r| r.shipping);
+    let Ok(summary) = money::summarize(&priced, shipping) else {
         v.error(
             v.first_row,
             None,
@@ -538,8 +543,9 @@ impl Check<'_> {
             },
             None => None,
         };
+        let session = rules.endpoint == Endpoint::InvoiceSession;
         let invoice_fee = Self::boolean(get(Field::InvoiceFee));
-        if invoice_fee.is_none() && !Self::invalid(get(Field::InvoiceFee)) {
+        if session && invoice_fee.is_none() && !Self::invalid(get(Field::InvoiceFee)) {
             self.missing(
                 row,
                 Field::InvoiceFee,
@@ -565,12 +571,17 @@ impl Check<'_> {
         };
         let mut urls = Vec::new();
         for field in [Field::CallbackUrl, Field::SuccessUrl, Field::FailureUrl] {
-            let url = self.required_text(
-                get(field),
-                field,
-                row,
-                "write a full https:// address, or set it in the config's [defaults]",
-            );
+            // regular-invoice does without a callback URL (seed 003).
+            let url = if field == Field::CallbackUrl && !session {
+                self.text(get(field)).map(|(t, _)| t)
+            } else {
+                self.required_text(
+                    get(field),
+                    field,
+                    row,
+                    "write a full https:// address, or set it in the config's [defaults]",
+                )
+            };
             if let (Some(u), Some(s)) = (&url, get(field)) {
                 if !is_url(u) {
                     self.bad(
@@ -597,6 +608,7 @@ impl Check<'_> {
                 );
             }
         }
+        let regular = (!session).then(|| self.regular(d, row, invoice_interval));
         if self.errors > errors {
             return None;
         }
@@ -610,15 +622,107 @@ impl Check<'_> {
             customer: customer?,
             invoice_interval,
             separate_invoices: Self::boolean(get(Field::SeparateInvoices)),
-            invoice_fee: invoice_fee?,
+            invoice_fee: if session {
+                Some(invoice_fee?)
+            } else {
+                invoice_fee
+            },
             invoice_maturity,
             secure_details: Self::boolean(get(Field::SecureDetails)),
-            callback_url,
+            callback_url: Some(callback_url).filter(|u| !u.is_empty()),
             success_url,
             failure_url,
             fpgo_uuid: fpgo_uuid.map(|(t, _)| t),
+            regular: match regular {
+                Some(fields) => Some(fields?),
+                None => None,
+            },
             lines: Vec::new(),
             summary: Default::default(),
+        })
+    }
+
+    /// The regular-invoice fields (seed 003): shipping, how the invoice is sent, the credit
+    /// check, the due date of the payment link, the references.
+    fn regular(&mut self, d: &OrderView, row: u32, interval: Option<u8>) -> Option<Regular> {
+        let errors = self.errors;
+        let get = |f: Field| d.get(f);
+        let shipping = match self.number(get(Field::ShippingCost)) {
+            Some((n, s)) if n.is_sign_negative() && !n.is_zero() => {
+                self.bad(
+                    Field::ShippingCost,
+                    &s,
+                    "is negative; shipping is 0 or more",
+                );
+                None
+            }
+            Some((n, s)) => self
+                .max_decimals(Field::ShippingCost, n, &s, 2)
+                .then_some(n),
+            None if Self::invalid(get(Field::ShippingCost)) => None,
+            None => {
+                self.missing(row, Field::ShippingCost, "write the shipping cost (0 for none), or set shipping_cost in the config's [defaults]");
+                None
+            }
+        };
+        let mut flag = |field: Field| {
+            let value = Self::boolean(get(field));
+            if value.is_none() && !Self::invalid(get(field)) {
+                self.missing(
+                    row,
+                    field,
+                    &format!("write yes or no, or set {field} in the config's [defaults]"),
+                );
+            }
+            value
+        };
+        let (sms, email, invoice) = (
+            flag(Field::SendBySms),
+            flag(Field::SendByEmail),
+            flag(Field::SendByInvoice),
+        );
+        let (credit_check, as_payment) = (
+            flag(Field::CreditCheck),
+            flag(Field::InvoiceAsPaymentOption),
+        );
+        let due_date = match get(Field::DueDate) {
+            Some(Sourced {
+                value: Value::Date(date),
+                ..
+            }) => Some(*date),
+            Some(_) => None,
+            None if interval == Some(0) => {
+                self.missing(
+                    row,
+                    Field::DueDate,
+                    "invoice_interval 0 (daily) needs the payment link's due date",
+                );
+                None
+            }
+            None => None,
+        };
+        let text = |f: Field| {
+            d.get(f).and_then(|s| match &s.value {
+                Value::Text(t) if !t.trim().is_empty() => Some(t.trim().to_string()),
+                _ => None,
+            })
+        };
+        if self.errors > errors {
+            return None;
+        }
+        Some(Regular {
+            due_date,
+            shipping: shipping?,
+            send_by_sms: sms?,
+            send_by_email: email?,
+            send_by_invoice: invoice?,
+            credit_check: credit_check?,
+            invoice_as_payment_option: as_payment?,
+            receipt_no: text(Field::ReceiptNo),
+            customer_notes: text(Field::CustomerNotes),
+            terms: text(Field::Terms),
+            internal_reference: text(Field::InternalReference),
+            internal_notes: text(Field::InternalNotes),
         })
     }
 
@@ -680,7 +784,13 @@ impl Check<'_> {
             }
         }
         let (country_code, msisdn) = self.phone(d, row, norway).unzip();
+        let regular = rules.endpoint == Endpoint::RegularInvoice;
         match (kind, &personal) {
+            (_, None) if regular && !Self::invalid(get(Field::PersonalNumber)) => self.missing(
+                row,
+                Field::PersonalNumber,
+                "regular invoices need the customer's (or the company contact's) 11-digit personal number",
+            ),
             (Some(CustomerType::Private), None) if !Self::invalid(get(Field::PersonalNumber)) => {
                 self.missing(
                     row,
@@ -746,6 +856,14 @@ impl Check<'_> {
                     None
                 }
             },
+            None if regular && !Self::invalid(get(Field::Language)) => {
+                self.missing(
+                    row,
+                    Field::Language,
+                    "regular invoices need one of en, no, sv, da, de",
+                );
+                None
+            }
             None => None,
         };
         let street = self.required_text(

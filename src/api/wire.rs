@@ -4,8 +4,11 @@
 //! with two to four, quantity and tax as plain decimal strings, booleans as JSON booleans,
 //! `invoiceInterval` and `invoiceMaturity` as integers, and `orderDate` as the Unix seconds of
 //! noon in Europe/Oslo on the order's date (noon is the same day in UTC and Oslo all year, so
-//! a server that checks "today or later" in either zone agrees).
+//! a server that checks "today or later" in either zone agrees), or as `d M, Y` when the config
+//! asks. regular-invoice sends the order key both as `referenceNo` and
+//! `invoiceReferences.referenceNo`, and `submitPayment` `{via: "invoice", currency: "NOK"}`.
 
+use super::{DateFormat, Endpoint};
 use crate::money::{wire2, wire_rate};
 use crate::order::Order;
 use crate::values::oslo_noon;
@@ -13,7 +16,7 @@ use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
-/// The body of `POST /connect/orders/invoice/submit`.
+/// The body of `POST /connect/orders/invoice/submit`, and what regular-invoice shares of it.
 #[derive(Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct InvoiceSessionRequest {
@@ -28,7 +31,8 @@ pub struct InvoiceSessionRequest {
     pub invoice_interval: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub separate_invoices: Option<bool>,
-    pub invoice_fee_applicable: bool,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub invoice_fee_applicable: Option<bool>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_maturity: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,6 +64,8 @@ pub struct OrderSummary {
     pub total_tax: String,
     pub total_discount: String,
     pub grand_total: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shipping_cost: Option<String>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -97,14 +103,108 @@ pub struct Settings {
 #[derive(Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct Callback {
-    pub callback_url: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub callback_url: Option<String>,
     pub success: String,
     pub failure: String,
 }
 
-/// `orderDate` on the wire (see the module docs).
-pub fn order_date(date: NaiveDate) -> String {
-    oslo_noon(date).to_string()
+/// The body of `POST /connect/orders/regular/invoice/submit` (seed 003).
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct RegularInvoiceRequest {
+    #[serde(flatten)]
+    pub common: InvoiceSessionRequest,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub due_date_for_payment_link: Option<String>,
+    pub send_order_by: SendOrderBy,
+    pub is_credit_check_available: bool,
+    pub invoice_as_payment_option: bool,
+    pub invoice_references: InvoiceReferences,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub internal_references: Option<InternalReferences>,
+    pub submit_payment: SubmitPayment,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct SendOrderBy {
+    pub sms: bool,
+    pub email: bool,
+    pub invoice: bool,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct InvoiceReferences {
+    pub reference_no: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_reference: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub receipt_no: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub customer_notes: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tnc: Option<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct InternalReferences {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference_no: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub notes: Option<String>,
+}
+
+#[derive(Debug, Serialize, PartialEq)]
+pub struct SubmitPayment {
+    pub via: &'static str,
+    pub currency: &'static str,
+}
+
+/// The request body of an order for an endpoint, as JSON.
+pub fn body(order: &Order, endpoint: Endpoint, format: DateFormat) -> serde_json::Value {
+    let common = InvoiceSessionRequest::new(order, format);
+    let value = match (&order.regular, endpoint) {
+        (Some(r), Endpoint::RegularInvoice) => serde_json::to_value(RegularInvoiceRequest {
+            due_date_for_payment_link: r.due_date.map(|d| oslo_noon(d).to_string()),
+            send_order_by: SendOrderBy {
+                sms: r.send_by_sms,
+                email: r.send_by_email,
+                invoice: r.send_by_invoice,
+            },
+            is_credit_check_available: r.credit_check,
+            invoice_as_payment_option: r.invoice_as_payment_option,
+            invoice_references: InvoiceReferences {
+                reference_no: order.key.clone(),
+                customer_reference: order.customer_reference.clone(),
+                receipt_no: r.receipt_no.clone(),
+                customer_notes: r.customer_notes.clone(),
+                tnc: r.terms.clone(),
+            },
+            internal_references: (r.internal_reference.is_some() || r.internal_notes.is_some())
+                .then(|| InternalReferences {
+                    reference_no: r.internal_reference.clone(),
+                    notes: r.internal_notes.clone(),
+                }),
+            submit_payment: SubmitPayment {
+                via: "invoice",
+                currency: "NOK",
+            },
+            common,
+        }),
+        _ => serde_json::to_value(common),
+    };
+    // Plain structs of strings, numbers and booleans always serialise.
+    value.unwrap_or_default()
+}
+
+/// `orderDate` on the wire (see the module docs): `1795258800`, or `02 Aug, 2026`.
+pub fn order_date(date: NaiveDate, format: DateFormat) -> String {
+    match format {
+        DateFormat::Unix => oslo_noon(date).to_string(),
+        DateFormat::DayMonthYear => date.format("%d %b, %Y").to_string(),
+    }
 }
 
 /// A quantity or tax rate as a plain decimal string: `1`, `1.5`, `12`.
@@ -113,7 +213,7 @@ fn plain(value: Decimal) -> String {
 }
 
 impl InvoiceSessionRequest {
-    pub fn new(order: &Order) -> Self {
+    pub fn new(order: &Order, format: DateFormat) -> Self {
         let c = &order.customer;
         let s = &order.summary;
         InvoiceSessionRequest {
@@ -135,8 +235,9 @@ impl InvoiceSessionRequest {
                 total_tax: wire2(s.total_tax),
                 total_discount: wire2(s.total_discount),
                 grand_total: wire2(s.grand_total),
+                shipping_cost: order.regular.as_ref().map(|r| wire2(r.shipping)),
             },
-            order_date: order_date(order.order_date),
+            order_date: order_date(order.order_date, format),
             customer_details: CustomerDetails {
                 kind: c.kind.as_str(),
                 country_code: c.country_code.clone(),
@@ -191,4 +292,17 @@ pub fn humanise(path: &str) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn order_dates() {
+        let date = NaiveDate::from_ymd_opt(2026, 8, 2).unwrap();
+        assert_eq!(order_date(date, DateFormat::DayMonthYear), "02 Aug, 2026");
+        // Noon in Oslo (summer time, UTC+2) is 10:00 UTC.
+        assert_eq!(order_date(date, DateFormat::Unix), "1785664800");
+    }
 }

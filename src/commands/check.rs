@@ -1,6 +1,6 @@
 //! `fpgo-export check`: the offline pipeline, its result file, the payload dump and the summary.
 
-use crate::api::wire::InvoiceSessionRequest;
+use crate::api::wire;
 use crate::cli::CheckArgs;
 use crate::error::Error;
 use crate::report::{self, AtomicFile};
@@ -21,7 +21,7 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
             let line = serde_json::json!({
                 "order_ref": order.key,
                 "rows": order.rows(),
-                "payload": InvoiceSessionRequest::new(order),
+                "payload": wire::body(order, settings.rules.endpoint, settings.date_format),
             });
             serde_json::to_writer(&mut file.writer, &line)
                 .map_err(std::io::Error::from)

@@ -4,7 +4,7 @@
 
 use crate::api::client::Client;
 use crate::api::outcome::locate;
-use crate::api::wire::InvoiceSessionRequest;
+use crate::api::wire;
 use crate::check::{self, RowStatus};
 use crate::cli::SubmitArgs;
 use crate::error::Error;
@@ -17,11 +17,9 @@ use crate::report;
 use crate::sandbox::{self, Sandbox};
 use crate::settings::Settings;
 use crate::submit::{self, Job, Sent, Stop};
+use serde_json::Value;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
-
-/// The invoice-session endpoint: its name in the ledger and its path.
-const ENDPOINT: (&str, &str) = ("invoice-session", "/connect/orders/invoice/submit");
 
 /// The provider's environments (fpgo-api.md).
 fn environment_url(name: &str) -> &'static str {
@@ -47,9 +45,13 @@ pub fn run(args: &SubmitArgs) -> Result<i32, Error> {
 }
 
 /// Where orders go: the base URL, the token, and the in-process sandbox when there is one.
-async fn target(args: &SubmitArgs) -> Result<(String, String, Option<Sandbox>), Error> {
+async fn target(
+    args: &SubmitArgs,
+    settings: &Settings,
+) -> Result<(String, String, Option<Sandbox>), Error> {
     if args.sandbox {
         let config = sandbox::Config {
+            date_format: settings.date_format,
             token: format!("sandbox-{}", std::process::id()),
             rate_limit: args.sandbox_rate_limit.unwrap_or(240),
             seed: u64::from(std::process::id()),
@@ -120,7 +122,8 @@ fn check_base_url(url: &str) -> Result<(), Error> {
 
 async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Error> {
     let started = Instant::now();
-    let (base_url, token, sandbox) = target(args).await?;
+    let endpoint = settings.rules.endpoint;
+    let (base_url, token, sandbox) = target(args, settings).await?;
     // The in-process sandbox forgets its orders when it stops: so does its ledger.
     let temporary = tempfile::tempdir().map_err(|e| Error::file(&std::env::temp_dir(), e))?;
     let ledger_path: PathBuf = match (&args.ledger, &sandbox) {
@@ -148,7 +151,7 @@ async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Err
     let mut ledger = Ledger::open(&ledger_path)?;
     let scope = Scope {
         base_url: base_url.clone(),
-        endpoint: ENDPOINT.0.to_string(),
+        endpoint: endpoint.name().to_string(),
     };
     let recovered = ledger.recover(&scope)?;
 
@@ -187,8 +190,7 @@ async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Err
     let mut jobs: Vec<Job> = Vec::new();
     let mut job_orders: Vec<usize> = Vec::new();
     for ((index, order), record) in valid.iter().zip(&records) {
-        let mut request = InvoiceSessionRequest::new(order);
-        let payload = serde_json::to_value(&request).map_err(|e| Error::usage(e.to_string()))?;
+        let mut payload = wire::body(order, endpoint, settings.date_format);
         let fingerprint = plan::fingerprint(&payload);
         let decision = match known.get(&order.key) {
             Some(ids) => Decision::AlreadyCreated(ids.clone()),
@@ -205,16 +207,16 @@ async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Err
         };
         match decision {
             Decision::Send { update_of } => {
-                if let Some(uuid) = update_of.filter(|_| request.fpgo_uuid.is_none()) {
-                    request.fpgo_uuid = Some(uuid);
-                    request.order_from = Some("PARTNER");
+                if let Some(uuid) = update_of.filter(|_| order.fpgo_uuid.is_none()) {
+                    payload["fpgoUuid"] = Value::String(uuid);
+                    payload["orderFrom"] = Value::String("PARTNER".into());
                 }
                 jobs.push(Job {
                     key: order.key.clone(),
-                    body: serde_json::to_vec(&request).map_err(|e| Error::usage(e.to_string()))?,
+                    body: payload.to_string().into_bytes(),
                     fingerprint,
                     rows: order.rows(),
-                    update: request.fpgo_uuid.is_some(),
+                    update: payload.get("fpgoUuid").is_some(),
                 });
                 job_orders.push(*index);
             }
@@ -269,7 +271,7 @@ async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Err
     // While sending, the ledger lives on its own thread (commits in batches, never blocking
     // the requests); it comes back, with every change on disk, when sending ends.
     let writer = ledger::Writer::start(ledger, scope);
-    let sending = submit::send(&jobs, ENDPOINT.1, &client, &writer, &source, &options).await;
+    let sending = submit::send(&jobs, endpoint.path(), &client, &writer, &source, &options).await;
     writer.finish()?;
     let sending = sending?;
     for (order, sent) in job_orders.iter().zip(sending.sent) {

@@ -42,6 +42,8 @@ pub struct Context<'a> {
     pub order_exists: &'a dyn Fn(&str) -> bool,
     /// Today's date as Unix seconds of its start (for "today or later").
     pub today_start: i64,
+    /// How `orderDate` must be written.
+    pub date_format: crate::api::DateFormat,
 }
 
 /// Validates `body` against `rules` and returns every failure message.
@@ -308,6 +310,7 @@ mod tests {
         Context {
             order_exists: &|id| id == "ODR1",
             today_start: 0,
+            date_format: crate::api::DateFormat::Unix,
         }
     }
 

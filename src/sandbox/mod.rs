@@ -117,6 +117,8 @@ pub struct Config {
     pub clock: Clock,
     /// Log one line per request on stderr.
     pub log: bool,
+    /// How `orderDate` must be written (the tool's `order_date_format`).
+    pub date_format: crate::api::DateFormat,
 }
 
 impl Default for Config {
@@ -133,6 +135,7 @@ impl Default for Config {
             slow: Duration::from_secs(60),
             clock: Clock::System,
             log: false,
+            date_format: crate::api::DateFormat::Unix,
         }
     }
 }

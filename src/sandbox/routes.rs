@@ -215,6 +215,7 @@ fn submit(store: &Store, endpoint: Endpoint, body: &[u8]) -> Response {
     let context = Context {
         order_exists: &|id| store.order_exists(id),
         today_start: today_start(store.clock().now()),
+        date_format: store.config.date_format,
     };
     let mut errors = laravel::validate(&payload, rules::rules(endpoint), &context);
     if errors.is_empty() && store.config.strict {

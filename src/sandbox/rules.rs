@@ -3,7 +3,9 @@
 //! strictness. Independent of the tool's validator on purpose: it is here to catch its mistakes.
 
 use super::laravel::{as_text, is_numeric, Context, Rule};
+use crate::api::DateFormat;
 use crate::countries;
+use chrono::TimeZone;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
 use std::str::FromStr;
@@ -38,13 +40,40 @@ fn order_exists(value: &Value, context: &Context) -> bool {
     (context.order_exists)(&as_text(value))
 }
 
-/// "Unix timestamp for the date of the order", today or later (fpgo-api.md).
+/// "Unix timestamp for the date of the order", today or later (fpgo-api.md); with the `d M, Y`
+/// setting, that day at midnight in Oslo.
 fn today_or_later(value: &Value, context: &Context) -> bool {
-    match as_text(value).trim().parse::<i64>() {
-        Ok(seconds) => seconds >= context.today_start,
-        // Not a timestamp: the `string` rule has had its say; the format is checked elsewhere.
-        Err(_) => true,
+    let text = as_text(value);
+    match context.date_format {
+        DateFormat::Unix => match text.trim().parse::<i64>() {
+            Ok(seconds) => seconds >= context.today_start,
+            // Not a timestamp: the `string` rule has had its say.
+            Err(_) => true,
+        },
+        DateFormat::DayMonthYear => match day_month_year(&text) {
+            Some(date) => {
+                let oslo = chrono_tz::Europe::Oslo;
+                date.and_hms_opt(23, 59, 59)
+                    .and_then(|end| oslo.from_local_datetime(&end).earliest())
+                    .is_some_and(|end| end.timestamp() >= context.today_start)
+            }
+            None => true,
+        },
     }
+}
+
+/// PHP's `d M, Y`: a two-digit day, an English month abbreviation, a comma, a year.
+fn day_month_year(text: &str) -> Option<chrono::NaiveDate> {
+    let bytes = text.as_bytes();
+    if bytes.len() != 12 || !bytes[..2].iter().all(u8::is_ascii_digit) || bytes[2] != b' ' {
+        return None;
+    }
+    chrono::NaiveDate::parse_from_str(text, "%d %b, %Y").ok()
+}
+
+/// With the `d M, Y` setting, orderDate must be written that way (`02 Aug, 2026`).
+fn in_date_format(value: &Value, context: &Context) -> bool {
+    context.date_format == DateFormat::Unix || day_month_year(&as_text(value)).is_some()
 }
 
 fn eleven_digits(text: &str) -> bool {
@@ -76,6 +105,10 @@ fn common() -> Rules {
             vec![
                 Required,
                 String,
+                Custom(
+                    in_date_format,
+                    "The :attribute does not match the format d M, Y.",
+                ),
                 Custom(
                     today_or_later,
                     "The :attribute must be a date after or equal to today.",
@@ -356,5 +389,37 @@ mod tests {
                 "The order summary.grand total must be 69.00 (the sum of the line amounts and shipping).",
             ]
         );
+    }
+}
+
+#[cfg(test)]
+mod date_tests {
+    use super::*;
+    use serde_json::json;
+
+    fn context(format: DateFormat) -> Context<'static> {
+        Context {
+            order_exists: &|_| false,
+            // 2026-11-21 00:00 in Oslo.
+            today_start: 1_795_215_600,
+            date_format: format,
+        }
+    }
+
+    #[test]
+    fn d_m_y_dates() {
+        let c = context(DateFormat::DayMonthYear);
+        assert!(in_date_format(&json!("21 Nov, 2026"), &c));
+        assert!(!in_date_format(&json!("1795262400"), &c));
+        assert!(
+            !in_date_format(&json!("2 Nov, 2026"), &c),
+            "the day has two digits"
+        );
+        assert!(today_or_later(&json!("21 Nov, 2026"), &c));
+        assert!(!today_or_later(&json!("20 Nov, 2026"), &c));
+        assert!(in_date_format(
+            &json!("1795262400"),
+            &context(DateFormat::Unix)
+        ));
     }
 }
