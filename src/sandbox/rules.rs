@@ -11,21 +11,8 @@ use serde_json::Value;
 use std::str::FromStr;
 use std::sync::OnceLock;
 
-/// Which endpoint a request came to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Endpoint {
-    InvoiceSession,
-    RegularInvoice,
-}
-
-impl Endpoint {
-    pub fn name(self) -> &'static str {
-        match self {
-            Endpoint::InvoiceSession => "invoice-session",
-            Endpoint::RegularInvoice => "regular-invoice",
-        }
-    }
-}
+/// Which endpoint a request came to: the provider's endpoints as the tool names them.
+pub use crate::api::Endpoint;
 
 type Rules = Vec<(&'static str, Vec<Rule>)>;
 
