@@ -197,8 +197,24 @@ pub fn check(
             unused.join(", ")
         ));
     }
+    let endpoint = settings.rules.endpoint;
+    let unused_presets: Vec<&str> = settings
+        .presets
+        .defaults
+        .iter()
+        .chain(&settings.presets.overrides)
+        .filter(|(f, _)| !columns::used_by(*f, endpoint))
+        .map(|(f, _)| f.name())
+        .collect();
+    if !unused_presets.is_empty() {
+        notes.push(format!(
+            "defaults and --set values not used by the {} endpoint, ignored: {}",
+            endpoint.name(),
+            unused_presets.join(", ")
+        ));
+    }
     for (field, _) in &settings.presets.overrides {
-        if map.column(*field).is_some() {
+        if map.column(*field).is_some() && columns::used_by(*field, endpoint) {
             notes.push(format!(
                 "column {} is ignored: --set {field} gives every order its value",
                 map.header(*field)

@@ -83,14 +83,14 @@ impl Settings {
             None => ConfigFile::default(),
         };
         let config_path = config.clone().unwrap_or_default();
-        let endpoint_name = args.endpoint.clone().or(file.endpoint.clone());
-        let endpoint = match endpoint_name.as_deref() {
-            None => Endpoint::InvoiceSession,
-            Some(name) => Endpoint::parse(name).ok_or_else(|| {
-                Error::usage(format!(
-                    "endpoint \"{name}\": use invoice-session or regular-invoice"
-                ))
-            })?,
+        let bad_endpoint =
+            |name: &str| format!("endpoint \"{name}\": use invoice-session or regular-invoice");
+        let endpoint = match (&args.endpoint, &file.endpoint) {
+            (Some(name), _) => Endpoint::parse(name)
+                .ok_or_else(|| Error::usage(format!("--{}", bad_endpoint(name))))?,
+            (None, Some(name)) => Endpoint::parse(name)
+                .ok_or_else(|| Error::unusable(&config_path, bad_endpoint(name)))?,
+            (None, None) => Endpoint::InvoiceSession,
         };
         let date_format = match file.order_date_format.as_deref() {
             None => DateFormat::Unix,

@@ -1032,9 +1032,16 @@ impl Check<'_> {
                         field,
                         &s,
                         format!(
-                            "the sheet says {} but the order's lines give {}",
+                            "the sheet says {} but the order's lines give {}{}",
                             money::wire2(sheet),
-                            money::wire2(computed)
+                            money::wire2(computed),
+                            if field == Field::GrandTotal
+                                && summary.grand_total != summary.sub_total + summary.total_tax
+                            {
+                                " (shipping included)"
+                            } else {
+                                ""
+                            }
                         ),
                     );
                 }

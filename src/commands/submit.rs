@@ -132,7 +132,8 @@ async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Err
         (None, None) => ledger::default_path(),
     };
     eprintln!(
-        "sending to {base_url}{}",
+        "sending {} orders to {base_url}{}",
+        endpoint.name(),
         if sandbox.is_some() {
             " (the in-process sandbox)"
         } else {

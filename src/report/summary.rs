@@ -47,6 +47,7 @@ pub fn print_human(
 ) -> std::io::Result<()> {
     let sheet = &checked.sheet;
     writeln!(out, "read {}: {}", sheet.path.display(), sheet.format)?;
+    writeln!(out, "endpoint: {}", settings.rules.endpoint.name())?;
     writeln!(out, "numbers: {}", checked.convention)?;
     if let Some(config) = &settings.config {
         writeln!(out, "config: {}", config.display())?;
@@ -173,6 +174,7 @@ pub fn json(
         "problems": {"errors": errors, "warnings": problems.len() - errors},
         "money": {"grand_total": wire2(total), "total_tax": wire2(tax)},
         "sheet": checked.sheet.path.display().to_string(),
+        "endpoint": settings.rules.endpoint.name(),
         "format": checked.sheet.format.to_string(),
         "number_convention": match checked.convention {
             crate::values::NumberConvention::DecimalPoint => "decimal point",

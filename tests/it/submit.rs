@@ -404,7 +404,7 @@ async fn the_sample_is_created_exactly_once_and_a_rerun_creates_nothing() {
     let mut lines = first.stderr.lines();
     assert_eq!(
         lines.next(),
-        Some(format!("sending to {base_url}").as_str())
+        Some(format!("sending invoice-session orders to {base_url}").as_str())
     );
     assert_eq!(
         lines.next(),
