@@ -5,11 +5,11 @@
 use crate::api::client::Client;
 use crate::api::outcome::locate;
 use crate::api::wire;
-use crate::check::{self, RowStatus};
+use crate::check::{self, Checked, RowStatus};
 use crate::cli::SubmitArgs;
 use crate::error::Error;
 use crate::exit;
-use crate::ledger::{self, Ledger, Scope, State};
+use crate::ledger::{self, Ids, Ledger, Record, Scope, State};
 use crate::order::Order;
 use crate::plan::{self, Choices, Decision};
 use crate::problem::{Problem, Severity};
@@ -18,6 +18,7 @@ use crate::sandbox::{self, Sandbox};
 use crate::settings::Settings;
 use crate::submit::{self, Job, Sent, Stop};
 use serde_json::Value;
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -188,9 +189,71 @@ async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Err
         ledger.settle(&scope, key, State::Created, Some(ids), None)?;
     }
 
+    let (jobs, job_orders) = plan_jobs(&mut checked, &valid, &records, &known, settings, choices);
+    let options = submit::Options {
+        rate: args.rate.max(1),
+        workers: args.workers.max(1),
+        max_attempts: args.max_attempts.max(1),
+        retry_base: Duration::from_millis(args.retry_base_ms),
+        progress: !args.no_progress,
+        verbose: args.verbose,
+    };
+    let source = settings.sheet.display().to_string();
+    // While sending, the ledger lives on its own thread (commits in batches, never blocking
+    // the requests); it comes back, with every change on disk, when sending ends.
+    let writer = ledger::Writer::start(ledger, scope);
+    let sending = submit::send(&jobs, endpoint.path(), &client, &writer, &source, &options).await;
+    writer.finish()?;
+    let sending = sending?;
+    record_sent(&mut checked, &job_orders, sending.sent);
+    if let Some(sandbox) = sandbox {
+        sandbox.shutdown().await;
+    }
+
+    report::write_result(&checked, &settings.output)?;
+    if let Some(path) = &args.failed_rows {
+        report::write_failed_rows(&checked, path)?;
+    }
+    let elapsed = started.elapsed();
+    let summary = report::summary::Sending {
+        requests: sending.requests,
+        elapsed,
+        sending: sending.sending,
+        ledger: ledger_path.display().to_string(),
+        base_url,
+        failed_rows: args.failed_rows.as_ref().map(|p| p.display().to_string()),
+    };
+    let mut stderr = std::io::stderr().lock();
+    let _ = report::summary::print_human(&checked, settings, Some(&summary), &mut stderr);
+    if settings.json {
+        println!(
+            "{}",
+            report::summary::json(&checked, settings, Some(&summary))
+        );
+    }
+    drop(temporary);
+    Ok(match sending.stop {
+        Some(Stop::Refused) => exit::REFUSED,
+        Some(Stop::Interrupted) => exit::INTERRUPTED,
+        None if checked.orders.iter().all(|o| o.status.is_created()) => exit::OK,
+        None => exit::SOME_FAILED,
+    })
+}
+
+/// The ledger's verdict on each valid order: the orders to send as jobs (with the index of
+/// their order), the others' status recorded on the sheet at once.
+fn plan_jobs(
+    checked: &mut Checked,
+    valid: &[(usize, Order)],
+    records: &[Option<Record>],
+    known: &HashMap<String, Ids>,
+    settings: &Settings,
+    choices: Choices,
+) -> (Vec<Job>, Vec<usize>) {
+    let endpoint = settings.rules.endpoint;
     let mut jobs: Vec<Job> = Vec::new();
     let mut job_orders: Vec<usize> = Vec::new();
-    for ((index, order), record) in valid.iter().zip(&records) {
+    for ((index, order), record) in valid.iter().zip(records) {
         let mut payload = wire::body(order, endpoint, settings.date_format);
         let fingerprint = plan::fingerprint(&payload);
         let decision = match known.get(&order.key) {
@@ -260,22 +323,13 @@ async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Err
         }
     }
 
-    let options = submit::Options {
-        rate: args.rate.max(1),
-        workers: args.workers.max(1),
-        max_attempts: args.max_attempts.max(1),
-        retry_base: Duration::from_millis(args.retry_base_ms),
-        progress: !args.no_progress,
-        verbose: args.verbose,
-    };
-    let source = settings.sheet.display().to_string();
-    // While sending, the ledger lives on its own thread (commits in batches, never blocking
-    // the requests); it comes back, with every change on disk, when sending ends.
-    let writer = ledger::Writer::start(ledger, scope);
-    let sending = submit::send(&jobs, endpoint.path(), &client, &writer, &source, &options).await;
-    writer.finish()?;
-    let sending = sending?;
-    for (order, sent) in job_orders.iter().zip(sending.sent) {
+    (jobs, job_orders)
+}
+
+/// What became of each job, on its order's rows; the provider's messages on the line and
+/// column they name.
+fn record_sent(checked: &mut Checked, job_orders: &[usize], sent: Vec<Sent>) {
+    for (order, sent) in job_orders.iter().zip(sent) {
         let note = |message: String| vec![(None, Problem::error(0, None, message))];
         match sent {
             Sent::Created(ids) => checked.settle(*order, RowStatus::Created, Some(ids), &[]),
@@ -301,38 +355,6 @@ async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Err
             Sent::Skipped(why) => checked.settle(*order, RowStatus::Skipped, None, &note(why)),
         }
     }
-    if let Some(sandbox) = sandbox {
-        sandbox.shutdown().await;
-    }
-
-    report::write_result(&checked, &settings.output)?;
-    if let Some(path) = &args.failed_rows {
-        report::write_failed_rows(&checked, path)?;
-    }
-    let elapsed = started.elapsed();
-    let summary = report::summary::Sending {
-        requests: sending.requests,
-        elapsed,
-        sending: sending.sending,
-        ledger: ledger_path.display().to_string(),
-        base_url,
-        failed_rows: args.failed_rows.as_ref().map(|p| p.display().to_string()),
-    };
-    let mut stderr = std::io::stderr().lock();
-    let _ = report::summary::print_human(&checked, settings, Some(&summary), &mut stderr);
-    if settings.json {
-        println!(
-            "{}",
-            report::summary::json(&checked, settings, Some(&summary))
-        );
-    }
-    drop(temporary);
-    Ok(match sending.stop {
-        Some(Stop::Refused) => exit::REFUSED,
-        Some(Stop::Interrupted) => exit::INTERRUPTED,
-        None if checked.orders.iter().all(|o| o.status.is_created()) => exit::OK,
-        None => exit::SOME_FAILED,
-    })
 }
 
 #[cfg(test)]
