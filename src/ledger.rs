@@ -375,7 +375,13 @@ fn write(connection: &Connection, scope: &Scope, change: &Change) -> rusqlite::R
 
 /// The ledger on a thread of its own while orders are sent: changes queue up in order and are
 /// committed in batches, one sync to disk for all that queued meanwhile, so waiting for the
-/// disk never holds up the requests. A request waits for its `sending` record's commit.
+/// disk never holds up the requests. A request waits for its `sending` record's commit; an
+/// answer's record is committed with the next `sending` record or within [`GROUP_COMMIT`],
+/// whichever comes first (a crash in between leaves the order `sending`, which the next run
+/// treats as uncertain and looks up).
+/// The longest an answer's record waits to share a sync to disk with the next request's.
+pub const GROUP_COMMIT: std::time::Duration = std::time::Duration::from_millis(25);
+
 pub struct Writer {
     queue: std::sync::mpsc::Sender<(Change, Option<tokio::sync::oneshot::Sender<bool>>)>,
     thread: std::thread::JoinHandle<Result<Ledger, Error>>,
@@ -386,23 +392,49 @@ impl Writer {
         let (queue, changes) =
             std::sync::mpsc::channel::<(Change, Option<tokio::sync::oneshot::Sender<bool>>)>();
         let thread = std::thread::spawn(move || {
+            use std::sync::mpsc::RecvTimeoutError;
             let mut failure = None;
-            while let Ok(first) = changes.recv() {
-                let mut batch = vec![first];
-                batch.extend(changes.try_iter());
-                let list: Vec<Change> = batch.iter().map(|(c, _)| c.clone()).collect();
-                let result = if failure.is_none() {
-                    ledger.apply(&scope, &list)
+            let mut batch = Vec::new();
+            let mut since = std::time::Instant::now();
+            loop {
+                // A change someone waits for is committed at once, with all that queued before
+                // it; an answer's record may wait a moment for the next one (group commit).
+                let next = if batch.is_empty() {
+                    changes.recv().map_err(|_| RecvTimeoutError::Disconnected)
                 } else {
-                    Err(Error::unusable(&ledger.path, "the ledger failed earlier"))
+                    changes.recv_timeout(GROUP_COMMIT.saturating_sub(since.elapsed()))
                 };
-                for (_, ack) in batch {
-                    if let Some(ack) = ack {
-                        let _ = ack.send(result.is_ok());
+                let (urgent, closed) = match next {
+                    Ok(change) => {
+                        if batch.is_empty() {
+                            since = std::time::Instant::now();
+                        }
+                        let urgent = change.1.is_some();
+                        batch.push(change);
+                        (urgent, false)
+                    }
+                    Err(RecvTimeoutError::Timeout) => (true, false),
+                    Err(RecvTimeoutError::Disconnected) => (true, true),
+                };
+                if urgent && !batch.is_empty() {
+                    batch.extend(changes.try_iter());
+                    let list: Vec<Change> = batch.iter().map(|(c, _)| c.clone()).collect();
+                    let result = if failure.is_none() {
+                        ledger.apply(&scope, &list)
+                    } else {
+                        Err(Error::unusable(&ledger.path, "the ledger failed earlier"))
+                    };
+                    for (_, ack) in batch.drain(..) {
+                        if let Some(ack) = ack {
+                            let _ = ack.send(result.is_ok());
+                        }
+                    }
+                    if let Err(e) = result {
+                        failure.get_or_insert(e);
                     }
                 }
-                if let Err(e) = result {
-                    failure.get_or_insert(e);
+                if closed {
+                    break;
                 }
             }
             match failure {
