@@ -7,12 +7,11 @@
 //! says `--today 2026-11-21`, and the sandbox keeps serving on the test's runtime while the
 //! test thread waits for the binary (`block_in_place`).
 
-use crate::support::{Item, Output, Table, Workdir, CORPORATE, HEADERS, PRIVATE, TODAY};
+use crate::support::{Item, Output, Provider, Table, Workdir, CORPORATE, HEADERS, PRIVATE, TODAY};
 use fpgo_export::api::DateFormat;
-use fpgo_export::sandbox::{Clock, Config, Sandbox};
+use fpgo_export::sandbox::{Clock, Config};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};
-use std::time::Duration;
 
 /// 2026-11-21 12:00 UTC.
 const NOON: i64 = 1_795_262_400;
@@ -111,45 +110,11 @@ fn config() -> Config {
 /// A status and a JSON body.
 type Reply = (u16, Value);
 
-struct Provider {
-    sandbox: Sandbox,
-    http: reqwest::Client,
-}
-
 impl Provider {
-    async fn start(config: Config) -> Provider {
-        Provider {
-            sandbox: Sandbox::start(config).await.expect("the sandbox starts"),
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap(),
-        }
-    }
-
-    fn base_url(&self) -> String {
-        self.sandbox.base_url()
-    }
-
-    async fn introspect(&self, what: &str) -> Value {
-        let url = format!("{}/__sandbox/{what}", self.sandbox.root_url());
-        let response = self.http.get(url).send().await.unwrap();
-        response.json().await.unwrap()
-    }
-
-    /// Every stored order, oldest first.
-    async fn orders(&self) -> Vec<Value> {
-        self.introspect("orders").await["orders"]
-            .as_array()
-            .unwrap()
-            .clone()
-    }
-
     /// The stored orders of one endpoint by referenceNo, asserting none is there twice.
     async fn orders_of(&self, endpoint: &str) -> BTreeMap<String, Value> {
         let mut by_reference = BTreeMap::new();
-        for order in self.orders().await {
+        for order in self.listed().await {
             if order["endpoint"] == endpoint {
                 let reference = order["referenceNo"].as_str().unwrap().to_string();
                 let earlier = by_reference.insert(reference.clone(), order);
@@ -185,10 +150,6 @@ impl Provider {
             .unwrap();
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
-    }
-
-    async fn stop(self) {
-        self.sandbox.shutdown().await;
     }
 }
 
@@ -996,7 +957,7 @@ async fn the_same_sheet_on_both_endpoints_is_two_sets_of_orders() {
         ["created"; 3]
     );
 
-    let all = provider.orders().await;
+    let all = provider.listed().await;
     assert_eq!(all.len(), 6);
     for key in &keys {
         let endpoints: Vec<&str> = all
@@ -1061,7 +1022,7 @@ async fn the_same_sheet_on_both_endpoints_is_two_sets_of_orders() {
         }
     }
     assert_eq!(provider.total_requests().await, 6);
-    assert_eq!(provider.orders().await.len(), 6);
+    assert_eq!(provider.listed().await.len(), 6);
     provider.stop().await;
 }
 

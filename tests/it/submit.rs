@@ -9,8 +9,8 @@
 //! test depends on the wall clock. The sandbox runs on the test's multi-threaded runtime and
 //! keeps serving while the test thread waits for the binary (`block_in_place`).
 
-use crate::support::{Item, Output, Table, Workdir, BIN, PRIVATE, TODAY};
-use fpgo_export::sandbox::{Clock, Config, Fault, Sandbox};
+use crate::support::{Item, Output, Provider, Table, Workdir, BIN, PRIVATE, TODAY};
+use fpgo_export::sandbox::{Clock, Config, Fault};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs::File;
@@ -49,42 +49,9 @@ fn free_address() -> SocketAddr {
         .unwrap()
 }
 
-/// A sandbox and a client for its introspection routes.
-struct Provider {
-    sandbox: Sandbox,
-    http: reqwest::Client,
-}
-
 impl Provider {
-    async fn start(config: Config) -> Provider {
-        Provider {
-            sandbox: Sandbox::start(config).await.expect("the sandbox starts"),
-            http: reqwest::Client::builder()
-                .no_proxy()
-                .timeout(Duration::from_secs(10))
-                .build()
-                .unwrap(),
-        }
-    }
-
-    fn base_url(&self) -> String {
-        self.sandbox.base_url()
-    }
-
     fn clock(&self) -> Clock {
         self.sandbox.clock().clone()
-    }
-
-    async fn introspect(&self, what: &str) -> Value {
-        let url = format!("{}/__sandbox/{what}", self.sandbox.root_url());
-        self.http
-            .get(url)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap()
     }
 
     /// Every order the sandbox created, asserting that none was created twice: referenceNo →
@@ -108,10 +75,6 @@ impl Provider {
     /// Answers by route and outcome (`201`, `500`, `closed`, …).
     async fn stats(&self) -> Stats {
         Stats(self.introspect("stats").await)
-    }
-
-    async fn stop(self) {
-        self.sandbox.shutdown().await;
     }
 }
 

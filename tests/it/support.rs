@@ -612,3 +612,50 @@ impl ResultCsv {
         self.rows.iter().map(|r| r[c].as_str()).collect()
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// A sandbox to send to
+
+/// A sandbox started in the test's process, and a client for its introspection routes.
+pub struct Provider {
+    pub sandbox: fpgo_export::sandbox::Sandbox,
+    pub http: reqwest::Client,
+}
+
+impl Provider {
+    pub async fn start(config: fpgo_export::sandbox::Config) -> Provider {
+        Provider {
+            sandbox: fpgo_export::sandbox::Sandbox::start(config)
+                .await
+                .expect("the sandbox starts"),
+            http: reqwest::Client::builder()
+                .no_proxy()
+                .timeout(Duration::from_secs(10))
+                .build()
+                .unwrap(),
+        }
+    }
+
+    pub fn base_url(&self) -> String {
+        self.sandbox.base_url()
+    }
+
+    /// `GET /__sandbox/{what}` as JSON.
+    pub async fn introspect(&self, what: &str) -> serde_json::Value {
+        let url = format!("{}/__sandbox/{what}", self.sandbox.root_url());
+        let response = self.http.get(url).send().await.unwrap();
+        response.json().await.unwrap()
+    }
+
+    /// Every stored order, oldest first.
+    pub async fn listed(&self) -> Vec<serde_json::Value> {
+        self.introspect("orders").await["orders"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    pub async fn stop(self) {
+        self.sandbox.shutdown().await;
+    }
+}
