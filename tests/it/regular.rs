@@ -7,7 +7,7 @@
 //! says `--today 2026-11-21`, and the sandbox keeps serving on the test's runtime while the
 //! test thread waits for the binary (`block_in_place`).
 
-use crate::support::{Item, Output, Provider, Table, Workdir, CORPORATE, HEADERS, PRIVATE, TODAY};
+use crate::support::{Item, Output, Provider, Table, Workdir, CORPORATE, HEADERS, PRIVATE};
 use fpgo_export::api::DateFormat;
 use fpgo_export::sandbox::{Clock, Config};
 use serde_json::{json, Value};
@@ -158,24 +158,8 @@ impl Provider {
 
 /// `submit orders.csv` against `base_url` on the workdir's ledger, with `FPGO_TOKEN` set.
 fn submit(work: &Workdir, base_url: &str, extra: &[&str]) -> Output {
-    let ledger = work.join("ledger.sqlite");
-    let mut args = vec![
-        "submit",
-        "orders.csv",
-        "--base-url",
-        base_url,
-        "--ledger",
-        ledger.to_str().unwrap(),
-        "--today",
-        TODAY,
-        "--no-progress",
-        "--json",
-        "--rate",
-        "6000",
-        "--retry-base-ms",
-        "5",
-    ];
-    args.extend_from_slice(extra);
+    let args = crate::submit::submit_args(work, base_url, "orders.csv", extra);
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     tokio::task::block_in_place(|| work.run_env(&[("FPGO_TOKEN", TOKEN)], &args))
 }
 

@@ -135,7 +135,12 @@ fn write_sheet(work: &Workdir, table: &Table) {
 
 /// The arguments of a submit run against `base_url` on the workdir's ledger; `--rate 6000`
 /// and `--retry-base-ms 5` unless `extra` says otherwise.
-fn submit_args(work: &Workdir, base_url: &str, sheet: &str, extra: &[&str]) -> Vec<String> {
+pub(crate) fn submit_args(
+    work: &Workdir,
+    base_url: &str,
+    sheet: &str,
+    extra: &[&str],
+) -> Vec<String> {
     let ledger = work.join("ledger.sqlite");
     let mut args: Vec<String> = [
         "submit",
