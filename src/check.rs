@@ -6,7 +6,7 @@ use crate::columns::{self, column_letters, ColumnMap, Field, Kind, Level, MapErr
 use crate::error::Error;
 use crate::group::{Grouper, OrderDraft, Sourced};
 use crate::ledger::Ids;
-use crate::order::Order;
+use crate::order::{normalise_key, Order};
 use crate::problem::{Origin, Problem};
 use crate::read::{Cell, Sheet};
 use crate::settings::Settings;
@@ -14,6 +14,7 @@ use crate::validate::{self, Rules};
 use crate::values::{cell_text, parse_field, same_text, NumberConvention, Value};
 use rust_decimal::Decimal;
 use std::borrow::Cow;
+use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 /// What became of one row.
@@ -307,6 +308,8 @@ fn read_lines(
         .filter(|(_, f)| columns::used_by(*f, rules.endpoint))
         .collect();
     let mut line_values = Vec::new();
+    // The first way each order key was written, where that is not its normal form.
+    let mut unusual_keys: HashMap<String, String> = HashMap::new();
     sheet.visit_rows(|row| {
         if row.is_blank() {
             return ControlFlow::Continue(());
@@ -324,13 +327,38 @@ fn read_lines(
             ));
         }
         let key_cell = key_column.map_or(&Cell::Empty, |c| row.cell(c));
-        let key: Cow<str> = match key_cell {
+        let written: Cow<str> = match key_cell {
             Cell::Text(t) => Cow::Borrowed(t.trim()),
             other => cell_text(other).map(Cow::Owned).unwrap_or_else(|why| {
                 problems.push(Problem::error(row.number, Some(Field::OrderRef), why).with_value(other.display()));
                 Cow::Borrowed("")
             }),
         };
+        let key = order_key(&written);
+        // Keys that differ only in spaces or in how a letter is encoded are one order; a row
+        // that writes its key unlike the order's first row is told so.
+        match grouper.get(&key) {
+            Some(order) => {
+                let first = unusual_keys.get(key.as_ref()).map_or(key.as_ref(), String::as_str);
+                if written != first {
+                    problems.push(
+                        Problem::warning(
+                            row.number,
+                            Some(Field::OrderRef),
+                            format!(
+                                "is written differently from row {} (\"{first}\"): they differ only in spaces or in how a letter such as Å is encoded, so both rows are order \"{key}\"",
+                                order.first_row()
+                            ),
+                        )
+                        .with_value(written.as_ref()),
+                    );
+                }
+            }
+            None if written != key => {
+                unusual_keys.insert(key.to_string(), written.to_string());
+            }
+            None => {}
+        }
         if key_cell.is_blank() {
             problems.push(Problem::error(
                 row.number,
@@ -408,6 +436,19 @@ fn read_lines(
         }
     }
     (rows, grouper.finish())
+}
+
+/// The order key of a cell's text: itself when it is already in normal form (plain ASCII
+/// with single spaces, the common case, borrowed), else [`normalise_key`]'s form.
+fn order_key(written: &str) -> Cow<'_, str> {
+    let normal = written.is_ascii()
+        && !written.contains("  ")
+        && !written.bytes().any(|b| b.is_ascii_whitespace() && b != b' ');
+    if normal {
+        Cow::Borrowed(written)
+    } else {
+        Cow::Owned(normalise_key(written))
+    }
 }
 
 fn map_columns(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {

@@ -8,7 +8,7 @@ use std::path::PathBuf;
     name = "fpgo-export",
     version,
     about = "Turns order spreadsheets (CSV, XLSX) into invoice orders at Front Payment Go",
-    after_help = "Exit codes: 0 all orders valid, 1 some orders invalid, 2 could not run.\nDocs: docs/ in the source tree."
+    after_help = "Exit codes: 0 every order valid (check) or created (submit), 1 some were not, 2 could not run, 3 the token was refused, 4 the ledger could not be written, 130 interrupted.\nDocs: docs/ in the source tree (docs/exit-codes.md)."
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -88,19 +88,27 @@ pub struct SubmitArgs {
     /// Read the token from this file [default: the FPGO_TOKEN environment variable].
     #[arg(long, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
-    /// Requests per minute.
-    #[arg(long, value_name = "N", default_value_t = 240)]
+    /// Requests per minute (1 or more).
+    #[arg(long, value_name = "N", default_value_t = 240, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
     pub rate: u32,
-    /// Requests in flight at most.
-    #[arg(long, value_name = "N", default_value_t = 4)]
+    /// Requests in flight at most (1 to 256).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = workers)]
     pub workers: usize,
-    /// Seconds to wait for an answer before the order is recorded as uncertain.
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    /// Seconds to wait for an answer before the order is recorded as uncertain (1 to 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub timeout: u64,
+    /// The most seconds a run waits, all together, when the provider answers 429 (too many
+    /// requests); past it the run stops and the orders not sent are failed (0 to 86400).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub max_wait: u64,
     /// The ledger (SQLite) that remembers every order sent [default: in the user's data
     /// directory].
     #[arg(long, value_name = "FILE")]
     pub ledger: Option<PathBuf>,
+    /// Start this new --ledger even though the default ledger holds orders of this sheet
+    /// (they will be sent again).
+    #[arg(long)]
+    pub new_ledger: bool,
     /// Send again the orders an earlier run left uncertain (the provider may have them).
     #[arg(long)]
     pub retry_uncertain: bool,
@@ -117,14 +125,25 @@ pub struct SubmitArgs {
     #[arg(long, short)]
     pub verbose: bool,
     /// Attempts before an order that keeps failing is given up.
-    #[arg(long, value_name = "N", default_value_t = 8, hide = true)]
+    #[arg(long, value_name = "N", default_value_t = 8, hide = true, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: u32,
+    /// Let the ledger grow by at most this many pages, as a full disk would (for tests).
+    #[arg(long, value_name = "PAGES", hide = true)]
+    pub ledger_growth_limit: Option<u32>,
     /// The first retry's longest wait, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = 500, hide = true)]
     pub retry_base_ms: u64,
     /// The in-process sandbox's rate limit per minute (with --sandbox).
     #[arg(long, value_name = "N", hide = true)]
     pub sandbox_rate_limit: Option<u32>,
+}
+
+/// `--workers`: 1 to 256.
+fn workers(text: &str) -> Result<usize, String> {
+    match text.parse::<usize>() {
+        Ok(n) if (1..=256).contains(&n) => Ok(n),
+        _ => Err("give a number of requests in flight from 1 to 256".into()),
+    }
 }
 
 #[derive(Debug, Args)]

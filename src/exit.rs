@@ -8,5 +8,8 @@ pub const SOME_FAILED: i32 = 1;
 pub const CANNOT_RUN: i32 = 2;
 /// The provider refused the token (401/403); nothing more was sent.
 pub const REFUSED: i32 = 3;
+/// The ledger could not be written (a full disk, a lost file): sending stopped at once, and
+/// every answer it could not record was printed on stderr.
+pub const LEDGER_FAILED: i32 = 4;
 /// Interrupted by Ctrl-C or SIGTERM, after the requests in flight were recorded.
 pub const INTERRUPTED: i32 = 130;

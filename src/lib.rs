@@ -25,6 +25,7 @@ pub mod report;
 pub mod sandbox;
 pub mod settings;
 pub mod submit;
+pub mod target;
 pub mod template;
 pub mod validate;
 pub mod values;
@@ -86,7 +87,7 @@ pub(crate) fn refuse_to_overwrite_inputs(
 }
 
 /// Whether two paths name the same file; the first may not exist yet.
-fn same_file(a: &Path, b: &Path) -> bool {
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
     fn absolute(p: &Path) -> Option<PathBuf> {
         if let Ok(c) = p.canonicalize() {
             return Some(c);

@@ -104,3 +104,33 @@ impl Order {
         self.lines.iter().map(|l| l.row).collect()
     }
 }
+
+/// An order key as the ledger and the provider see it: Unicode NFC (an `Å` typed as one
+/// character and one written as `A` + ring are the same key), no white space around it, and
+/// each run of white space inside (no-break spaces too) one space. Two lines whose keys differ
+/// only in these ways belong to one order.
+pub fn normalise_key(raw: &str) -> String {
+    use unicode_normalization::UnicodeNormalization;
+    let mut key = String::with_capacity(raw.len());
+    for word in raw.split(char::is_whitespace).filter(|w| !w.is_empty()) {
+        if !key.is_empty() {
+            key.push(' ');
+        }
+        key.extend(word.nfc());
+    }
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise_key;
+
+    #[test]
+    fn keys_that_look_the_same_are_the_same() {
+        assert_eq!(normalise_key("A\u{30a}S-1"), "\u{c5}S-1");
+        assert_eq!(normalise_key("  \u{c5}S-1\u{a0}"), "\u{c5}S-1");
+        assert_eq!(normalise_key("INV\u{a0} 7"), "INV 7");
+        assert_eq!(normalise_key("INV-7"), "INV-7");
+        assert_ne!(normalise_key("INV 7"), normalise_key("INV7"));
+    }
+}

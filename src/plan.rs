@@ -1,10 +1,13 @@
 //! What to do with each valid order before anything is sent: the ledger's word on it. A new
 //! order is sent; one created before is skipped (or, changed since, reported and sent as an
 //! update when asked); one left uncertain is held back unless the user asks to resend it; one
-//! the provider rejected is not sent again unless its content changed.
+//! the provider rejected is not sent again unless its content changed. An order the provider
+//! has (the ledger knows its id) is only ever sent as an update of that id, and an update in
+//! doubt stays an update.
 
 use crate::api::client::Client;
 use crate::ledger::{Ids, Record, State};
+use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -19,6 +22,9 @@ pub enum Decision {
     Changed(Ids),
     /// An earlier run may have created it; not sent without `--retry-uncertain`.
     Uncertain(String),
+    /// An update of this provider order got no answer: it may or may not have been applied.
+    /// Sent again (as the same update) with `--update` or `--retry-uncertain`.
+    UpdateUncertain(Ids, String),
     /// The provider rejected this same content before.
     Rejected(String),
 }
@@ -41,31 +47,35 @@ pub fn decide(record: Option<&Record>, fingerprint: &str, choices: Choices) -> D
         url: record.url.clone(),
     };
     let same = record.fingerprint == fingerprint;
+    let why = || {
+        record
+            .last_error
+            .clone()
+            .unwrap_or_else(|| "an earlier run got no answer".into())
+    };
+    // The provider has the order the ledger knows an id of: never create it again.
+    let known = record.order_uuid.clone();
+    let in_doubt = matches!(record.state, State::Uncertain | State::Sending);
     match record.state {
         State::Created if same => Decision::AlreadyCreated(ids()),
-        State::Created if choices.update => Decision::Send {
-            update_of: record.order_uuid.clone(),
-        },
+        State::Created if choices.update => Decision::Send { update_of: known },
         State::Created => Decision::Changed(ids()),
+        _ if in_doubt && known.is_some() => {
+            if choices.update || choices.retry_uncertain {
+                Decision::Send { update_of: known }
+            } else {
+                Decision::UpdateUncertain(ids(), why())
+            }
+        }
         State::Rejected if same => Decision::Rejected(
             record
                 .last_error
                 .clone()
                 .unwrap_or_else(|| "rejected by the provider".into()),
         ),
-        State::Uncertain | State::Sending if !choices.retry_uncertain => Decision::Uncertain(
-            record
-                .last_error
-                .clone()
-                .unwrap_or_else(|| "an earlier run got no answer".into()),
-        ),
+        _ if in_doubt && !choices.retry_uncertain => Decision::Uncertain(why()),
         // Failed (never taken), rejected content since changed, or uncertain and asked for.
-        _ => Decision::Send {
-            update_of: record
-                .order_uuid
-                .clone()
-                .filter(|_| record.state != State::Uncertain),
-        },
+        _ => Decision::Send { update_of: known },
     }
 }
 
@@ -87,42 +97,115 @@ pub fn fingerprint(payload: &Value) -> String {
     format!("{hash:016x}")
 }
 
-/// Asks the provider which of these orders (by referenceNo) it has, through the order-status
-/// listing. Orders it names were created by an earlier run whose answer was lost. Returns an
-/// empty map when the provider cannot tell (no such listing, or no referenceNo in it).
-pub async fn ask_provider(client: &Client, keys: &[String]) -> HashMap<String, Ids> {
-    let mut found = HashMap::new();
-    if keys.is_empty() {
-        return found;
+/// What the provider's order listing says of the orders an earlier run left uncertain.
+#[derive(Debug, Default)]
+pub struct Lookup {
+    /// Orders it has: created by an earlier run whose answer was lost.
+    pub found: HashMap<String, Ids>,
+    /// Orders it lists something for that cannot be taken as them, and why.
+    pub doubts: HashMap<String, String>,
+    /// Why the listing could not be read, when it could not.
+    pub unread: Option<String>,
+}
+
+/// Asks the provider which of these orders (key and grand total) it has, through the
+/// order-status listing (`referenceNo`, `status`, `orderAmount`). A listed order is taken as
+/// this one only when it is not cancelled and its amount is this order's grand total, and
+/// only one such is listed; anything else stays uncertain, with the reason.
+pub async fn ask_provider(client: &Client, wanted: &[(String, Decimal)]) -> Lookup {
+    let mut lookup = Lookup::default();
+    if wanted.is_empty() {
+        return lookup;
     }
-    let Ok(answer) = client.get("/connect/orders/status").await else {
-        return found;
+    let items = match client.get("/connect/orders/status").await {
+        Err(no) => {
+            lookup.unread = Some(no.reason);
+            return lookup;
+        }
+        // The provider answers an empty listing with a 404.
+        Ok(answer) if answer.status == 404 => return lookup,
+        Ok(answer) if answer.status != 200 => {
+            lookup.unread = Some(format!("the provider answered {}", answer.status));
+            return lookup;
+        }
+        Ok(answer) => serde_json::from_slice::<Value>(&answer.body)
+            .ok()
+            .and_then(|mut b| b.get_mut("data").map(Value::take))
+            .and_then(|d| match d {
+                Value::Array(items) => Some(items),
+                _ => None,
+            }),
     };
-    if answer.status != 200 {
-        return found;
+    let Some(items) = items else {
+        lookup.unread = Some("the provider's order listing is not a list".into());
+        return lookup;
+    };
+    let mut listed: HashMap<&str, Vec<&Value>> = HashMap::new();
+    for item in &items {
+        if let Some(reference) = item.get("referenceNo").and_then(Value::as_str) {
+            listed.entry(reference).or_default().push(item);
+        }
     }
-    let Ok(body) = serde_json::from_slice::<Value>(&answer.body) else {
-        return found;
-    };
-    let Some(items) = body.get("data").and_then(Value::as_array) else {
-        return found;
-    };
-    for item in items {
-        let text = |k: &str| item.get(k).and_then(Value::as_str).map(str::to_string);
-        if let (Some(reference), Some(uuid)) = (text("referenceNo"), text("uuid")) {
-            if keys.contains(&reference) {
-                found.insert(
-                    reference,
+    for (key, total) in wanted {
+        let Some(candidates) = listed.get(key.as_str()) else {
+            continue;
+        };
+        let mut matching = Vec::new();
+        let mut reasons = Vec::new();
+        for item in candidates {
+            let text = |k: &str| item.get(k).and_then(Value::as_str).unwrap_or("");
+            let uuid = text("uuid");
+            let amount = item.get("orderAmount").and_then(|a| match a {
+                Value::String(s) => s.trim().parse::<Decimal>().ok(),
+                Value::Number(n) => n.to_string().parse::<Decimal>().ok(),
+                _ => None,
+            });
+            if text("status").eq_ignore_ascii_case("CANCELLED") {
+                reasons.push(format!("{uuid} is {}", text("status")));
+            } else if amount.is_none() {
+                reasons.push(format!("{uuid} has no amount to compare"));
+            } else if amount != Some(*total) {
+                reasons.push(format!(
+                    "{uuid} is for {}, not {total}",
+                    amount.unwrap_or_default()
+                ));
+            } else {
+                matching.push(uuid.to_string());
+            }
+        }
+        match matching.as_slice() {
+            [uuid] if !uuid.is_empty() => {
+                lookup.found.insert(
+                    key.clone(),
                     Ids {
-                        order_uuid: uuid,
+                        order_uuid: uuid.clone(),
                         customer_uuid: None,
                         url: None,
                     },
                 );
             }
+            [] => {
+                lookup.doubts.insert(
+                    key.clone(),
+                    format!(
+                        "the provider lists an order with this reference, but not as this one: {}",
+                        reasons.join("; ")
+                    ),
+                );
+            }
+            several => {
+                lookup.doubts.insert(
+                    key.clone(),
+                    format!(
+                        "the provider lists {} orders with this reference and amount ({}): it cannot tell which is this one",
+                        several.len(),
+                        several.join(", ")
+                    ),
+                );
+            }
         }
     }
-    found
+    lookup
 }
 
 #[cfg(test)]
@@ -162,18 +245,17 @@ mod tests {
                 update_of: Some("ODR1".into())
             }
         );
+        let mut in_doubt = record(State::Uncertain, "f");
+        in_doubt.order_uuid = None;
         assert!(matches!(
-            decide(Some(&record(State::Uncertain, "f")), "f", no),
+            decide(Some(&in_doubt), "f", no),
             Decision::Uncertain(_)
         ));
         let retry = Choices {
             retry_uncertain: true,
             ..no
         };
-        assert_eq!(
-            decide(Some(&record(State::Uncertain, "f")), "f", retry),
-            send
-        );
+        assert_eq!(decide(Some(&in_doubt), "f", retry), send);
         assert!(matches!(
             decide(Some(&record(State::Rejected, "f")), "f", no),
             Decision::Rejected(_)
@@ -185,6 +267,36 @@ mod tests {
         assert!(matches!(
             decide(Some(&record(State::Failed, "f")), "f", no),
             Decision::Send { .. }
+        ));
+    }
+
+    #[test]
+    fn a_timed_out_update_stays_an_update() {
+        let no = Choices::default();
+        let update = Decision::Send {
+            update_of: Some("ODR1".into()),
+        };
+        for state in [State::Uncertain, State::Sending] {
+            assert!(matches!(
+                decide(Some(&record(state, "f")), "f", no),
+                Decision::UpdateUncertain(ids, _) if ids.order_uuid == "ODR1"
+            ));
+            for choices in [
+                Choices { update: true, ..no },
+                Choices {
+                    retry_uncertain: true,
+                    ..no
+                },
+            ] {
+                assert_eq!(decide(Some(&record(state, "g")), "f", choices), update);
+            }
+        }
+        // A create in doubt (no id known) is resent as a create only when asked.
+        let mut create = record(State::Uncertain, "f");
+        create.order_uuid = None;
+        assert!(matches!(
+            decide(Some(&create), "f", no),
+            Decision::Uncertain(_)
         ));
     }
 

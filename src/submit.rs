@@ -1,13 +1,17 @@
 //! Stage **submit**, the only async part: every valid order sent exactly once, at the
 //! provider's pace. One coordinator records each order's state through the ledger's writer
 //! (`ledger::Writer`): a request leaves only after its `sending` record is committed, and each
-//! answer is recorded as it comes. Requests run as tasks, at most `workers` at a time, paced by a governor limiter (burst 1) and slowed further when the provider's
-//! `x-ratelimit-remaining` runs low. Ctrl-C or SIGTERM stops dispatching and lets the requests
-//! in flight finish; a second one exits at once (the ledger is true either way).
+//! answer is recorded as it comes. Requests run as tasks, at most `workers` at a time, paced by
+//! a governor limiter (burst 1) and slowed further when the provider's
+//! `x-ratelimit-remaining` runs low.
+//!
+//! Every wait has a bound, and a run stops sending (letting the requests in flight finish) on
+//! Ctrl-C or SIGTERM, a refused token, a redirect, a ledger that cannot be written, a provider
+//! that nothing answers for, or 429s that would hold it past `max_wait`. A second signal exits
+//! at once (the ledger is true either way).
 
-use crate::api::client::{Answer, Client, NoAnswer};
+use crate::api::client::{Answer, Client, Failure, NoAnswer};
 use crate::api::outcome::{classify, Outcome};
-use crate::error::Error;
 use crate::ledger::{Change, Ids, State, Writer};
 use governor::{Quota, RateLimiter};
 use std::cmp::Reverse;
@@ -27,6 +31,8 @@ pub struct Options {
     pub max_attempts: u32,
     /// The first retry waits up to this long; each next one twice as long, up to a cap.
     pub retry_base: Duration,
+    /// The most time a run is held back by the provider's 429s, all of them together.
+    pub max_wait: Duration,
     /// Show a progress bar (on a terminal) or a line every 10 seconds (elsewhere).
     pub progress: bool,
     /// Log every request and answer.
@@ -40,8 +46,8 @@ pub struct Job {
     pub body: Vec<u8>,
     pub fingerprint: String,
     pub rows: Vec<u32>,
-    /// Sent as an update (`fpgoUuid`).
-    pub update: bool,
+    /// The provider's order this request updates (`fpgoUuid`), if it is an update.
+    pub update_of: Option<String>,
 }
 
 /// How an order's sending ended in this run.
@@ -56,12 +62,41 @@ pub enum Sent {
 }
 
 /// Why a run stopped before sending everything.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Stop {
     /// The provider refused the token.
     Refused,
     /// Ctrl-C or SIGTERM.
     Interrupted,
+    /// A ledger write failed: nothing more may be sent.
+    LedgerFailed(String),
+    /// The provider answered with a redirect.
+    Redirected(String),
+    /// Nothing answered at the base URL.
+    Unreachable(String),
+    /// The provider's 429s would hold the run past `max_wait`.
+    RateLimited(String),
+}
+
+impl Stop {
+    /// What becomes of an order this run did not get to: `skipped` when the user or the token
+    /// stopped it, else `failed` (the next run sends it), with the reason.
+    fn unsent(&self) -> Sent {
+        match self {
+            Stop::Refused => Sent::Skipped("not sent: the provider refused the token".into()),
+            Stop::Interrupted => Sent::Skipped("not sent: the run was interrupted".into()),
+            Stop::LedgerFailed(why) => Sent::Failed(format!(
+                "not sent: the ledger could not be written ({why}); the next run sends it"
+            )),
+            Stop::Redirected(_) => Sent::Failed(
+                "not sent: the provider answered with a redirect (see the run's messages); the next run sends it"
+                    .into(),
+            ),
+            Stop::Unreachable(why) | Stop::RateLimited(why) => {
+                Sent::Failed(format!("not sent: {why}; the next run sends it"))
+            }
+        }
+    }
 }
 
 /// What a run did.
@@ -75,6 +110,11 @@ pub struct Report {
 
 /// The longest a retry waits.
 const RETRY_CAP: Duration = Duration::from_secs(30);
+/// Connections refused (or never made) in a row after which a run stops: few when nothing
+/// has answered yet (a wrong address, a provider that is down), more once something has (an
+/// outage in the middle of a run, which the retries may ride out).
+const UNREACHABLE_AT_START: u32 = 3;
+const UNREACHABLE_LATER: u32 = 20;
 
 /// A request's result, back from its task.
 struct Done {
@@ -91,7 +131,7 @@ pub async fn send(
     ledger: &Writer,
     source_file: &str,
     options: &Options,
-) -> Result<Report, Error> {
+) -> Report {
     let per_request = Duration::from_secs(60) / options.rate.max(1);
     let quota = Quota::with_period(per_request)
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
@@ -106,10 +146,23 @@ pub async fn send(
     let mut requests = 0u64;
     let mut stop: Option<Stop> = None;
     let mut hold_until = Instant::now();
+    // Time the provider's 429s have held the run back, all together.
+    let mut held = Duration::ZERO;
+    let mut answered = false;
+    let mut unreachable_in_a_row = 0u32;
+    let mut ledger_failed = false;
     let mut signals = Signals::new();
     let mut progress = Progress::new(jobs.len(), options.progress);
     let mut dice = Dice::new();
     let mut first_request: Option<Instant> = None;
+
+    // The first reason to stop is the one the run reports; each is said once.
+    let halt = |stop: &mut Option<Stop>, why: Stop, line: String, progress: &Progress| {
+        if stop.is_none() {
+            progress.log(&line);
+            *stop = Some(why);
+        }
+    };
 
     loop {
         let finished = ready.is_empty() && later.is_empty();
@@ -125,6 +178,10 @@ pub async fn send(
                 let job = &jobs[done.job];
                 let remaining = done.answer.as_ref().ok().and_then(|a| a.remaining);
                 let status = done.answer.as_ref().map(|a| a.status.to_string()).unwrap_or_else(|e| e.reason.clone());
+                if done.answer.is_ok() {
+                    answered = true;
+                    unreachable_in_a_row = 0;
+                }
                 let outcome = classify(done.answer, chrono::Utc::now().timestamp());
                 if options.verbose {
                     progress.log(&format!("{} <- {status} in {} ms", job.key, done.took.as_millis()));
@@ -133,60 +190,107 @@ pub async fn send(
                 if remaining.is_some_and(|r| (r as usize) <= in_flight + 1) {
                     hold_until = hold_until.max(Instant::now() + per_request * 2);
                 }
-                match outcome {
+                let retry = |reason: String, attempts: &mut [u32], later: &mut BinaryHeap<_>, dice: &mut Dice| {
+                    if attempts[done.job] >= options.max_attempts {
+                        let reason = format!("{reason}; gave up after {} attempts", attempts[done.job]);
+                        ledger.record(settle(job, State::Failed, None, Some(reason.clone())));
+                        return Some(Sent::Failed(reason));
+                    }
+                    ledger.record(settle(job, State::Failed, None, Some(reason.clone())));
+                    let ceiling = options.retry_base.saturating_mul(1 << attempts[done.job].min(16)).min(RETRY_CAP);
+                    let wait = ceiling.mul_f64(dice.uniform());
+                    if options.verbose {
+                        progress.log(&format!("{}: {reason}; retrying in {} ms", job.key, wait.as_millis()));
+                    }
+                    later.push(Reverse((Instant::now() + wait, done.job)));
+                    None
+                };
+                sent[done.job] = match outcome {
                     Outcome::Created(ids) => {
                         ledger.record(settle(job, State::Created, Some(ids.clone()), None));
-                        sent[done.job] = Some(Sent::Created(ids));
+                        Some(Sent::Created(ids))
                     }
                     Outcome::Rejected(messages) => {
                         ledger.record(settle(job, State::Rejected, None, Some(messages.join(" | "))));
-                        sent[done.job] = Some(Sent::Rejected(messages));
+                        Some(Sent::Rejected(messages))
                     }
                     Outcome::Refused(reason) => {
                         ledger.record(unsend(job, &reason));
-                        sent[done.job] = Some(Sent::Failed(reason.clone()));
-                        if stop.is_none() {
-                            progress.log(&format!("stopping: {reason}; nothing more is sent"));
-                        }
-                        stop = Some(Stop::Refused);
+                        halt(&mut stop, Stop::Refused, format!("stopping: {reason}; nothing more is sent"), &progress);
+                        Some(Sent::Failed(reason))
                     }
-                    Outcome::Wait(wait) => {
+                    Outcome::Redirected(reason) => {
+                        ledger.record(settle(job, State::Failed, None, Some(reason.clone())));
+                        halt(&mut stop, Stop::Redirected(reason.clone()), format!("stopping: {reason}; nothing more is sent"), &progress);
+                        Some(Sent::Failed(reason))
+                    }
+                    Outcome::Wait(wait, note) => {
                         // Not an attempt, here as in the ledger: the retries are all still due.
                         attempts[done.job] = attempts[done.job].saturating_sub(1);
-                        ledger.record(unsend(job, "rate limited (429); waiting"));
-                        hold_until = hold_until.max(Instant::now() + wait);
-                        progress.log(&format!("the provider asks to wait {} s (429); waiting", wait.as_secs()));
-                        ready.push_front(done.job);
-                    }
-                    Outcome::Retry(reason) if attempts[done.job] < options.max_attempts => {
-                        ledger.record(settle(job, State::Failed, None, Some(reason.clone())));
-                        let ceiling = options.retry_base.saturating_mul(1 << attempts[done.job].min(16)).min(RETRY_CAP);
-                        let wait = ceiling.mul_f64(dice.uniform());
-                        if options.verbose {
-                            progress.log(&format!("{}: {reason}; retrying in {} ms", job.key, wait.as_millis()));
+                        let now = Instant::now();
+                        let added = (now + wait).saturating_duration_since(hold_until.max(now));
+                        let because = note.map(|n| format!("; {n}")).unwrap_or_default();
+                        if held + added > options.max_wait {
+                            let reason = format!(
+                                "the provider kept answering 429 (too many requests{because}): waiting {} s more would hold this run past its limit of {} s (--max-wait), after {} s of waiting",
+                                wait.as_secs(), options.max_wait.as_secs(), held.as_secs()
+                            );
+                            ledger.record(unsend(job, &reason));
+                            halt(&mut stop, Stop::RateLimited(reason.clone()), format!("stopping: {reason}; nothing more is sent, run again later"), &progress);
+                            Some(Sent::Failed(format!("not sent: {reason}; the next run sends it")))
+                        } else {
+                            held += added;
+                            hold_until = hold_until.max(now + wait);
+                            ledger.record(unsend(job, "rate limited (429); waiting"));
+                            progress.log(&format!("the provider asks to wait {} s (429{because}); waiting", wait.as_secs()));
+                            ready.push_front(done.job);
+                            None
                         }
-                        later.push(Reverse((Instant::now() + wait, done.job)));
                     }
-                    Outcome::Retry(reason) => {
-                        let reason = format!("{reason}; gave up after {} attempts", attempts[done.job]);
+                    Outcome::Retry(reason) => retry(reason, &mut attempts, &mut later, &mut dice),
+                    Outcome::Unreachable(reason) => {
+                        unreachable_in_a_row += 1;
+                        let limit = if answered { UNREACHABLE_LATER } else { UNREACHABLE_AT_START };
+                        if unreachable_in_a_row >= limit {
+                            ledger.record(settle(job, State::Failed, None, Some(reason.clone())));
+                            let line = format!(
+                                "stopping: {unreachable_in_a_row} requests in a row got no connection: {reason}. Nothing more is sent"
+                            );
+                            halt(&mut stop, Stop::Unreachable(reason.clone()), line, &progress);
+                            Some(Sent::Failed(format!("not sent: {reason}; the next run sends it")))
+                        } else {
+                            retry(reason, &mut attempts, &mut later, &mut dice)
+                        }
+                    }
+                    Outcome::Failed(reason) => {
                         ledger.record(settle(job, State::Failed, None, Some(reason.clone())));
-                        sent[done.job] = Some(Sent::Failed(reason));
+                        Some(Sent::Failed(reason))
                     }
                     Outcome::Uncertain(reason) => {
                         ledger.record(settle(job, State::Uncertain, None, Some(reason.clone())));
-                        sent[done.job] = Some(Sent::Uncertain(reason));
+                        Some(Sent::Uncertain(reason))
                     }
-                }
+                };
                 if sent[done.job].is_some() {
                     progress.done(sent[done.job].as_ref());
                 }
             }
+            why = ledger.failed(), if !ledger_failed => {
+                ledger_failed = true;
+                let line = format!(
+                    "the ledger cannot be written ({why}): no new requests; waiting for {in_flight} in flight, whose answers are listed at the end"
+                );
+                if stop.is_none() {
+                    progress.log(&line);
+                }
+                // The more serious reason wins: answers may now go unrecorded.
+                stop = Some(Stop::LedgerFailed(why));
+            }
             signal = signals.next() => {
                 if signal && stop.is_none() {
-                    stop = Some(Stop::Interrupted);
-                    progress.log(&format!(
+                    halt(&mut stop, Stop::Interrupted, format!(
                         "interrupted: no new requests; waiting for {in_flight} in flight (Ctrl-C again to quit at once)"
-                    ));
+                    ), &progress);
                 } else if signal {
                     progress.log("interrupted twice: quitting; orders in flight are recorded as uncertain on the next run");
                     std::process::exit(crate::exit::INTERRUPTED);
@@ -213,13 +317,15 @@ pub async fn send(
                     fingerprint: job.fingerprint.clone(),
                     source_file: source_file.to_string(),
                     rows: job.rows.clone(),
+                    update_of: job.update_of.clone(),
                 });
                 attempts[index] += 1;
                 requests += 1;
                 first_request.get_or_insert_with(Instant::now);
                 in_flight += 1;
                 if options.verbose {
-                    progress.log(&format!("{} -> attempt {}{}", job.key, attempts[index], if job.update { " (update)" } else { "" }));
+                    let update = job.update_of.as_ref().map(|u| format!(" (update of {u})")).unwrap_or_default();
+                    progress.log(&format!("{} -> attempt {}{update}", job.key, attempts[index]));
                 }
                 let (client, body, tx, path) = (client.clone(), job.body.clone(), done_tx.clone(), path.to_string());
                 tokio::spawn(async move {
@@ -227,7 +333,7 @@ pub async fn send(
                     let answer = if committed.await == Ok(true) {
                         client.post(&path, body).await
                     } else {
-                        Err(NoAnswer { before_send: true, reason: "the ledger could not be written, so nothing was sent".into() })
+                        Err(NoAnswer { failure: Failure::Unbuildable, reason: "not sent: the ledger could not be written".into() })
                     };
                     let _ = tx.send(Done { job: index, answer, took: started.elapsed() });
                 });
@@ -235,25 +341,25 @@ pub async fn send(
             _ = progress.tick() => {}
         }
     }
-    let reason = match stop {
-        Some(Stop::Refused) => "not sent: the provider refused the token",
-        Some(Stop::Interrupted) => "not sent: the run was interrupted",
-        None => "not sent",
-    };
+    let unsent = stop.as_ref().map_or(Sent::Skipped("not sent".into()), Stop::unsent);
     for Reverse((_, index)) in later.drain() {
-        let message = format!("{reason}; its last attempt failed, so the next run sends it again");
-        sent[index] = Some(Sent::Failed(message));
+        sent[index] = Some(match &unsent {
+            Sent::Failed(why) | Sent::Skipped(why) => Sent::Failed(format!(
+                "{why} (its last attempt failed, so the next run sends it again)"
+            )),
+            other => other.clone(),
+        });
     }
     progress.finish();
-    Ok(Report {
+    Report {
         sent: sent
             .into_iter()
-            .map(|s| s.unwrap_or_else(|| Sent::Skipped(reason.to_string())))
+            .map(|s| s.unwrap_or_else(|| unsent.clone()))
             .collect(),
         requests,
         stop,
         sending: first_request.map_or(Duration::ZERO, |t| t.elapsed()),
-    })
+    }
 }
 
 fn settle(job: &Job, state: State, ids: Option<Ids>, error: Option<String>) -> Change {

@@ -1,27 +1,41 @@
 //! The one place that decides what an answer means: created, rejected (final), stop (the token
-//! was refused), wait (rate limited), retry (the server failed, or the request never left), or
-//! uncertain (the request may have been taken but no answer came). Also maps the server's
-//! messages back to the sheet: `The products.1.rate field is required.` is the order's second
-//! line, column `unit_price` (or whatever the sheet calls it).
+//! was refused, or the server redirects elsewhere), wait (rate limited), retry (the server
+//! failed, or could not be reached), failed (the request could not be made), or uncertain (the
+//! request may have been taken but no answer came). Also maps the server's messages back to
+//! the sheet: `The products.1.rate field is required.` is the order's second line, column
+//! `unit_price` (or whatever the sheet calls it).
 
-use super::client::{Answer, NoAnswer};
+use super::client::{Answer, Failure, NoAnswer, MAX_BODY};
 use super::wire::humanise;
 use crate::columns::{Field, FIELDS};
 use crate::ledger::Ids;
 use serde_json::Value;
 use std::time::Duration;
 
+/// The most messages of one rejection that are kept (a 417 lists every problem of an order,
+/// one per field and line); the rest are counted in a last message.
+pub const MAX_MESSAGES: usize = 20;
+/// The most characters of one message that are kept.
+pub const MAX_MESSAGE_CHARS: usize = 300;
+
 #[derive(Debug, PartialEq)]
 pub enum Outcome {
     Created(Ids),
-    /// 417 and other 4xx: final. Every message the server gave.
+    /// 417 and other 4xx: final. The server's messages, at most [`MAX_MESSAGES`].
     Rejected(Vec<String>),
     /// 401/403: stop sending.
     Refused(String),
-    /// 429: wait this long; the attempt does not count.
-    Wait(Duration),
-    /// 5xx or no connection: try again later.
+    /// 3xx: the server points elsewhere; nothing was created, and nothing more is sent.
+    Redirected(String),
+    /// 429: wait this long; the attempt does not count. The note says what was wrong with
+    /// the server's `Retry-After`, if anything.
+    Wait(Duration, Option<String>),
+    /// 5xx: try again later.
     Retry(String),
+    /// No connection could be made: try again later (and stop when nothing ever answers).
+    Unreachable(String),
+    /// The request could not be made here: nothing was sent.
+    Failed(String),
     /// The request may have been taken: never resend on one's own.
     Uncertain(String),
 }
@@ -30,14 +44,21 @@ pub enum Outcome {
 pub fn classify(answer: Result<Answer, NoAnswer>, now: i64) -> Outcome {
     let answer = match answer {
         Ok(answer) => answer,
-        Err(NoAnswer {
-            before_send: true,
-            reason,
-        }) => return Outcome::Retry(reason),
-        Err(NoAnswer { reason, .. }) => return Outcome::Uncertain(reason),
+        Err(NoAnswer { failure, reason }) => {
+            return match failure {
+                Failure::Unbuildable => Outcome::Failed(reason),
+                Failure::Unreachable => Outcome::Unreachable(reason),
+                Failure::Lost => Outcome::Uncertain(reason),
+            }
+        }
     };
     let body: Option<Value> = serde_json::from_slice(&answer.body).ok();
     let text = |v: Option<&Value>| v.and_then(Value::as_str).map(str::to_string);
+    let message = || {
+        text(body.as_ref().and_then(|b| b.get("message")))
+            .map(|m| format!(": {}", shorten(&m, MAX_MESSAGE_CHARS)))
+            .unwrap_or_default()
+    };
     match answer.status {
         200..=299 => {
             let data = body.as_ref().and_then(|b| b.get("data"));
@@ -48,55 +69,97 @@ pub fn classify(answer: Result<Answer, NoAnswer>, now: i64) -> Outcome {
                     customer_uuid: field("customerUuid"),
                     url: field("bankIdUrl").or_else(|| field("paymentUrl")),
                 }),
+                None if answer.truncated => Outcome::Uncertain(format!(
+                    "the provider answered {} with a body over {} MiB, which was not read",
+                    answer.status,
+                    MAX_BODY >> 20
+                )),
                 None => Outcome::Uncertain(format!(
                     "the provider answered {} but gave no order id",
                     answer.status
                 )),
             }
         }
+        300..=399 => Outcome::Redirected(format!(
+            "the provider answered {} and asked to send the order to {}; redirects are not followed (an order goes to the base URL or nowhere), so nothing was created: check the base URL",
+            answer.status,
+            answer
+                .location
+                .as_deref()
+                .map_or("an address it did not give".to_string(), |l| shorten(l, 200))
+        )),
         401 | 403 => Outcome::Refused(format!(
             "the provider refused the token ({}{})",
             answer.status,
-            text(body.as_ref().and_then(|b| b.get("message")))
-                .map(|m| format!(": {m}"))
-                .unwrap_or_default()
+            message()
         )),
-        429 => Outcome::Wait(wait_of(&answer, now)),
-        400..=499 => Outcome::Rejected(messages(answer.status, body.as_ref())),
+        429 => {
+            let (wait, note) = wait_of(&answer, now);
+            Outcome::Wait(wait, note)
+        }
+        400..=499 => Outcome::Rejected(messages(answer.status, body.as_ref(), answer.truncated)),
         status => Outcome::Retry(format!(
             "the provider answered {status}{}",
-            text(body.as_ref().and_then(|b| b.get("message")))
-                .map(|m| format!(" ({m})"))
-                .unwrap_or_else(|| if body.is_none() && !answer.body.is_empty() {
-                    " (not JSON)".into()
-                } else {
-                    String::new()
-                })
+            if body.is_some() {
+                message()
+            } else if !answer.body.is_empty() {
+                " (not JSON)".into()
+            } else {
+                String::new()
+            }
         )),
     }
 }
 
-/// How long a 429 asks to wait: `Retry-After` (seconds), else `X-RateLimit-Reset` (Unix
-/// seconds), else a whole window; at least a second.
-fn wait_of(answer: &Answer, now: i64) -> Duration {
-    let retry_after = answer
-        .retry_after
-        .as_deref()
-        .and_then(|v| v.trim().parse::<u64>().ok());
+/// At most `max` characters of a text, cut on a character, and how much was left out.
+pub fn shorten(text: &str, max: usize) -> String {
+    match text.char_indices().nth(max) {
+        None => text.to_string(),
+        Some((at, _)) => format!(
+            "{}… ({} characters in all)",
+            &text[..at],
+            text.chars().count()
+        ),
+    }
+}
+
+/// How long a 429 asks to wait: `Retry-After` (seconds, or an HTTP date), else
+/// `X-RateLimit-Reset` (Unix seconds), else a whole window; at least a second. A header that
+/// is neither is not silently ignored: the note says so.
+fn wait_of(answer: &Answer, now: i64) -> (Duration, Option<String>) {
+    let mut note = None;
+    let retry_after = answer.retry_after.as_deref().and_then(|v| {
+        let v = v.trim();
+        let seconds = v.parse::<u64>().ok().or_else(|| {
+            chrono::DateTime::parse_from_rfc2822(v)
+                .ok()
+                .map(|at| (at.timestamp() - now).max(0) as u64)
+        });
+        if seconds.is_none() {
+            note = Some(format!(
+                "its Retry-After header `{}` is neither seconds nor a date",
+                shorten(v, 40)
+            ));
+        }
+        seconds
+    });
     let reset = answer
         .reset
         .as_deref()
         .and_then(|v| v.trim().parse::<i64>().ok())
         .map(|reset| (reset - now).max(0) as u64);
-    Duration::from_secs(retry_after.or(reset).unwrap_or(60).clamp(1, 3600))
+    // The provider's window is a minute (fpgo-api.md, "Rate limit").
+    let seconds = retry_after.or(reset).unwrap_or(60);
+    (Duration::from_secs(seconds.clamp(1, 86_400)), note)
 }
 
-/// Every message of a rejection: `errors` as an array of strings, an object of arrays, or the
-/// envelope's `message`.
-fn messages(status: u16, body: Option<&Value>) -> Vec<String> {
-    let mut out = Vec::new();
+/// Every message of a rejection (`errors` as an array of strings, an object of arrays, or
+/// the envelope's `message`), at most [`MAX_MESSAGES`] of them, each at most
+/// [`MAX_MESSAGE_CHARS`], the rest counted.
+fn messages(status: u16, body: Option<&Value>, truncated: bool) -> Vec<String> {
+    let mut all: Vec<String> = Vec::new();
     match body.and_then(|b| b.get("errors")) {
-        Some(Value::Array(items)) => out.extend(
+        Some(Value::Array(items)) => all.extend(
             items
                 .iter()
                 .map(|v| v.as_str().map_or(v.to_string(), str::to_string)),
@@ -105,24 +168,38 @@ fn messages(status: u16, body: Option<&Value>) -> Vec<String> {
             for value in map.values() {
                 match value {
                     Value::Array(items) => {
-                        out.extend(items.iter().filter_map(Value::as_str).map(str::to_string))
+                        all.extend(items.iter().filter_map(Value::as_str).map(str::to_string))
                     }
-                    Value::String(s) => out.push(s.clone()),
+                    Value::String(s) => all.push(s.clone()),
                     _ => {}
                 }
             }
         }
-        Some(Value::String(s)) => out.push(s.clone()),
+        Some(Value::String(s)) => all.push(s.clone()),
         _ => {}
     }
-    if out.is_empty() {
+    if all.is_empty() {
         let message = body
             .and_then(|b| b.get("message"))
             .and_then(Value::as_str)
-            .unwrap_or("no reason given");
-        out.push(format!(
+            .map(|m| shorten(m, MAX_MESSAGE_CHARS));
+        let message = match message {
+            Some(m) => m,
+            None if truncated => format!("an answer over {} MiB, not read", MAX_BODY >> 20),
+            None => "no reason given".into(),
+        };
+        all.push(format!(
             "the provider refused the order ({status}: {message})"
         ));
+    }
+    let more = all.len().saturating_sub(MAX_MESSAGES);
+    let mut out: Vec<String> = all
+        .iter()
+        .take(MAX_MESSAGES)
+        .map(|m| shorten(m, MAX_MESSAGE_CHARS))
+        .collect();
+    if more > 0 {
+        out.push(format!("… and {more} more messages from the provider"));
     }
     out
 }
@@ -175,7 +252,9 @@ mod tests {
             retry_after: None,
             reset: None,
             remaining: None,
+            location: None,
             body: body.as_bytes().to_vec(),
+            truncated: false,
         })
     }
 
@@ -221,22 +300,81 @@ mod tests {
                 "{status}"
             );
         }
-        let lost = Err(NoAnswer {
-            before_send: false,
-            reason: "lost".into(),
-        });
-        assert!(matches!(classify(lost, 0), Outcome::Uncertain(_)));
-        let refused = Err(NoAnswer {
-            before_send: true,
-            reason: "refused".into(),
-        });
-        assert!(matches!(classify(refused, 0), Outcome::Retry(_)));
+        let no = |failure| {
+            Err(NoAnswer {
+                failure,
+                reason: "why".into(),
+            })
+        };
+        assert!(matches!(classify(no(Failure::Lost), 0), Outcome::Uncertain(_)));
+        assert!(matches!(
+            classify(no(Failure::Unreachable), 0),
+            Outcome::Unreachable(_)
+        ));
+        assert!(matches!(
+            classify(no(Failure::Unbuildable), 0),
+            Outcome::Failed(_)
+        ));
+        let mut redirect = answer(308, "").unwrap();
+        redirect.location = Some("http://elsewhere.example/api".into());
+        assert!(
+            matches!(classify(Ok(redirect), 0), Outcome::Redirected(m) if m.contains("308") && m.contains("http://elsewhere.example/api"))
+        );
         let mut limited = answer(429, "").unwrap();
         limited.reset = Some("130".into());
         assert_eq!(
             classify(Ok(limited), 100),
-            Outcome::Wait(Duration::from_secs(30))
+            Outcome::Wait(Duration::from_secs(30), None)
         );
+    }
+
+    #[test]
+    fn a_broken_retry_after_falls_back_and_says_so() {
+        let limited = |retry_after: &str| {
+            let mut a = answer(429, "").unwrap();
+            a.retry_after = Some(retry_after.into());
+            a.reset = Some("110".into());
+            classify(Ok(a), 100)
+        };
+        assert_eq!(limited("7"), Outcome::Wait(Duration::from_secs(7), None));
+        // 2026-11-21 12:00:30 UTC, thirty seconds after `now`.
+        assert_eq!(
+            limited_at("Sat, 21 Nov 2026 12:00:30 GMT", 1_795_262_400),
+            Outcome::Wait(Duration::from_secs(30), None)
+        );
+        match limited("soon") {
+            Outcome::Wait(wait, Some(note)) => {
+                assert_eq!(wait, Duration::from_secs(10), "the window's reset instead");
+                assert!(note.contains("`soon`"), "{note}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn limited_at(retry_after: &str, now: i64) -> Outcome {
+        let mut a = answer(429, "").unwrap();
+        a.retry_after = Some(retry_after.into());
+        classify(Ok(a), now)
+    }
+
+    #[test]
+    fn ten_thousand_messages_are_kept_to_twenty_and_counted() {
+        let errors: Vec<String> = (0..10_000)
+            .map(|i| format!("The products.{i}.rate field is required."))
+            .collect();
+        let body = serde_json::json!({ "errors": errors }).to_string();
+        let Outcome::Rejected(kept) = classify(answer(417, &body), 0) else {
+            panic!()
+        };
+        assert_eq!(kept.len(), MAX_MESSAGES + 1);
+        assert_eq!(kept[MAX_MESSAGES], "… and 9980 more messages from the provider");
+        let long = "x".repeat(5000);
+        let body = serde_json::json!({ "errors": [long] }).to_string();
+        let Outcome::Rejected(kept) = classify(answer(417, &body), 0) else {
+            panic!()
+        };
+        assert!(kept[0].chars().count() < MAX_MESSAGE_CHARS + 40, "{}", kept[0]);
+        assert!(kept[0].ends_with("(5000 characters in all)"));
     }
 
     #[test]

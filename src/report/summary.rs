@@ -18,8 +18,12 @@ pub struct Sending {
     /// From the first request out to the last answer in.
     pub sending: std::time::Duration,
     pub ledger: String,
+    /// This run created the ledger (it knew of no order before).
+    pub ledger_created: bool,
     pub base_url: String,
     pub failed_rows: Option<String>,
+    /// Why sending stopped before the end, if it did.
+    pub stopped: Option<String>,
 }
 
 /// The statuses an order can end a submit run with, in the order the summary lists them.
@@ -146,7 +150,19 @@ pub fn print_human(
             sending.requests as f64 / seconds.max(0.001),
             sending.elapsed.as_secs_f64()
         )?;
-        writeln!(out, "ledger: {}", sending.ledger)?;
+        writeln!(
+            out,
+            "ledger: {}{}",
+            sending.ledger,
+            if sending.ledger_created {
+                " (new)"
+            } else {
+                ""
+            }
+        )?;
+        if let Some(why) = &sending.stopped {
+            writeln!(out, "stopped early: {why}")?;
+        }
         if let Some(path) = &sending.failed_rows {
             writeln!(out, "rows of orders not created: {path}")?;
         }
@@ -193,8 +209,10 @@ pub fn json(
         summary["elapsed_s"] = json!(seconds(sending.elapsed));
         summary["sending_s"] = json!(seconds(sending.sending));
         summary["ledger"] = json!(sending.ledger);
+        summary["ledger_created"] = json!(sending.ledger_created);
         summary["base_url"] = json!(sending.base_url);
         summary["failed_rows"] = json!(sending.failed_rows);
+        summary["stopped"] = json!(sending.stopped);
     }
     summary
 }

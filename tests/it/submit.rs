@@ -376,9 +376,13 @@ async fn the_sample_is_created_exactly_once_and_a_rerun_creates_nothing() {
     );
     assert_eq!(
         lines.next(),
-        Some(format!("ledger: {ledger_path}").as_str())
+        Some(
+            format!("ledger: {ledger_path} (new: created by this run, it knows of no order sent before)")
+                .as_str()
+        )
     );
     let json = first.json();
+    assert_eq!(json["ledger_created"], true);
     assert_counts(
         &json,
         &[
@@ -428,6 +432,9 @@ async fn the_sample_is_created_exactly_once_and_a_rerun_creates_nothing() {
         &[("created", 0), ("already_created", 21), ("invalid", 3)],
     );
     assert_eq!(json["requests"], 0, "{json}");
+    assert_eq!(json["ledger_created"], false);
+    let line = format!("ledger: {ledger_path}\n");
+    assert!(again.stderr.contains(&line), "{}", again.stderr);
     assert_eq!(provider.stats().await.total(), 21, "not one request more");
     let orders_again = provider.orders().await;
     assert_eq!(orders_again, orders, "the sandbox holds the same orders");
