@@ -443,7 +443,9 @@ fn read_lines(
 fn order_key(written: &str) -> Cow<'_, str> {
     let normal = written.is_ascii()
         && !written.contains("  ")
-        && !written.bytes().any(|b| b.is_ascii_whitespace() && b != b' ');
+        && !written
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() && b != b' ');
     if normal {
         Cow::Borrowed(written)
     } else {

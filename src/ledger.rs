@@ -88,10 +88,14 @@ pub struct Ledger {
 
 const SCHEMA_VERSION: i32 = 2;
 
-/// The run that holds a ledger, as its `holder` row says (`process N since T`).
+/// The run that holds a ledger, as its `holder` row says (`process N since T`). Read from the
+/// database file alone (`immutable`): through a hard link, SQLite would look for a WAL of the
+/// link's name, so the holder row is checkpointed into the file when it is written.
 fn holder(path: &Path) -> Option<String> {
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
-    let connection = Connection::open_with_flags(path, flags).ok()?;
+    let mut uri = url::Url::from_file_path(path).ok()?;
+    uri.set_query(Some("immutable=1"));
+    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
+    let connection = Connection::open_with_flags(uri.as_str(), flags).ok()?;
     connection
         .query_row("SELECT pid, since FROM holder WHERE id = 1", [], |r| {
             Ok(format!(
@@ -130,9 +134,10 @@ impl Ledger {
         };
         let (lock, created) = match options().create_new(true).open(path) {
             Ok(file) => (file, true),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
-                (options().open(path).map_err(|e| Error::file(path, e))?, false)
-            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => (
+                options().open(path).map_err(|e| Error::file(path, e))?,
+                false,
+            ),
             Err(e) => return Err(Error::file(path, e)),
         };
         // The real path: what the messages name, whatever link the user gave.
@@ -175,6 +180,10 @@ impl Ledger {
                 "INSERT OR REPLACE INTO holder (id, pid, since) VALUES (1, ?1, ?2)",
                 params![std::process::id(), now()],
             )
+            .map_err(|e| sql(&ledger.path, e))?;
+        ledger
+            .connection
+            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
             .map_err(|e| sql(&ledger.path, e))?;
         Ok(ledger)
     }
@@ -707,7 +716,10 @@ mod tests {
         let first = Ledger::open(&path).unwrap();
         assert!(first.created());
         let second = Ledger::open(&path).err().unwrap().to_string();
-        let holder = format!("in use by another run (process {} since", std::process::id());
+        let holder = format!(
+            "in use by another run (process {} since",
+            std::process::id()
+        );
         assert!(second.contains(&holder), "{second}");
         assert!(
             !second.contains("give this run its own"),

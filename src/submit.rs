@@ -341,7 +341,9 @@ pub async fn send(
             _ = progress.tick() => {}
         }
     }
-    let unsent = stop.as_ref().map_or(Sent::Skipped("not sent".into()), Stop::unsent);
+    let unsent = stop
+        .as_ref()
+        .map_or(Sent::Skipped("not sent".into()), Stop::unsent);
     for Reverse((_, index)) in later.drain() {
         sent[index] = Some(match &unsent {
             Sent::Failed(why) | Sent::Skipped(why) => Sent::Failed(format!(

@@ -38,9 +38,7 @@ impl BaseUrl {
             _ => return Err(refuse(example)),
         };
         let loopback = match &host {
-            url::Host::Domain(name) => {
-                name.trim_end_matches('.') == "localhost"
-            }
+            url::Host::Domain(name) => name.trim_end_matches('.') == "localhost",
             url::Host::Ipv4(ip) => ip.is_loopback(),
             url::Host::Ipv6(ip) => ip.is_loopback(),
         };
@@ -192,7 +190,9 @@ mod tests {
         assert_ne!(key("http://127.0.0.1:8081/api/v1"), local);
         assert_ne!(key("https://demo-api.frontpayment.no/api/v2"), demo);
         assert_eq!(
-            BaseUrl::parse("http://127.0.0.1:08080//api/v1/").unwrap().url,
+            BaseUrl::parse("http://127.0.0.1:08080//api/v1/")
+                .unwrap()
+                .url,
             "http://127.0.0.1:8080/api/v1",
             "requests go to the host as written"
         );

@@ -155,13 +155,18 @@ impl Client {
         if e.is_connect() {
             use std::io::ErrorKind::*;
             let reason = if has(&["dns error", "failed to lookup address"]) {
-                format!("the host of {place} could not be found (check the address, and the network)")
+                format!(
+                    "the host of {place} could not be found (check the address, and the network)"
+                )
             } else if io_kind == Some(ConnectionRefused) {
                 format!("nothing accepts connections at {place} (connection refused): check the address and port, or whether the provider is up")
             } else if e.is_timeout() || io_kind == Some(TimedOut) {
                 format!("no connection to {place} within {} s", seconds.min(10))
             } else if has(&["certificate", "tls", "handshake"]) {
-                format!("the secure connection to {place} failed ({})", last_cause(e))
+                format!(
+                    "the secure connection to {place} failed ({})",
+                    last_cause(e)
+                )
             } else if matches!(io_kind, Some(NetworkUnreachable | HostUnreachable)) {
                 format!("{place} cannot be reached from this machine (no route)")
             } else {

@@ -306,7 +306,10 @@ mod tests {
                 reason: "why".into(),
             })
         };
-        assert!(matches!(classify(no(Failure::Lost), 0), Outcome::Uncertain(_)));
+        assert!(matches!(
+            classify(no(Failure::Lost), 0),
+            Outcome::Uncertain(_)
+        ));
         assert!(matches!(
             classify(no(Failure::Unreachable), 0),
             Outcome::Unreachable(_)
@@ -367,13 +370,20 @@ mod tests {
             panic!()
         };
         assert_eq!(kept.len(), MAX_MESSAGES + 1);
-        assert_eq!(kept[MAX_MESSAGES], "… and 9980 more messages from the provider");
+        assert_eq!(
+            kept[MAX_MESSAGES],
+            "… and 9980 more messages from the provider"
+        );
         let long = "x".repeat(5000);
         let body = serde_json::json!({ "errors": [long] }).to_string();
         let Outcome::Rejected(kept) = classify(answer(417, &body), 0) else {
             panic!()
         };
-        assert!(kept[0].chars().count() < MAX_MESSAGE_CHARS + 40, "{}", kept[0]);
+        assert!(
+            kept[0].chars().count() < MAX_MESSAGE_CHARS + 40,
+            "{}",
+            kept[0]
+        );
         assert!(kept[0].ends_with("(5000 characters in all)"));
     }
 

@@ -201,12 +201,11 @@ async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Err
         sandbox.shutdown().await;
     }
 
-    let written = report::write_result(&checked, &settings.output).and_then(|()| {
-        match &args.failed_rows {
+    let written =
+        report::write_result(&checked, &settings.output).and_then(|()| match &args.failed_rows {
             Some(path) => report::write_failed_rows(&checked, path).map(drop),
             None => Ok(()),
-        }
-    });
+        });
     match written {
         Ok(()) => {}
         // The run already sent orders: its exit code says so, not "could not run".
@@ -215,9 +214,9 @@ async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Err
     }
     let stopped = match &sending.stop {
         Some(Stop::LedgerFailed(why)) => Some(format!("the ledger could not be written: {why}")),
-        Some(
-            Stop::Redirected(why) | Stop::Unreachable(why) | Stop::RateLimited(why),
-        ) => Some(why.clone()),
+        Some(Stop::Redirected(why) | Stop::Unreachable(why) | Stop::RateLimited(why)) => {
+            Some(why.clone())
+        }
         Some(Stop::Refused) => Some("the provider refused the token".into()),
         Some(Stop::Interrupted) => Some("interrupted".into()),
         None => None,

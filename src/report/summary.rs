@@ -154,11 +154,7 @@ pub fn print_human(
             out,
             "ledger: {}{}",
             sending.ledger,
-            if sending.ledger_created {
-                " (new)"
-            } else {
-                ""
-            }
+            if sending.ledger_created { " (new)" } else { "" }
         )?;
         if let Some(why) = &sending.stopped {
             writeln!(out, "stopped early: {why}")?;

@@ -158,12 +158,7 @@ impl Sandbox {
                 config.bind.ip()
             )));
         }
-        let fault_total: f64 = config.faults.iter().map(|(_, p)| p).sum();
-        if config.faults.iter().any(|(_, p)| !(0.0..=1.0).contains(p)) || fault_total > 1.0 + 1e-9 {
-            return Err(Error::usage(
-                "--fault probabilities must be between 0 and 1 and add up to at most 1",
-            ));
-        }
+        check_faults(&config.faults)?;
         let listener = TcpListener::bind(config.bind)
             .await
             .map_err(|e| Error::usage(format!("cannot listen on {}: {e}", config.bind)))?;
@@ -195,6 +190,13 @@ impl Sandbox {
         &self.store.config.token
     }
 
+    /// Changes the faults from now on (tests: the same provider, healthy, then faulty).
+    pub fn set_faults(&self, faults: Vec<(Fault, f64)>) -> Result<(), Error> {
+        check_faults(&faults)?;
+        self.store.set_faults(faults);
+        Ok(())
+    }
+
     /// The sandbox's clock (move a manual one with [`Clock::advance`]).
     pub fn clock(&self) -> &Clock {
         self.store.clock()
@@ -207,6 +209,16 @@ impl Sandbox {
         }
         let _ = (&mut self.task).await;
     }
+}
+
+fn check_faults(faults: &[(Fault, f64)]) -> Result<(), Error> {
+    let total: f64 = faults.iter().map(|(_, p)| p).sum();
+    if faults.iter().any(|(_, p)| !(0.0..=1.0).contains(p)) || total > 1.0 + 1e-9 {
+        return Err(Error::usage(
+            "--fault probabilities must be between 0 and 1 and add up to at most 1",
+        ));
+    }
+    Ok(())
 }
 
 /// The marker a handler puts on a response to have its connection closed without an answer.

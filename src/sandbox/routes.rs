@@ -30,6 +30,7 @@ pub fn router(store: Shared) -> Router {
         )
         .route("/connect/orders/status/{order_uuid}", get(status_of_one))
         .route("/connect/orders/status", get(status_of_many))
+        .route("/connect/orders/cancel/{order_uuid}", post(cancel))
         .route_layer(middleware::from_fn_with_state(store.clone(), provider));
     let introspection = Router::new()
         .route("/orders", get(orders))
@@ -337,6 +338,43 @@ async fn status_of_many(
         order_not_found()
     } else {
         found(Value::Array(matching))
+    }
+}
+
+/// `POST /connect/orders/cancel/{uuid}` with a `cancellationNote`: 202 when cancelled, 400
+/// when the order is paid or already cancelled, 404 when unknown.
+async fn cancel(State(store): State<Shared>, Path(uuid): Path<String>, body: Bytes) -> Response {
+    let note = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b.get("cancellationNote").map(laravel::as_text))
+        .filter(|n| !n.trim().is_empty());
+    if note.is_none() {
+        return error(
+            StatusCode::EXPECTATION_FAILED,
+            "Client Error",
+            "payloadValidationErrors",
+            json!(["The cancellation note field is required."]),
+        );
+    }
+    match store.cancel(&uuid) {
+        None => envelope(
+            StatusCode::NOT_FOUND,
+            json!({"status_code": 404, "status_message": "Not Found", "message": "orderNotFound", "is_data": false, "data": null}),
+        ),
+        Some(before @ ("PAID" | "CANCELLED")) => error(
+            StatusCode::BAD_REQUEST,
+            "Conflict of Business Logic",
+            if before == "PAID" {
+                "orderStatusAlreadyPaid"
+            } else {
+                "orderAlreadyCancelled"
+            },
+            Value::Null,
+        ),
+        Some(_) => envelope(
+            StatusCode::ACCEPTED,
+            json!({"status_code": 202, "status_message": "OK", "message": "cancelledOrderSuccessfully", "is_data": false, "data": null}),
+        ),
     }
 }
 

@@ -52,6 +52,8 @@ pub struct Quota {
 /// Everything the sandbox remembers, shared by all connections.
 pub struct Store {
     pub config: Config,
+    /// The faults in force: the config's, until [`Store::set_faults`] changes them.
+    faults: Mutex<Vec<(Fault, f64)>>,
     orders: Mutex<Orders>,
     windows: Mutex<HashMap<String, Window>>,
     stats: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
@@ -65,6 +67,7 @@ impl Store {
     pub fn new(config: Config) -> Self {
         let seed = config.seed;
         Store {
+            faults: Mutex::new(config.faults.clone()),
             config,
             orders: Mutex::default(),
             windows: Mutex::default(),
@@ -95,18 +98,28 @@ impl Store {
 
     /// The fault this request suffers, if any: one roll against the cumulative probabilities.
     pub fn fault(&self) -> Option<Fault> {
-        if self.config.faults.is_empty() {
+        let faults = self
+            .faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if faults.is_empty() {
             return None;
         }
         let roll = self.uniform();
         let mut edge = 0.0;
-        for (fault, p) in &self.config.faults {
+        for (fault, p) in &faults {
             edge += p;
             if roll < edge {
                 return Some(*fault);
             }
         }
         None
+    }
+
+    /// Replaces the faults in force (already checked).
+    pub fn set_faults(&self, faults: Vec<(Fault, f64)>) {
+        *self.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
     }
 
     /// Counts a request in its token's window.
@@ -246,6 +259,19 @@ impl Store {
     pub fn order(&self, uuid: &str) -> Option<StoredOrder> {
         let orders = self.lock_orders();
         orders.by_uuid.get(uuid).map(|&i| orders.list[i].clone())
+    }
+
+    /// Cancels an order: its status before, or `None` when there is no such order. A paid or
+    /// already cancelled order is left as it is.
+    pub fn cancel(&self, uuid: &str) -> Option<&'static str> {
+        let mut orders = self.lock_orders();
+        let i = *orders.by_uuid.get(uuid)?;
+        let order = &mut orders.list[i];
+        let before = order.status;
+        if !matches!(before, "PAID" | "CANCELLED") {
+            order.status = "CANCELLED";
+        }
+        Some(before)
     }
 
     /// Every stored order, oldest first.

@@ -6,6 +6,7 @@
 mod check;
 mod hostile;
 mod regular;
+mod safety;
 mod sandbox;
 mod snapshot;
 mod submit;

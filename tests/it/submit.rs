@@ -19,18 +19,18 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// 2026-11-21 12:00 UTC: where every sandbox's clock stands.
-const NOON: i64 = 1_795_262_400;
+pub(crate) const NOON: i64 = 1_795_262_400;
 /// The token of every sandbox; long and unusual, so that finding it anywhere is no accident.
-const TOKEN: &str = "fpgo-it-SECRET-7Qx9vK2mW4pZ";
-const SUBMIT_ROUTE: &str = "POST /api/v1/connect/orders/invoice/submit";
-const LISTING_ROUTE: &str = "GET /api/v1/connect/orders/status";
+pub(crate) const TOKEN: &str = "fpgo-it-SECRET-7Qx9vK2mW4pZ";
+pub(crate) const SUBMIT_ROUTE: &str = "POST /api/v1/connect/orders/invoice/submit";
+pub(crate) const LISTING_ROUTE: &str = "GET /api/v1/connect/orders/status";
 /// What the sheet of the sample holds: 24 orders, these 3 of them invalid.
-const SAMPLE_INVALID: [&str; 3] = ["EX-2005", "EX-2011", "EX-2016"];
+pub(crate) const SAMPLE_INVALID: [&str; 3] = ["EX-2005", "EX-2011", "EX-2016"];
 
 // ---------------------------------------------------------------------------------------------
 // The provider
 
-fn config() -> Config {
+pub(crate) fn config() -> Config {
     Config {
         token: TOKEN.into(),
         clock: Clock::manual(NOON),
@@ -42,7 +42,7 @@ fn config() -> Config {
 
 /// A loopback address with a port that was free a moment ago, so that a second sandbox can
 /// serve at the same base URL (the ledger knows a provider by its base URL).
-fn free_address() -> SocketAddr {
+pub(crate) fn free_address() -> SocketAddr {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -50,13 +50,13 @@ fn free_address() -> SocketAddr {
 }
 
 impl Provider {
-    fn clock(&self) -> Clock {
+    pub(crate) fn clock(&self) -> Clock {
         self.sandbox.clock().clone()
     }
 
     /// Every order the sandbox created, asserting that none was created twice: referenceNo →
     /// the stored order (`id`, `customerId`, `timesCreated`, `updates`, `payload`).
-    async fn orders(&self) -> BTreeMap<String, Value> {
+    pub(crate) async fn orders(&self) -> BTreeMap<String, Value> {
         let listed = self.introspect("orders").await;
         let mut by_reference = BTreeMap::new();
         for order in listed["orders"].as_array().unwrap() {
@@ -73,31 +73,31 @@ impl Provider {
     }
 
     /// Answers by route and outcome (`201`, `500`, `closed`, …).
-    async fn stats(&self) -> Stats {
+    pub(crate) async fn stats(&self) -> Stats {
         Stats(self.introspect("stats").await)
     }
 }
 
 /// The sandbox's counts of answers.
-struct Stats(Value);
+pub(crate) struct Stats(Value);
 
 impl Stats {
-    fn get(&self, route: &str, outcome: &str) -> u64 {
+    pub(crate) fn get(&self, route: &str, outcome: &str) -> u64 {
         self.0["routes"][route][outcome].as_u64().unwrap_or(0)
     }
-    fn posts(&self, outcome: &str) -> u64 {
+    pub(crate) fn posts(&self, outcome: &str) -> u64 {
         self.get(SUBMIT_ROUTE, outcome)
     }
     /// Every POST of an order, whatever became of it.
-    fn all_posts(&self) -> u64 {
+    pub(crate) fn all_posts(&self) -> u64 {
         self.0["routes"][SUBMIT_ROUTE]
             .as_object()
             .map_or(0, |m| m.values().filter_map(Value::as_u64).sum())
     }
-    fn listings(&self, outcome: &str) -> u64 {
+    pub(crate) fn listings(&self, outcome: &str) -> u64 {
         self.get(LISTING_ROUTE, outcome)
     }
-    fn total(&self) -> u64 {
+    pub(crate) fn total(&self) -> u64 {
         self.0["total"].as_u64().unwrap()
     }
 }
@@ -108,7 +108,7 @@ impl Stats {
 /// `n` valid orders `T-001`… of one private customer, two lines each (so order `i`'s first
 /// line is row index `2 * (i - 1)`). One customer keeps the sandbox's dice the same whichever
 /// order comes first.
-fn sheet(n: usize) -> Table {
+pub(crate) fn sheet(n: usize) -> Table {
     let mut table = Table::standard();
     for i in 1..=n {
         let quantity = (i % 5 + 1).to_string();
@@ -121,15 +121,15 @@ fn sheet(n: usize) -> Table {
     table
 }
 
-fn reference(i: usize) -> String {
+pub(crate) fn reference(i: usize) -> String {
     format!("T-{i:03}")
 }
 
-fn references(n: usize) -> BTreeSet<String> {
+pub(crate) fn references(n: usize) -> BTreeSet<String> {
     (1..=n).map(reference).collect()
 }
 
-fn write_sheet(work: &Workdir, table: &Table) {
+pub(crate) fn write_sheet(work: &Workdir, table: &Table) {
     work.write("orders.csv", table.csv(b','));
 }
 
@@ -142,21 +142,25 @@ pub(crate) fn submit_args(
     extra: &[&str],
 ) -> Vec<String> {
     let ledger = work.join("ledger.sqlite");
-    let mut args: Vec<String> = [
-        "submit",
-        sheet,
-        "--base-url",
-        base_url,
-        "--ledger",
-        ledger.to_str().unwrap(),
-        "--today",
-        TODAY,
-        "--no-progress",
-        "--json",
-    ]
-    .iter()
-    .map(|s| s.to_string())
-    .collect();
+    let mut args: Vec<String> = ["submit", sheet, "--base-url", base_url]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+    // A run that names its ledger (or asks for the default one) gets no other.
+    if !extra.contains(&"--ledger") && !extra.contains(&"--default-ledger") {
+        args.extend(["--ledger".to_string(), ledger.display().to_string()]);
+    }
+    let extra: Vec<&str> = extra
+        .iter()
+        .copied()
+        .filter(|a| *a != "--default-ledger")
+        .collect();
+    let extra = extra.as_slice();
+    args.extend(
+        ["--today", TODAY, "--no-progress", "--json"]
+            .iter()
+            .map(|s| s.to_string()),
+    );
     for (flag, default) in [("--rate", "6000"), ("--retry-base-ms", "5")] {
         if !extra.contains(&flag) {
             args.extend([flag.to_string(), default.to_string()]);
@@ -168,7 +172,7 @@ pub(crate) fn submit_args(
 
 /// Runs `submit` with this token in `FPGO_TOKEN` (none when `None`) and waits for it; the
 /// sandbox keeps serving on the runtime's workers meanwhile.
-fn submit_as(
+pub(crate) fn submit_as(
     work: &Workdir,
     token: Option<&str>,
     base_url: &str,
@@ -181,18 +185,18 @@ fn submit_as(
     tokio::task::block_in_place(|| work.run_env(&env, &args))
 }
 
-fn submit(work: &Workdir, provider: &Provider, extra: &[&str]) -> Output {
+pub(crate) fn submit(work: &Workdir, provider: &Provider, extra: &[&str]) -> Output {
     submit_as(work, Some(TOKEN), &provider.base_url(), "orders.csv", extra)
 }
 
 /// A run of the binary in the background, killed (by its own id) if the test ends first.
-struct Running {
+pub(crate) struct Running {
     child: Child,
     stderr: std::path::PathBuf,
 }
 
 impl Running {
-    fn start(work: &Workdir, base_url: &str, extra: &[&str], name: &str) -> Running {
+    pub(crate) fn start(work: &Workdir, base_url: &str, extra: &[&str], name: &str) -> Running {
         let stderr = work.join(&format!("{name}.stderr"));
         let child = Command::new(BIN)
             .args(submit_args(work, base_url, "orders.csv", extra))
@@ -207,16 +211,16 @@ impl Running {
         Running { child, stderr }
     }
 
-    fn id(&self) -> u32 {
+    pub(crate) fn id(&self) -> u32 {
         self.child.id()
     }
 
-    fn stderr(&self) -> String {
+    pub(crate) fn stderr(&self) -> String {
         String::from_utf8_lossy(&std::fs::read(&self.stderr).unwrap()).into_owned()
     }
 
     /// Waits at most `limit` for the exit; its status.
-    fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
+    pub(crate) fn wait(&mut self, limit: Duration) -> std::process::ExitStatus {
         let started = Instant::now();
         loop {
             if let Some(status) = self.child.try_wait().unwrap() {
@@ -246,16 +250,16 @@ impl Drop for Running {
 
 /// One line of a result file, the cells the tests look at.
 #[derive(Clone, Debug)]
-struct Row {
-    order_ref: String,
-    status: String,
-    order_id: String,
-    customer_id: String,
-    bankid_url: String,
-    messages: String,
+pub(crate) struct Row {
+    pub(crate) order_ref: String,
+    pub(crate) status: String,
+    pub(crate) order_id: String,
+    pub(crate) customer_id: String,
+    pub(crate) bankid_url: String,
+    pub(crate) messages: String,
 }
 
-fn result_rows(work: &Workdir, name: &str) -> Vec<Row> {
+pub(crate) fn result_rows(work: &Workdir, name: &str) -> Vec<Row> {
     let result = work.result_csv(name);
     (0..result.rows.len())
         .map(|i| Row {
@@ -270,7 +274,7 @@ fn result_rows(work: &Workdir, name: &str) -> Vec<Row> {
 }
 
 /// The status of each order (asserting all its rows agree).
-fn statuses(rows: &[Row]) -> BTreeMap<String, String> {
+pub(crate) fn statuses(rows: &[Row]) -> BTreeMap<String, String> {
     let mut by_order: BTreeMap<String, String> = BTreeMap::new();
     for row in rows {
         let status = by_order
@@ -286,7 +290,7 @@ fn statuses(rows: &[Row]) -> BTreeMap<String, String> {
 }
 
 /// The orders with this status.
-fn with_status(rows: &[Row], status: &str) -> BTreeSet<String> {
+pub(crate) fn with_status(rows: &[Row], status: &str) -> BTreeSet<String> {
     statuses(rows)
         .into_iter()
         .filter(|(_, s)| s == status)
@@ -294,14 +298,14 @@ fn with_status(rows: &[Row], status: &str) -> BTreeSet<String> {
         .collect()
 }
 
-fn is_id(id: &str, prefix: &str, digits: std::ops::RangeInclusive<usize>) -> bool {
+pub(crate) fn is_id(id: &str, prefix: &str, digits: std::ops::RangeInclusive<usize>) -> bool {
     id.strip_prefix(prefix)
         .is_some_and(|d| digits.contains(&d.len()) && d.bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Asserts every row of a created order carries the ids the sandbox gave that order.
 #[track_caller]
-fn assert_ids(rows: &[Row], orders: &BTreeMap<String, Value>, full: bool) {
+pub(crate) fn assert_ids(rows: &[Row], orders: &BTreeMap<String, Value>, full: bool) {
     for row in rows
         .iter()
         .filter(|r| r.status == "created" || r.status == "already_created")
@@ -327,7 +331,7 @@ fn assert_ids(rows: &[Row], orders: &BTreeMap<String, Value>, full: bool) {
 }
 
 /// The ledger's state and attempts per order key.
-fn ledger(work: &Workdir) -> BTreeMap<String, (String, u32)> {
+pub(crate) fn ledger(work: &Workdir) -> BTreeMap<String, (String, u32)> {
     let connection = rusqlite::Connection::open(work.join("ledger.sqlite")).unwrap();
     let mut statement = connection
         .prepare("SELECT order_key, state, attempts FROM orders")
@@ -341,7 +345,7 @@ fn ledger(work: &Workdir) -> BTreeMap<String, (String, u32)> {
 }
 
 /// How many orders the ledger holds, 0 while it cannot be read (not yet created).
-fn ledger_rows(work: &Workdir) -> u64 {
+pub(crate) fn ledger_rows(work: &Workdir) -> u64 {
     let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE;
     rusqlite::Connection::open_with_flags(work.join("ledger.sqlite"), flags)
         .and_then(|c| c.query_row("SELECT count(*) FROM orders", [], |r| r.get(0)))
@@ -349,7 +353,7 @@ fn ledger_rows(work: &Workdir) -> u64 {
 }
 
 #[track_caller]
-fn assert_counts(json: &Value, expected: &[(&str, u64)]) {
+pub(crate) fn assert_counts(json: &Value, expected: &[(&str, u64)]) {
     for (status, n) in expected {
         assert_eq!(json["orders"][status], *n, "orders.{status} in {json}");
     }
