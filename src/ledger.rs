@@ -80,13 +80,34 @@ pub struct Ledger {
     connection: Connection,
     path: PathBuf,
     created: bool,
-    /// The database file, held open and locked; released when the process ends, however it
-    /// ends. Declared last: dropped after the connection, so SQLite's own locks are never
-    /// released under it.
+    /// The database file (see [`lock_target`]), held open and locked; released when the
+    /// process ends, however it ends. Declared last: dropped after the connection, so closing
+    /// it never releases SQLite's own locks under an open connection.
     _lock: File,
 }
 
 const SCHEMA_VERSION: i32 = 2;
+
+/// What a run's lock is taken on. On Unix, the database file itself: flock(2) and SQLite's
+/// own fcntl(2) locks do not disturb each other, and every link to the file shares its lock.
+#[cfg(unix)]
+fn lock_target(database: File, _path: &Path) -> Result<File, Error> {
+    Ok(database)
+}
+
+/// Windows locks are mandatory (SQLite could not read a file locked so): there the lock is a
+/// `.lock` file beside the ledger, which a second link to the ledger does not share.
+#[cfg(not(unix))]
+fn lock_target(_database: File, path: &Path) -> Result<File, Error> {
+    let lock = path.with_extension("lock");
+    std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&lock)
+        .map_err(|e| Error::file(&lock, e))
+}
 
 /// The run that holds a ledger, as its `holder` row says (`process N since T`). Read from the
 /// database file alone (`immutable`): through a hard link, SQLite would look for a WAL of the
@@ -142,8 +163,9 @@ impl Ledger {
         };
         // The real path: what the messages name, whatever link the user gave.
         let path = path.canonicalize().map_err(|e| Error::file(path, e))?;
-        // flock(2) on the database file: SQLite's own locks are fcntl(2) locks, which flock
-        // does not disturb; the lock goes with the process, however it ends.
+        let empty = lock.metadata().map_err(|e| Error::file(&path, e))?.len() == 0;
+        let lock = lock_target(lock, &path)?;
+        // The lock goes with the process, however it ends.
         if lock.try_lock().is_err() {
             return Err(Error::unusable(
                 &path,
@@ -153,7 +175,6 @@ impl Ledger {
                 ),
             ));
         }
-        let empty = lock.metadata().map_err(|e| Error::file(&path, e))?.len() == 0;
         if empty && !created {
             return Err(Error::unusable(
                 &path,

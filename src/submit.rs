@@ -79,22 +79,30 @@ pub enum Stop {
 }
 
 impl Stop {
+    /// Why the run stopped, as the rows it did not get to say it.
+    fn reason(&self) -> String {
+        match self {
+            Stop::Refused => "the provider refused the token".into(),
+            Stop::Interrupted => "the run was interrupted".into(),
+            Stop::LedgerFailed(why) => format!("the ledger could not be written ({why})"),
+            Stop::Redirected(_) => {
+                "the provider answered with a redirect (see the run's messages)".into()
+            }
+            Stop::Unreachable(why) | Stop::RateLimited(why) => why.clone(),
+        }
+    }
+
     /// What becomes of an order this run did not get to: `skipped` when the user or the token
-    /// stopped it, else `failed` (the next run sends it), with the reason.
+    /// stopped it, else `failed` (the next run sends it).
     fn unsent(&self) -> Sent {
         match self {
-            Stop::Refused => Sent::Skipped("not sent: the provider refused the token".into()),
-            Stop::Interrupted => Sent::Skipped("not sent: the run was interrupted".into()),
-            Stop::LedgerFailed(why) => Sent::Failed(format!(
-                "not sent: the ledger could not be written ({why}); the next run sends it"
-            )),
-            Stop::Redirected(_) => Sent::Failed(
-                "not sent: the provider answered with a redirect (see the run's messages); the next run sends it"
-                    .into(),
-            ),
-            Stop::Unreachable(why) | Stop::RateLimited(why) => {
-                Sent::Failed(format!("not sent: {why}; the next run sends it"))
+            Stop::Refused | Stop::Interrupted => {
+                Sent::Skipped(format!("not sent: {}", self.reason()))
             }
+            _ => Sent::Failed(format!(
+                "{}; it was not sent, and the next run sends it",
+                self.reason()
+            )),
         }
     }
 }
@@ -178,9 +186,14 @@ pub async fn send(
                 let job = &jobs[done.job];
                 let remaining = done.answer.as_ref().ok().and_then(|a| a.remaining);
                 let status = done.answer.as_ref().map(|a| a.status.to_string()).unwrap_or_else(|e| e.reason.clone());
-                if done.answer.is_ok() {
-                    answered = true;
-                    unreachable_in_a_row = 0;
+                match &done.answer {
+                    Ok(_) => {
+                        answered = true;
+                        unreachable_in_a_row = 0;
+                    }
+                    // Never left this machine: not a request.
+                    Err(no) if no.failure == Failure::Unbuildable => requests -= 1,
+                    Err(_) => {}
                 }
                 let outcome = classify(done.answer, chrono::Utc::now().timestamp());
                 if options.verbose {
@@ -237,7 +250,7 @@ pub async fn send(
                             );
                             ledger.record(unsend(job, &reason));
                             halt(&mut stop, Stop::RateLimited(reason.clone()), format!("stopping: {reason}; nothing more is sent, run again later"), &progress);
-                            Some(Sent::Failed(format!("not sent: {reason}; the next run sends it")))
+                            Some(Sent::Failed(format!("{reason}; the next run sends it")))
                         } else {
                             held += added;
                             hold_until = hold_until.max(now + wait);
@@ -257,7 +270,7 @@ pub async fn send(
                                 "stopping: {unreachable_in_a_row} requests in a row got no connection: {reason}. Nothing more is sent"
                             );
                             halt(&mut stop, Stop::Unreachable(reason.clone()), line, &progress);
-                            Some(Sent::Failed(format!("not sent: {reason}; the next run sends it")))
+                            Some(Sent::Failed(format!("{reason}; the next run sends it")))
                         } else {
                             retry(reason, &mut attempts, &mut later, &mut dice)
                         }
@@ -333,7 +346,7 @@ pub async fn send(
                     let answer = if committed.await == Ok(true) {
                         client.post(&path, body).await
                     } else {
-                        Err(NoAnswer { failure: Failure::Unbuildable, reason: "not sent: the ledger could not be written".into() })
+                        Err(NoAnswer { failure: Failure::Unbuildable, reason: "the ledger could not be written, so it was not sent".into() })
                     };
                     let _ = tx.send(Done { job: index, answer, took: started.elapsed() });
                 });
@@ -344,13 +357,11 @@ pub async fn send(
     let unsent = stop
         .as_ref()
         .map_or(Sent::Skipped("not sent".into()), Stop::unsent);
+    let reason = stop.as_ref().map_or("the run ended".into(), Stop::reason);
     for Reverse((_, index)) in later.drain() {
-        sent[index] = Some(match &unsent {
-            Sent::Failed(why) | Sent::Skipped(why) => Sent::Failed(format!(
-                "{why} (its last attempt failed, so the next run sends it again)"
-            )),
-            other => other.clone(),
-        });
+        sent[index] = Some(Sent::Failed(format!(
+            "{reason}; its last attempt failed, and the next run sends it again"
+        )));
     }
     progress.finish();
     Report {
