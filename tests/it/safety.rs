@@ -7,12 +7,10 @@ use crate::submit::{
     assert_counts, config, free_address, ledger, result_rows, sheet, submit, submit_as,
     with_status, write_sheet, Row, Running, TOKEN,
 };
-use crate::support::{Canned, Item, Provider, Table, Workdir, PRIVATE};
+use crate::support::{Canned, Item, Output, Provider, Table, Workdir, PRIVATE};
 use fpgo_export::sandbox::{Config, Fault};
 use serde_json::Value;
 use std::collections::BTreeSet;
-use std::process::Command;
-use std::time::{Duration, Instant};
 
 fn row<'a>(rows: &'a [Row], order_ref: &str) -> &'a Row {
     rows.iter()
@@ -22,6 +20,15 @@ fn row<'a>(rows: &'a [Row], order_ref: &str) -> &'a Row {
 
 fn set(of: &[&str]) -> BTreeSet<String> {
     of.iter().map(|s| s.to_string()).collect()
+}
+
+/// A server answering `answer` to everything, and a run of `submit` of `orders` orders to it.
+async fn against(answer: Vec<u8>, orders: usize, extra: &[&str]) -> (Canned, Workdir, Output) {
+    let server = Canned::start(answer).await;
+    let work = Workdir::new();
+    write_sheet(&work, &sheet(orders));
+    let run = submit_as(&work, Some(TOKEN), &server.base_url(), "orders.csv", extra);
+    (server, work, run)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -96,23 +103,8 @@ async fn a_timed_out_update_stays_an_update() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_ledger_lock_holds_through_a_symlink_a_hard_link_and_a_deleted_lock_file() {
-    let provider = Provider::start(Config {
-        latency: (Duration::from_millis(300), Duration::from_millis(300)),
-        ..config()
-    })
-    .await;
     let work = Workdir::new();
-    write_sheet(&work, &sheet(5));
-    let mut first = Running::start(&work, &provider.base_url(), &["--rate", "60"], "first");
-    let started = Instant::now();
-    while !ledger_has_rows(&work) {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{}",
-            first.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    let (provider, mut first) = Running::in_progress(&work).await;
     let symlink = work.join("link.sqlite");
     std::os::unix::fs::symlink(work.join("ledger.sqlite"), &symlink).unwrap();
     let hard = work.join("hard.sqlite");
@@ -137,23 +129,11 @@ async fn the_ledger_lock_holds_through_a_symlink_a_hard_link_and_a_deleted_lock_
             second.stderr
         );
     }
-    assert!(Command::new("kill")
-        .args(["-TERM", &first.id().to_string()])
-        .status()
-        .unwrap()
-        .success());
-    assert_eq!(first.wait(Duration::from_secs(10)).code(), Some(130));
+    assert_eq!(first.terminate().code(), Some(130));
     submit(&work, &provider, &[]).expect(0);
     // Every order once: `orders()` fails on any created twice.
     assert_eq!(provider.orders().await.len(), 5);
     provider.stop().await;
-}
-
-fn ledger_has_rows(work: &Workdir) -> bool {
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
-    rusqlite::Connection::open_with_flags(work.join("ledger.sqlite"), flags)
-        .and_then(|c| c.query_row("SELECT count(*) FROM orders", [], |r| r.get::<_, u64>(0)))
-        .is_ok_and(|n| n > 0)
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -446,17 +426,8 @@ async fn redirects_are_never_followed() {
     let elsewhere = Canned::start(Canned::answer("201 Created", &[], created)).await;
     let location = format!("{}/connect/orders/invoice/submit", elsewhere.base_url());
     for status in ["307 Temporary Redirect", "308 Permanent Redirect"] {
-        let redirecting =
-            Canned::start(Canned::answer(status, &[("Location", &location)], b"")).await;
-        let work = Workdir::new();
-        write_sheet(&work, &sheet(3));
-        let run = submit_as(
-            &work,
-            Some(TOKEN),
-            &redirecting.base_url(),
-            "orders.csv",
-            &["--workers", "1"],
-        );
+        let answer = Canned::answer(status, &[("Location", &location)], b"");
+        let (redirecting, work, run) = against(answer, 3, &["--workers", "1"]).await;
         run.expect(1);
         assert_eq!(
             elsewhere.requests(),
@@ -486,21 +457,9 @@ async fn redirects_are_never_followed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_endless_429_gives_up_after_max_wait() {
-    let limited = Canned::start(Canned::answer(
-        "429 Too Many Requests",
-        &[("Retry-After", "1")],
-        b"{}",
-    ))
-    .await;
-    let work = Workdir::new();
-    write_sheet(&work, &sheet(3));
-    let run = submit_as(
-        &work,
-        Some(TOKEN),
-        &limited.base_url(),
-        "orders.csv",
-        &["--max-wait", "2", "--workers", "1"],
-    );
+    let answer = Canned::answer("429 Too Many Requests", &[("Retry-After", "1")], b"{}");
+    let extra = ["--max-wait", "2", "--workers", "1"];
+    let (limited, work, run) = against(answer, 3, &extra).await;
     run.expect(1);
     // Two waits of a second fit in two seconds; the third would not.
     assert_eq!(limited.requests(), 3);
@@ -515,21 +474,8 @@ async fn an_endless_429_gives_up_after_max_wait() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broken_retry_after_is_said_not_silently_replaced() {
-    let limited = Canned::start(Canned::answer(
-        "429 Too Many Requests",
-        &[("Retry-After", "soon")],
-        b"{}",
-    ))
-    .await;
-    let work = Workdir::new();
-    write_sheet(&work, &sheet(2));
-    let run = submit_as(
-        &work,
-        Some(TOKEN),
-        &limited.base_url(),
-        "orders.csv",
-        &["--max-wait", "10"],
-    );
+    let answer = Canned::answer("429 Too Many Requests", &[("Retry-After", "soon")], b"{}");
+    let (limited, _work, run) = against(answer, 2, &["--max-wait", "10"]).await;
     run.expect(1);
     // A minute (the whole window, for want of a reset) is more than ten seconds: stop at once.
     assert_eq!(limited.requests(), 1);
@@ -570,21 +516,12 @@ fn impossible_options_are_refused_before_anything_is_sent() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_50_mb_answer_is_not_read_whole() {
     let page = vec![b'x'; 50 << 20];
-    let huge = Canned::start(Canned::answer(
+    let answer = Canned::answer(
         "500 Internal Server Error",
         &[("Content-Type", "text/html")],
         &page,
-    ))
-    .await;
-    let work = Workdir::new();
-    write_sheet(&work, &sheet(1));
-    let run = submit_as(
-        &work,
-        Some(TOKEN),
-        &huge.base_url(),
-        "orders.csv",
-        &["--max-attempts", "1"],
     );
+    let (huge, work, run) = against(answer, 1, &["--max-attempts", "1"]).await;
     run.expect(1);
     let rows = result_rows(&work, "orders.result.csv");
     assert!(
@@ -608,15 +545,8 @@ async fn a_417_with_10000_messages_is_kept_short_in_the_ledger_and_the_result() 
         "status_code": 417, "status_message": "Client Error",
         "message": "payloadValidationErrors", "is_error": true, "errors": errors,
     });
-    let rejecting = Canned::start(Canned::answer(
-        "417 Expectation Failed",
-        &[],
-        body.to_string().as_bytes(),
-    ))
-    .await;
-    let work = Workdir::new();
-    write_sheet(&work, &sheet(1));
-    let run = submit_as(&work, Some(TOKEN), &rejecting.base_url(), "orders.csv", &[]);
+    let answer = Canned::answer("417 Expectation Failed", &[], body.to_string().as_bytes());
+    let (_server, work, run) = against(answer, 1, &[]).await;
     run.expect(1);
     let result = work.read("orders.result.csv");
     assert!(

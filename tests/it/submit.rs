@@ -211,6 +211,38 @@ impl Running {
         Running { child, stderr }
     }
 
+    /// A provider that answers after 300 ms and a run of five orders to it, one a second,
+    /// returned once it is sending (once the ledger holds an order).
+    pub(crate) async fn in_progress(work: &Workdir) -> (Provider, Running) {
+        let provider = Provider::start(Config {
+            latency: (Duration::from_millis(300), Duration::from_millis(300)),
+            ..config()
+        })
+        .await;
+        write_sheet(work, &sheet(5));
+        let run = Running::start(work, &provider.base_url(), &["--rate", "60"], "first");
+        let started = Instant::now();
+        while ledger_rows(work) == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(10),
+                "{}",
+                run.stderr()
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        (provider, run)
+    }
+
+    /// SIGTERM, then the exit status (within ten seconds).
+    pub(crate) fn terminate(&mut self) -> std::process::ExitStatus {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(sent.success());
+        self.wait(Duration::from_secs(10))
+    }
+
     pub(crate) fn id(&self) -> u32 {
         self.child.id()
     }
@@ -1021,26 +1053,8 @@ async fn a_changed_order_is_reported_and_sent_as_an_update_only_with_update() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_second_run_on_a_ledger_in_use_is_refused_at_once() {
-    let provider = Provider::start(Config {
-        latency: (Duration::from_millis(300), Duration::from_millis(300)),
-        ..config()
-    })
-    .await;
     let work = Workdir::new();
-    write_sheet(&work, &sheet(5));
-    let base_url = provider.base_url();
-    let mut first = Running::start(&work, &base_url, &["--rate", "60"], "first");
-    // Sending has begun once the ledger holds an order.
-    let started = Instant::now();
-    while ledger_rows(&work) == 0 {
-        assert!(
-            started.elapsed() < Duration::from_secs(10),
-            "{}",
-            first.stderr()
-        );
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
-
+    let (provider, mut first) = Running::in_progress(&work).await;
     let started = Instant::now();
     let second = submit(&work, &provider, &[]);
     second.expect(2);
@@ -1054,12 +1068,7 @@ async fn a_second_run_on_a_ledger_in_use_is_refused_at_once() {
     assert!(second.stdout.is_empty());
 
     // SIGTERM: the request in flight ends, everything is recorded, exit 130.
-    let stopped = Command::new("kill")
-        .args(["-TERM", &first.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(stopped.success());
-    let status = first.wait(Duration::from_secs(10));
+    let status = first.terminate();
     assert_eq!(status.code(), Some(130), "{}", first.stderr());
     assert!(first.stderr().contains("interrupted"), "{}", first.stderr());
     let rows = result_rows(&work, "orders.result.csv");
