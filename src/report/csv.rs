@@ -223,24 +223,29 @@ fn push_field(line: &mut Vec<u8>, text: &str, delimiter: u8) {
     line.push(b'"');
 }
 
-/// A cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage return) would be run as a
-/// formula by a spreadsheet: prefix it with `'`. Plain numbers such as `-5` are left alone.
+/// A cell that starts with `=`, `+`, `-` or `@` (or a tab, a carriage return or a NUL, which
+/// spreadsheets also read as the start of a formula) would be run as a formula: prefix it with
+/// `'`. Only a plain number such as `-5` or `-12,50` is left alone; `--5` and `+-5` are
+/// formulas to a spreadsheet, and so is anything else a looser test would let through.
 pub fn neutralise(cell: &str) -> Cow<'_, str> {
-    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if !risky {
-        return Cow::Borrowed(cell);
-    }
-    let number = cell
-        .trim()
-        .trim_start_matches(['-', '+'])
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
-        && cell.trim().len() > 1;
-    if number {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\0']);
+    if !risky || is_plain_number(cell) {
         Cow::Borrowed(cell)
     } else {
         Cow::Owned(format!("'{cell}"))
     }
+}
+
+/// An optional sign, digits, and at most one decimal separator (`.` or `,`) followed by
+/// digits: nothing else, not even a space.
+fn is_plain_number(cell: &str) -> bool {
+    let unsigned = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+    let (int, frac) = match unsigned.split_once(['.', ',']) {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (unsigned, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && frac.is_none_or(digits)
 }
 
 #[cfg(test)]
@@ -255,7 +260,14 @@ mod tests {
         assert_eq!(neutralise("-2+3"), "'-2+3");
         assert_eq!(neutralise("-5"), "-5");
         assert_eq!(neutralise("-12,50"), "-12,50");
+        assert_eq!(neutralise("+0.125"), "+0.125");
         assert_eq!(neutralise("Kari"), "Kari");
+        for formula in [
+            "--5", "+-5", "-5-", "-1e5", "-1,2,3", "-1.2,3", "-.5", "-5.", "-", "- 5", "\t5", "\r5",
+        ] {
+            assert!(neutralise(formula).starts_with('\''), "{formula:?}");
+        }
+        assert_eq!(neutralise("\0x"), "'\0x");
     }
 
     /// The raw copy gives what a parse of the record and a cell-by-cell write would give.

@@ -497,6 +497,65 @@ fn cells_with_control_characters_and_quotes() {
     );
 }
 
+#[test]
+fn double_minus_in_a_cell_reached_the_csv_result_unneutralised() {
+    // Only a plain number (a sign, digits, one decimal separator and digits) may start with a
+    // sign unescaped; a spreadsheet runs `--5` or `+-5` as a formula.
+    let risky = [
+        "--5",
+        "+-5",
+        "-+5",
+        "-5+3",
+        "-1e5",
+        "-1,2,3",
+        "-1.2.3",
+        "-..",
+        "-5.",
+        "-,5",
+        "- 5",
+        "-5 ",
+        "\t-5",
+        "\t5",
+        "\r5",
+        "=1+2",
+        "@SUM(A1)",
+        "+47 465 67 468",
+    ];
+    let plain = ["-5", "+5", "-12,50", "-12.50", "-0.125", "5"];
+    let mut t = Table::standard();
+    for (i, name) in risky.iter().chain(&plain).enumerate() {
+        t.order(&format!("D-{i}"), PRIVATE, &[("Router", "1", "100", "25")]);
+        t.set(i, "product_name", name);
+    }
+    let w = Workdir::new();
+    w.write_csv("signs.csv", &t.csv(b','), Encoding::Utf8);
+    w.check("signs.csv", &[]);
+    // A workbook's cells take the other way into a CSV result: written cell by cell.
+    let mut x = t.xlsx();
+    for (i, name) in risky.iter().chain(&plain).enumerate() {
+        x.set(i as u32 + 1, "product_name", X::text(name));
+    }
+    w.write_xlsx("signs.xlsx", &x);
+    w.check("signs.xlsx", &["--output", "signs-xlsx.result.csv"]);
+    for file in ["signs.result.csv", "signs-xlsx.result.csv"] {
+        let result = w.result_csv(file);
+        for (i, name) in risky.iter().enumerate() {
+            assert_eq!(
+                result.get(i, "product_name"),
+                format!("'{name}"),
+                "{file}: {name:?}"
+            );
+        }
+        for (i, name) in plain.iter().enumerate() {
+            assert_eq!(
+                result.get(risky.len() + i, "product_name"),
+                *name,
+                "{file}: {name:?}"
+            );
+        }
+    }
+}
+
 /// Excel's letters for a zero-based column index.
 fn column(index: usize) -> String {
     fpgo_export::columns::column_letters(index)
