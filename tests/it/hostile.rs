@@ -497,6 +497,12 @@ fn cells_with_control_characters_and_quotes() {
     );
 }
 
+/// The rows of a JSON result file: each row's number, status and messages.
+fn json_rows(w: &Workdir, name: &str) -> Vec<Value> {
+    let result: Value = serde_json::from_str(&w.read(name)).unwrap();
+    result["rows"].as_array().unwrap().clone()
+}
+
 #[test]
 fn double_minus_in_a_cell_reached_the_csv_result_unneutralised() {
     // Only a plain number (a sign, digits, one decimal separator and digits) may start with a
@@ -552,6 +558,75 @@ fn double_minus_in_a_cell_reached_the_csv_result_unneutralised() {
                 *name,
                 "{file}: {name:?}"
             );
+        }
+    }
+}
+
+#[test]
+fn excel_serial_date_3000000_was_accepted_as_an_order_date() {
+    // Excel's dates run from 1900-01-01 (serial 1) to 9999-12-31 (serial 2,958,465). A date
+    // cell outside them shows ##### in Excel and is no date to invoice on.
+    let after = "is after 9999-12-31, the last date Excel has; check the year";
+    let before = "is before 1900-01-01, the first date Excel has; check the year";
+    let serials: &[(f64, Option<&str>)] = &[
+        (3_000_000.0, Some(after)),
+        (2_958_466.0, Some(after)),
+        (2_958_465.0, None),
+        (46_347.0, None),
+        (0.0, Some(before)),
+        (-1.0, Some(before)),
+    ];
+    let mut t = Table::standard();
+    for i in 0..serials.len() {
+        t.order(&format!("E-{i}"), PRIVATE, &[("Router", "1", "100", "25")]);
+    }
+    let mut x = t.xlsx();
+    for (i, (serial, _)) in serials.iter().enumerate() {
+        x.set(i as u32 + 1, "order_date", X::Serial(*serial));
+    }
+    let w = Workdir::new();
+    w.write_xlsx("serials.xlsx", &x);
+    let out = w.check("serials.xlsx", &["--output", "result.json"]);
+    out.expect(1);
+    let rows = json_rows(&w, "result.json");
+    for (row, (serial, message)) in rows.iter().zip(serials) {
+        match message {
+            None => assert_eq!(row["status"], "valid", "{serial}: {row}"),
+            Some(message) => {
+                let first = row["messages"][0].as_str().unwrap_or_default();
+                assert!(
+                    first.starts_with("error: order_date \"") && first.ends_with(message),
+                    "{serial}: {row}"
+                );
+            }
+        }
+    }
+
+    // The same bounds for dates written as text.
+    let texts: &[(&str, Option<&str>)] = &[
+        ("21.11.10113", Some(after)),
+        ("21 Nov 10113", Some(after)),
+        ("31.12.9999", None),
+        ("9999-12-31", None),
+        ("21.11.0026", Some(before)),
+    ];
+    let mut t = Table::standard();
+    for (i, (text, _)) in texts.iter().enumerate() {
+        t.order(&format!("T-{i}"), PRIVATE, &[("Router", "1", "100", "25")]);
+        t.set(i, "order_date", text);
+    }
+    w.write_csv("texts.csv", &t.csv(b','), Encoding::Utf8);
+    let out = w.check("texts.csv", &["--output", "result.json"]);
+    out.expect(1);
+    let rows = json_rows(&w, "result.json");
+    for (row, (text, message)) in rows.iter().zip(texts) {
+        match message {
+            None => assert_eq!(row["status"], "valid", "{text}: {row}"),
+            Some(message) => assert_eq!(
+                row["messages"],
+                json!([format!("error: order_date \"{text}\": {message}")]),
+                "{text}"
+            ),
         }
     }
 }
