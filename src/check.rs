@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::group::{Grouper, OrderDraft, Sourced};
 use crate::ledger::Ids;
 use crate::order::Order;
-use crate::problem::{Origin, Problem};
+use crate::problem::{mention, quote, some_of, Origin, Problem};
 use crate::read::{Cell, Sheet};
 use crate::settings::Settings;
 use crate::validate::{self, Rules};
@@ -180,7 +180,7 @@ pub fn check(
     if !map.unknown.is_empty() {
         notes.push(format!(
             "columns ignored (no field has these names): {}; see docs/columns.md or map them in the config's [columns]",
-            map.unknown.join(", ")
+            headers(&map.unknown)
         ));
     }
     let unused: Vec<&str> = map
@@ -194,7 +194,7 @@ pub fn check(
         notes.push(format!(
             "columns not used by the {} endpoint, ignored: {}",
             settings.rules.endpoint.name(),
-            unused.join(", ")
+            headers(&unused)
         ));
     }
     let endpoint = settings.rules.endpoint;
@@ -217,7 +217,7 @@ pub fn check(
         if map.column(*field).is_some() && columns::used_by(*field, endpoint) {
             notes.push(format!(
                 "column {} is ignored: --set {field} gives every order its value",
-                map.header(*field)
+                mention(map.header(*field))
             ));
         }
     }
@@ -413,10 +413,19 @@ fn read_lines(
 fn map_columns(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {
     let map = ColumnMap::new(&sheet.headers, &settings.columns).map_err(|e| {
         let message = match e {
-            MapError::Duplicate { field, first, second } => format!(
-                "the columns \"{first}\" and \"{second}\" both hold {field}; remove or rename one of them"
+            MapError::Duplicate {
+                field,
+                first,
+                second,
+            } => format!(
+                "the columns {} and {} both hold {field}; remove or rename one of them",
+                quote(&first),
+                quote(&second)
             ),
-            MapError::UnknownField(name) => format!("the config's [columns] names \"{name}\", which is not a field; see docs/columns.md"),
+            MapError::UnknownField(name) => format!(
+                "the config's [columns] names {}, which is not a field; see docs/columns.md",
+                quote(&name)
+            ),
         };
         Error::Columns {
             path: sheet.path.clone(),
@@ -432,12 +441,7 @@ fn map_columns(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {
         let found = if sheet.headers.is_empty() {
             "none".to_string()
         } else {
-            sheet
-                .headers
-                .iter()
-                .map(|h| format!("\"{h}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
+            some_of(&sheet.headers, LISTED_HEADERS, |h| quote(h))
         };
         return Err(Error::Columns {
             path: sheet.path.clone(),
@@ -449,6 +453,14 @@ fn map_columns(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {
         });
     }
     Ok(map)
+}
+
+/// How many headers a message lists; a sheet may have thousands.
+const LISTED_HEADERS: usize = 20;
+
+/// Headers for a message, each named bare as [`mention`] shows it.
+fn headers<T: AsRef<str>>(all: &[T]) -> String {
+    some_of(all, LISTED_HEADERS, |h| mention(h.as_ref()).into_owned())
 }
 
 /// The file's number convention, from the text of its numeric columns. A CSV separated by

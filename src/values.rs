@@ -200,17 +200,6 @@ fn not_a_number() -> String {
     "is not a number".to_string()
 }
 
-/// A value cut to a readable length for messages.
-pub fn shorten(text: &str) -> String {
-    const MAX: usize = 60;
-    if text.chars().count() <= MAX {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(MAX).collect();
-        format!("{cut}…")
-    }
-}
-
 /// The decimal Excel shows for a numeric cell: the shortest decimal that reads back as the same
 /// float, limited to the 15 significant digits Excel keeps (so 0.1 stays 0.1 and the result of
 /// `=0.1*3` is 0.3, not 0.30000000000000004).

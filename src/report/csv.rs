@@ -1,12 +1,13 @@
 //! The CSV result: UTF-8 with a BOM (so Excel shows æøå), the sheet's own delimiter, each
 //! row's original cells then status and messages. Cells that a spreadsheet would run as a
-//! formula are neutralised with a leading apostrophe.
+//! formula are neutralised with a leading apostrophe. The cells the tool adds stay within
+//! Excel's cell limit; the sheet's own cells come back whole, however long.
 //!
 //! A row read from a CSV is copied from the sheet's own record text, its quoting kept, with an
 //! apostrophe put before a risky cell's first character: no second parse, and the cells come
 //! back byte for byte. Other rows are written cell by cell.
 
-use super::{ids, messages, visit_results, ID_HEADERS};
+use super::{cap, ids, messages, visit_results, ID_HEADERS, MAX_CELL};
 use crate::check::{Checked, RowResult};
 use crate::read::{Cell, Row};
 use std::borrow::Cow;
@@ -36,11 +37,11 @@ pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
         line.extend_from_slice(result.status.as_str().as_bytes());
         line.push(delimiter);
         for id in ids(checked, result).iter().flatten() {
-            push_field(line, id, delimiter);
+            push_field(line, &cap(id, MAX_CELL), delimiter);
             line.push(delimiter);
         }
         let messages = messages(checked, result).join(" | ");
-        push_field(line, &neutralise(&messages), delimiter);
+        push_field(line, &cap(&neutralise(&messages), MAX_CELL), delimiter);
         line.extend_from_slice(b"\r\n");
         out.write_all(line)
     };

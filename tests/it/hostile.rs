@@ -196,7 +196,7 @@ fn far_stray_cell_is_ignored_with_a_note_and_costs_nothing() {
 #[test]
 fn huge_single_line_csv() {
     // A 100 MB cell in one line. The product id allows 25 characters, so the cell is a row
-    // problem; its message shows the value cut short, never 100 MB of it.
+    // problem; its message shows the start of the value and its length, never 100 MB of it.
     let w = Workdir::new();
     const SIZE: usize = 100 * 1024 * 1024;
     let mut t = one_order("BIG");
@@ -216,10 +216,10 @@ fn huge_single_line_csv() {
         "the summary stays short: {} bytes",
         out.stderr.len()
     );
-    let shown = format!("{}…", "x".repeat(60));
+    let shown = format!("\"{}…\" ({SIZE} characters)", "x".repeat(60));
     assert!(
         out.stderr.contains(&format!(
-            "big.csv row 2: error: product_id \"{shown}\": is longer than the provider's 25 characters"
+            "big.csv row 2: error: product_id {shown}: is longer than the provider's 25 characters"
         )),
         "{}",
         &out.stderr[..out.stderr.len().min(2000)]
@@ -629,6 +629,99 @@ fn excel_serial_date_3000000_was_accepted_as_an_order_date() {
             ),
         }
     }
+}
+
+#[test]
+fn huge_cell_was_echoed_whole_on_stderr() {
+    // A few MB in each cell a message names: the order key (named by the messages about its
+    // order), a value that differs between an order's lines, a product id that is too long and
+    // a header no field has.
+    const SIZE: usize = 3 * 1024 * 1024;
+    let (key, name, id, header) = (
+        "K".repeat(SIZE),
+        "N".repeat(SIZE),
+        "P".repeat(SIZE),
+        "H".repeat(SIZE),
+    );
+    let mut t = Table::standard();
+    t.order(
+        &key,
+        PRIVATE,
+        &[("Router", "1", "100", "25"), ("Switch", "1", "100", "25")],
+    );
+    t.set(1, "name", &name);
+    t.order("P-1", PRIVATE, &[("Router", "1", "100", "25")]);
+    t.set(2, "product_id", &id);
+    t.headers.push(header.clone());
+    for row in &mut t.rows {
+        row.push("x".into());
+    }
+    let w = Workdir::new();
+    w.write_csv("huge.csv", &t.csv(b','), Encoding::Utf8);
+    let out = w.check("huge.csv", &["--json"]);
+    out.expect(1);
+    assert!(out.stderr.len() < 4096, "{} bytes", out.stderr.len());
+    assert!(out.stdout.len() < 4096, "{} bytes", out.stdout.len());
+    let cut = |c: &str| format!("{}… ({SIZE} characters)", c.repeat(60));
+    let quoted = |c: &str| format!("\"{}…\" ({SIZE} characters)", c.repeat(60));
+    for line in [
+        format!(
+            "huge.csv row 3: error: name {}: differs from \"Kari Nordmann\" on row 2 of order {}; an order has one name: make them equal or leave this cell blank",
+            quoted("N"),
+            cut("K")
+        ),
+        format!(
+            "huge.csv row 4: error: product_id {}: is longer than the provider's 25 characters; shorten it",
+            quoted("P")
+        ),
+        format!(
+            "warning: columns ignored (no field has these names): {}; see docs/columns.md or map them in the config's [columns]",
+            cut("H")
+        ),
+    ] {
+        assert!(out.stderr.contains(&line), "{line}\n{}", out.stderr);
+    }
+
+    // The cells the tool writes into a result stay within Excel's 32,767 characters; a CSV
+    // result copies the sheet's own cells whole (they are the user's data).
+    let result = w.result_csv("huge.result.csv");
+    for row in &result.rows {
+        for column in ["status", "messages"] {
+            let cell = &row[result.column(column)];
+            assert!(cell.chars().count() <= 32_767, "{column}: {}", cell.len());
+        }
+    }
+    assert_eq!(
+        result.get(0, "messages"),
+        format!(
+            "order {} is not sent because of problems on row 3",
+            cut("K")
+        )
+    );
+    assert_eq!(result.get(1, "name"), name);
+
+    // An XLSX result holds every cell within the limit; a longer one says what it leaves out.
+    w.check("huge.csv", &["--output", "huge.xlsx"]).expect(1);
+    use calamine::{open_workbook, Reader, Xlsx as CalXlsx};
+    let mut book: CalXlsx<_> = open_workbook(w.join("huge.xlsx")).unwrap();
+    let range = book.worksheet_range("result").unwrap();
+    for cell in range.used_cells() {
+        let text = cell.2.to_string();
+        assert!(
+            text.chars().count() <= 32_767,
+            "{:?}: {}",
+            (cell.0, cell.1),
+            text.len()
+        );
+    }
+    let name_column = HEADERS.iter().position(|h| *h == "name").unwrap();
+    let cell = range.get((2, name_column)).unwrap().to_string();
+    let kept = cell.chars().take_while(|&c| c == 'N').count();
+    assert!(kept > 32_700, "{kept}");
+    assert_eq!(
+        cell,
+        format!("{}… and {} more characters", "N".repeat(kept), SIZE - kept)
+    );
 }
 
 /// Excel's letters for a zero-based column index.
