@@ -323,6 +323,21 @@ fn read_lines(
                 ),
             ));
         }
+        if let Some(flaw) = &row.flaw {
+            // Named by the field's header when the column has one, else by its letters.
+            let field = map.by_column.get(flaw.column).copied().flatten();
+            let message = match (field, map.headers.get(flaw.column)) {
+                (Some(_), _) => flaw.message.clone(),
+                (None, Some(header)) if !header.is_empty() => format!(
+                    "column {} ({}): {}",
+                    column_letters(flaw.column),
+                    mention(header),
+                    flaw.message
+                ),
+                (None, _) => format!("column {}: {}", column_letters(flaw.column), flaw.message),
+            };
+            problems.push(Problem::error(row.number, field, message));
+        }
         let key_cell = key_column.map_or(&Cell::Empty, |c| row.cell(c));
         let key: Cow<str> = match key_cell {
             Cell::Text(t) => Cow::Borrowed(t.trim()),

@@ -92,6 +92,7 @@ fn parse_record(raw: &str, delimiter: u8) -> Row {
         number: 0,
         cells,
         span: None,
+        flaw: None,
     }
 }
 

@@ -497,10 +497,123 @@ fn cells_with_control_characters_and_quotes() {
     );
 }
 
+/// What the row where a quote opens and never closes says.
+const UNCLOSED: &str = "opens a quote that never closes (the file ends inside it); the lines after it are read as rows of their own: close the quote or remove it";
+
 /// The rows of a JSON result file: each row's number, status and messages.
 fn json_rows(w: &Workdir, name: &str) -> Vec<Value> {
     let result: Value = serde_json::from_str(&w.read(name)).unwrap();
     result["rows"].as_array().unwrap().clone()
+}
+
+#[test]
+fn a_quote_that_never_closes_swallowed_the_rest_of_the_file() {
+    // Three orders; the second one's product name opens a quote that nothing closes. The csv
+    // crate read the rest of the file as that one cell: three rows in, two lines out.
+    let w = Workdir::new();
+    let mut t = Table::standard();
+    for key in ["Q-1", "Q-2", "Q-3"] {
+        t.order(key, PRIVATE, &[("Router", "1", "100", "25")]);
+    }
+    let mut middle = t.clone();
+    middle.set(1, "product_name", "OPENS");
+    let lf = middle.csv(b',').replace("OPENS", "\"Router");
+    let crlf = lf.replace('\n', "\r\n");
+    // On the last row, with no line end after it.
+    let mut last = t.clone();
+    last.set(2, "product_name", "OPENS");
+    let last = last.csv(b',').replace("OPENS", "\"Router");
+    let last = last.trim_end();
+    for (name, text, broken) in [
+        ("lf.csv", lf.as_str(), 3),
+        ("crlf.csv", crlf.as_str(), 3),
+        ("last.csv", last, 4),
+    ] {
+        w.write_csv(name, text, Encoding::Utf8);
+        let out = w.check(name, &["--output", "result.json"]);
+        out.expect(1);
+        assert!(
+            out.stderr.contains(&format!(
+                "{name} row {broken}: error: product_name: {UNCLOSED}"
+            )),
+            "{}",
+            out.stderr
+        );
+        let rows = json_rows(&w, "result.json");
+        let numbers: Vec<u64> = rows.iter().map(|r| r["row"].as_u64().unwrap()).collect();
+        assert_eq!(numbers, [2, 3, 4], "{name}: every line is a row of its own");
+        for row in &rows {
+            if row["row"] == broken {
+                assert_eq!(row["status"], "invalid", "{name}");
+                assert_eq!(
+                    row["messages"],
+                    json!([format!("error: product_name: {UNCLOSED}")]),
+                    "{name}"
+                );
+                // The row is read as well as it can be: the quote as a character.
+                assert_eq!(row["cells"]["product_name"], "\"Router", "{name}");
+                assert_eq!(row["cells"]["vat_rate"], "25", "{name}");
+            } else {
+                assert_eq!(row["status"], "valid", "{name}: {row}");
+            }
+        }
+        // The CSV result has a line for every row, and its quoting is whole again.
+        w.check(name, &[]).expect(1);
+        let result = w.result_csv(&name.replace(".csv", ".result.csv"));
+        let keys: Vec<&str> = (0..3).map(|i| result.get(i, "order_ref")).collect();
+        assert_eq!(keys, ["Q-1", "Q-2", "Q-3"], "{name}");
+        assert_eq!(result.get(broken - 2, "product_name"), "\"Router", "{name}");
+        assert_eq!(result.get(broken - 2, "status"), "invalid", "{name}");
+    }
+
+    // A stray quote further down closes it (27" is a size in inches): the lines in between
+    // are rows of their own, and so is the line with the stray quote.
+    let mut t = Table::standard();
+    for key in ["S-1", "S-2", "S-3", "S-4"] {
+        t.order(key, PRIVATE, &[("Router", "1", "100", "25")]);
+    }
+    t.set(1, "product_name", "OPENS");
+    t.set(3, "product_name", "CLOSES");
+    let text = t
+        .csv(b',')
+        .replace("OPENS", "\"Router")
+        .replace("CLOSES", "Monitor 27\"");
+    w.write_csv("stray.csv", &text, Encoding::Utf8);
+    let out = w.check("stray.csv", &["--output", "result.json"]);
+    out.expect(1);
+    let rows = json_rows(&w, "result.json");
+    let numbers: Vec<u64> = rows.iter().map(|r| r["row"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [2, 3, 4, 5]);
+    assert_eq!(
+        rows[1]["messages"],
+        json!(["error: product_name: opens a quote that runs over the next 2 lines, which hold the delimiter as rows do; they are read as rows of their own: close the quote or remove it"])
+    );
+    let statuses: Vec<&Value> = rows.iter().map(|r| &r["status"]).collect();
+    assert_eq!(statuses, ["valid", "invalid", "valid", "valid"]);
+    assert_eq!(rows[3]["cells"]["product_name"], "Monitor 27\"");
+
+    // A cell over two lines (a delimiter on the second one too) is still one cell of one row.
+    let mut t = Table::standard();
+    t.order("M-1", PRIVATE, &[("Router", "1", "100", "25")]);
+    t.order("M-2", PRIVATE, &[("Router", "1", "100", "25")]);
+    t.set(0, "product_name", "Router Pro\nblack, 2 pcs");
+    let lf = t.csv(b',');
+    for (name, text, cell) in [
+        ("address.csv", lf.clone(), "Router Pro\nblack, 2 pcs"),
+        (
+            "address-crlf.csv",
+            lf.replace('\n', "\r\n"),
+            "Router Pro\r\nblack, 2 pcs",
+        ),
+    ] {
+        w.write_csv(name, &text, Encoding::Utf8);
+        let out = w.check(name, &["--output", "result.json"]);
+        out.expect(0);
+        let rows = json_rows(&w, "result.json");
+        let numbers: Vec<u64> = rows.iter().map(|r| r["row"].as_u64().unwrap()).collect();
+        assert_eq!(numbers, [2, 3], "{name}");
+        assert_eq!(rows[0]["cells"]["product_name"], cell, "{name}");
+    }
 }
 
 #[test]
