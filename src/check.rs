@@ -7,7 +7,7 @@ use crate::error::Error;
 use crate::group::{Grouper, OrderDraft, Sourced};
 use crate::ledger::Ids;
 use crate::order::{normalise_key, Order};
-use crate::problem::{Origin, Problem};
+use crate::problem::{mention, quote, some_of, Origin, Problem};
 use crate::read::{Cell, Sheet};
 use crate::settings::Settings;
 use crate::validate::{self, Rules};
@@ -181,7 +181,7 @@ pub fn check(
     if !map.unknown.is_empty() {
         notes.push(format!(
             "columns ignored (no field has these names): {}; see docs/columns.md or map them in the config's [columns]",
-            map.unknown.join(", ")
+            headers(&map.unknown)
         ));
     }
     let unused: Vec<&str> = map
@@ -195,7 +195,7 @@ pub fn check(
         notes.push(format!(
             "columns not used by the {} endpoint, ignored: {}",
             settings.rules.endpoint.name(),
-            unused.join(", ")
+            headers(&unused)
         ));
     }
     let endpoint = settings.rules.endpoint;
@@ -218,7 +218,7 @@ pub fn check(
         if map.column(*field).is_some() && columns::used_by(*field, endpoint) {
             notes.push(format!(
                 "column {} is ignored: --set {field} gives every order its value",
-                map.header(*field)
+                mention(map.header(*field))
             ));
         }
     }
@@ -326,6 +326,21 @@ fn read_lines(
                 ),
             ));
         }
+        if let Some(flaw) = &row.flaw {
+            // Named by the field's header when the column has one, else by its letters.
+            let field = map.by_column.get(flaw.column).copied().flatten();
+            let message = match (field, map.headers.get(flaw.column)) {
+                (Some(_), _) => flaw.message.clone(),
+                (None, Some(header)) if !header.is_empty() => format!(
+                    "column {} ({}): {}",
+                    column_letters(flaw.column),
+                    mention(header),
+                    flaw.message
+                ),
+                (None, _) => format!("column {}: {}", column_letters(flaw.column), flaw.message),
+            };
+            problems.push(Problem::error(row.number, field, message));
+        }
         let key_cell = key_column.map_or(&Cell::Empty, |c| row.cell(c));
         let written: Cow<str> = match key_cell {
             Cell::Text(t) => Cow::Borrowed(t.trim()),
@@ -346,8 +361,10 @@ fn read_lines(
                             row.number,
                             Some(Field::OrderRef),
                             format!(
-                                "is written differently from row {} (\"{first}\"): they differ only in spaces or in how a letter such as Å is encoded, so both rows are order \"{key}\"",
-                                order.first_row()
+                                "is written differently from row {} ({}): they differ only in spaces or in how a letter such as Å is encoded, so both rows are order {}",
+                                order.first_row(),
+                                quote(first),
+                                quote(&key)
                             ),
                         )
                         .with_value(written.as_ref()),
@@ -456,10 +473,19 @@ fn order_key(written: &str) -> Cow<'_, str> {
 fn map_columns(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {
     let map = ColumnMap::new(&sheet.headers, &settings.columns).map_err(|e| {
         let message = match e {
-            MapError::Duplicate { field, first, second } => format!(
-                "the columns \"{first}\" and \"{second}\" both hold {field}; remove or rename one of them"
+            MapError::Duplicate {
+                field,
+                first,
+                second,
+            } => format!(
+                "the columns {} and {} both hold {field}; remove or rename one of them",
+                quote(&first),
+                quote(&second)
             ),
-            MapError::UnknownField(name) => format!("the config's [columns] names \"{name}\", which is not a field; see docs/columns.md"),
+            MapError::UnknownField(name) => format!(
+                "the config's [columns] names {}, which is not a field; see docs/columns.md",
+                quote(&name)
+            ),
         };
         Error::Columns {
             path: sheet.path.clone(),
@@ -475,12 +501,7 @@ fn map_columns(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {
         let found = if sheet.headers.is_empty() {
             "none".to_string()
         } else {
-            sheet
-                .headers
-                .iter()
-                .map(|h| format!("\"{h}\""))
-                .collect::<Vec<_>>()
-                .join(", ")
+            some_of(&sheet.headers, LISTED_HEADERS, |h| quote(h))
         };
         return Err(Error::Columns {
             path: sheet.path.clone(),
@@ -492,6 +513,14 @@ fn map_columns(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {
         });
     }
     Ok(map)
+}
+
+/// How many headers a message lists; a sheet may have thousands.
+const LISTED_HEADERS: usize = 20;
+
+/// Headers for a message, each named bare as [`mention`] shows it.
+fn headers<T: AsRef<str>>(all: &[T]) -> String {
+    some_of(all, LISTED_HEADERS, |h| mention(h.as_ref()).into_owned())
 }
 
 /// The file's number convention, from the text of its numeric columns. A CSV separated by

@@ -5,7 +5,7 @@
 
 use crate::columns::{Field, Level};
 use crate::order::OrderLine;
-use crate::problem::{Origin, Problem};
+use crate::problem::{mention, quote, Origin, Problem};
 use crate::values::Value;
 use std::collections::HashMap;
 
@@ -163,8 +163,8 @@ impl Grouper {
                         row,
                         Some(field),
                         format!(
-                            "differs from \"{}\" on row {} of order {}; an order has one {field}: make them equal or leave this cell blank",
-                            earlier.value, earlier.row, order.key
+                            "differs from {} on row {} of order {}; an order has one {field}: make them equal or leave this cell blank",
+                            quote(&earlier.value.to_string()), earlier.row, mention(&order.key)
                         ),
                     )
                     .with_value(value.to_string()),

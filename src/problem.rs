@@ -1,8 +1,11 @@
 //! Row problems are data, not errors: each one names the row, the column as the sheet names it,
-//! the value and what to do. A run collects all of them and never stops at the first.
+//! the value and what to do. A run collects all of them and never stops at the first. Also here:
+//! how any message shows a value from the sheet ([`quote`], [`mention`], [`some_of`]), so that
+//! a message stays a line long whatever a cell holds.
 
 use crate::columns::{ColumnMap, Field};
 use serde::Serialize;
+use std::borrow::Cow;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -26,7 +29,7 @@ pub struct Problem {
     pub row: u32,
     pub field: Option<Field>,
     pub origin: Origin,
-    /// The value as written, when there is one.
+    /// The value as written, when there is one, quoted as a message shows it ([`quote`]).
     pub value: Option<String>,
     pub message: String,
     pub severity: Severity,
@@ -49,8 +52,8 @@ impl Problem {
             ..Problem::error(row, field, message)
         }
     }
-    pub fn with_value(mut self, value: impl Into<String>) -> Self {
-        self.value = Some(crate::values::shorten(&value.into()));
+    pub fn with_value(mut self, value: impl AsRef<str>) -> Self {
+        self.value = Some(quote(value.as_ref()));
         self
     }
     pub fn with_origin(mut self, origin: Origin) -> Self {
@@ -65,7 +68,7 @@ impl Problem {
     pub fn column(&self, map: &ColumnMap) -> Option<String> {
         let field = self.field?;
         Some(match self.origin {
-            Origin::Sheet => map.header(field).to_string(),
+            Origin::Sheet => mention(map.header(field)).into_owned(),
             Origin::Default => format!("{field} (config default)"),
             Origin::Set => format!("{field} (--set)"),
         })
@@ -81,13 +84,62 @@ impl Problem {
         if let Some(column) = self.column(map) {
             out.push_str(&column);
             if let Some(value) = &self.value {
-                out.push_str(&format!(" \"{value}\""));
+                out.push(' ');
+                out.push_str(value);
             }
             out.push_str(": ");
         }
         out.push_str(&self.message);
         out
     }
+}
+
+/// How many characters of a value a message shows.
+const SHOWN: usize = 60;
+
+/// A long value's first `max` characters (cut on a character boundary) and its length in
+/// characters; `None` for a value short enough to show whole.
+fn cut(value: &str, max: usize) -> Option<(&str, usize)> {
+    if value.len() <= max {
+        return None;
+    }
+    let (end, _) = value.char_indices().nth(max)?;
+    Some((&value[..end], value.chars().count()))
+}
+
+/// A value from the sheet quoted for a message: `"Kari"`; a value of more than 60 characters
+/// as its start, `…` and its length, `"xxxx…" (104857600 characters)`. Every message that
+/// quotes a value goes through here, so a 100 MB cell costs a line, not 100 MB of messages.
+pub fn quote(value: &str) -> String {
+    match cut(value, SHOWN) {
+        None => format!("\"{value}\""),
+        Some((start, n)) => format!("\"{start}…\" ({n} characters)"),
+    }
+}
+
+/// A value a message names without quotes (an order key, a header), cut as [`quote`] cuts:
+/// `xxxx… (104857600 characters)`.
+pub fn mention(value: &str) -> Cow<'_, str> {
+    mention_up_to(value, SHOWN)
+}
+
+/// A text a message names, cut after `max` characters as [`mention`] cuts after 60 (for texts
+/// longer by nature, such as the provider's own messages).
+pub fn mention_up_to(value: &str, max: usize) -> Cow<'_, str> {
+    match cut(value, max) {
+        None => Cow::Borrowed(value),
+        Some((start, n)) => Cow::Owned(format!("{start}… ({n} characters)")),
+    }
+}
+
+/// A list for a message: the first `max` items, each as `show` writes it, joined by `, `, then
+/// how many more there are (`a, b, … and 2 more`).
+pub fn some_of<T>(items: &[T], max: usize, show: impl Fn(&T) -> String) -> String {
+    let mut out: Vec<String> = items.iter().take(max).map(show).collect();
+    if items.len() > max {
+        out.push(format!("… and {} more", items.len() - max));
+    }
+    out.join(", ")
 }
 
 /// A line for a log: personal numbers (runs of 10 or 11 digits, as a sheet may hold them) keep
@@ -125,7 +177,28 @@ pub fn mask_personal_numbers(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::mask_personal_numbers;
+    use super::*;
+
+    #[test]
+    fn long_values_are_cut_in_messages() {
+        assert_eq!(quote("Kari"), "\"Kari\"");
+        assert_eq!(mention("A-1"), "A-1");
+        let sixty = "ø".repeat(60);
+        assert_eq!(
+            quote(&sixty),
+            format!("\"{sixty}\""),
+            "60 characters, 120 bytes"
+        );
+        let long = format!("{sixty}æ{}", "x".repeat(1000));
+        assert_eq!(quote(&long), format!("\"{sixty}…\" (1061 characters)"));
+        assert_eq!(mention(&long), format!("{sixty}… (1061 characters)"));
+        let show = |s: &&str| s.to_string();
+        assert_eq!(some_of(&["a", "b"], 3, show), "a, b");
+        assert_eq!(
+            some_of(&["a", "b", "c", "d"], 2, show),
+            "a, b, … and 2 more"
+        );
+    }
 
     #[test]
     fn personal_numbers_are_masked() {

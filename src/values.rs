@@ -200,17 +200,6 @@ fn not_a_number() -> String {
     "is not a number".to_string()
 }
 
-/// A value cut to a readable length for messages.
-pub fn shorten(text: &str) -> String {
-    const MAX: usize = 60;
-    if text.chars().count() <= MAX {
-        text.to_string()
-    } else {
-        let cut: String = text.chars().take(MAX).collect();
-        format!("{cut}…")
-    }
-}
-
 /// The decimal Excel shows for a numeric cell: the shortest decimal that reads back as the same
 /// float, limited to the 15 significant digits Excel keeps (so 0.1 stays 0.1 and the result of
 /// `=0.1*3` is 0.3, not 0.30000000000000004).
@@ -288,14 +277,43 @@ fn excel_epoch() -> NaiveDate {
     NaiveDate::from_ymd_opt(1899, 12, 30).expect("valid date")
 }
 
+/// Excel's first and last dates (serials 1 and 2,958,465). A date outside them is no date a
+/// spreadsheet can show (Excel writes #####) and no day to invoice on, however it was written.
+fn excel_range() -> (NaiveDate, NaiveDate) {
+    (
+        NaiveDate::from_ymd_opt(1900, 1, 1).expect("valid date"),
+        NaiveDate::from_ymd_opt(9999, 12, 31).expect("valid date"),
+    )
+}
+
+/// A date read from a cell, if it lies within Excel's dates.
+fn within_excel(date: NaiveDate) -> Result<NaiveDate, String> {
+    let (first, last) = excel_range();
+    if date < first {
+        Err(format!(
+            "is before {first}, the first date Excel has; check the year"
+        ))
+    } else if date > last {
+        Err(format!(
+            "is after {last}, the last date Excel has; check the year"
+        ))
+    } else {
+        Ok(date)
+    }
+}
+
 /// A number that stands for a date: an Excel serial day, or Unix seconds (that day in Oslo).
 fn date_from_number(n: f64) -> Result<NaiveDate, String> {
     if !n.is_finite() || n < 1.0 {
         return Err("is not a date".to_string());
     }
     if n < 100_000.0 {
+        // Excel counts a 29 February 1900 that never was (serial 60): the serials before it
+        // are one day later than the count from the epoch says (serial 1 is 1900-01-01), and
+        // 60 itself reads as the 28th, as calamine reads a date cell.
+        let days = n.floor() as u64 + u64::from(n < 60.0);
         return excel_epoch()
-            .checked_add_days(chrono::Days::new(n.floor() as u64))
+            .checked_add_days(chrono::Days::new(days))
             .ok_or_else(|| "is not a date".to_string());
     }
     if (1e8..1e11).contains(&n) {
@@ -339,15 +357,18 @@ const MONTHS: &[(&str, u32)] = &[
 ];
 
 /// Reads a date: Excel date cells and serial numbers, `2026-11-21`, `21.11.2026`, `21/11/2026`,
-/// `21 Nov 2026`, Unix seconds, or `today` / `i dag`. A time of day is ignored.
+/// `21 Nov 2026`, Unix seconds, or `today` / `i dag`. A time of day is ignored. Whatever the
+/// form, the date must lie within Excel's dates, 1900-01-01 to 9999-12-31: a workbook's date
+/// cell can hold any serial, and a typed year any number of digits.
 pub fn cell_date(cell: &Cell, today: NaiveDate) -> Result<NaiveDate, String> {
-    match cell {
-        Cell::Date(dt) => Ok(dt.date()),
-        Cell::Number(n) => date_from_number(*n),
-        Cell::Error(e) => Err(formula_error(e)),
-        Cell::Text(t) => parse_date(t, today),
-        other => parse_date(&other.display(), today),
-    }
+    let date = match cell {
+        Cell::Date(dt) => dt.date(),
+        Cell::Number(n) => date_from_number(*n)?,
+        Cell::Error(e) => return Err(formula_error(e)),
+        Cell::Text(t) => parse_date(t, today)?,
+        other => parse_date(&other.display(), today)?,
+    };
+    within_excel(date)
 }
 
 fn parse_date(text: &str, today: NaiveDate) -> Result<NaiveDate, String> {
@@ -602,6 +623,25 @@ mod tests {
             today,
             "serial with a time of day"
         );
+        let date = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        let serial = |n: f64| cell_date(&Cell::Number(n), today);
+        assert_eq!(serial(1.0).unwrap(), date(1900, 1, 1));
+        assert_eq!(serial(59.0).unwrap(), date(1900, 2, 28));
+        assert_eq!(serial(60.0).unwrap(), date(1900, 2, 28));
+        assert_eq!(serial(61.0).unwrap(), date(1900, 3, 1));
+        let text = |t: &str| cell_date(&Cell::Text(t.into()), today);
+        assert_eq!(text("31.12.9999").unwrap(), date(9999, 12, 31));
+        assert!(text("1.1.10000").unwrap_err().contains("after 9999-12-31"));
+        assert!(text("1 jan 12026")
+            .unwrap_err()
+            .contains("after 9999-12-31"));
+        assert!(text("31.12.1899")
+            .unwrap_err()
+            .contains("before 1900-01-01"));
+        let cell = |d: NaiveDate| cell_date(&Cell::Date(d.and_hms_opt(0, 0, 0).unwrap()), today);
+        assert!(cell(date(10113, 5, 1)).unwrap_err().contains("after"));
+        assert!(cell(date(1899, 12, 31)).unwrap_err().contains("before"));
+        assert_eq!(cell(date(9999, 12, 31)).unwrap(), date(9999, 12, 31));
     }
 
     #[test]

@@ -111,16 +111,9 @@ pub fn classify(answer: Result<Answer, NoAnswer>, now: i64) -> Outcome {
     }
 }
 
-/// At most `max` characters of a text, cut on a character, and how much was left out.
-pub fn shorten(text: &str, max: usize) -> String {
-    match text.char_indices().nth(max) {
-        None => text.to_string(),
-        Some((at, _)) => format!(
-            "{}… ({} characters in all)",
-            &text[..at],
-            text.chars().count()
-        ),
-    }
+/// At most `max` characters of a text the server sent, and its length when it was longer.
+fn shorten(text: &str, max: usize) -> String {
+    crate::problem::mention_up_to(text, max).into_owned()
 }
 
 /// How long a 429 asks to wait: `Retry-After` (seconds, or an HTTP date), else
@@ -384,7 +377,7 @@ mod tests {
             "{}",
             kept[0]
         );
-        assert!(kept[0].ends_with("(5000 characters in all)"));
+        assert!(kept[0].ends_with("(5000 characters)"));
     }
 
     #[test]

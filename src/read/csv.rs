@@ -1,9 +1,11 @@
 //! CSV text: decoded once, delimiter sniffed from the header line, rows parsed on each walk.
 //! Row numbers count records the way Excel counts rows: a blank line is a row, a quoted cell
-//! spanning several lines is one.
+//! spanning several lines is one. A quote that opens a cell and never closes properly (it runs
+//! to the end of the file, or over lines that look like rows of their own) would swallow every
+//! row after it: that row is a [`Flaw`] instead, and the lines after it are read as rows.
 
 use super::encoding::{self, TextEncoding};
-use super::{Cell, Row};
+use super::{Cell, Flaw, Row};
 use crate::error::Error;
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -13,16 +15,32 @@ pub struct CsvText {
     text: String,
     pub encoding: TextEncoding,
     pub delimiter: u8,
+    /// How many delimiters make a line inside a quoted cell look like a row of its own: half
+    /// the header's (a row that a runaway quote swallowed has about as many as the header).
+    row_like: usize,
+}
+
+/// A quoted cell that does not end where a cell could: the quote runs to the end of the file,
+/// or over lines that hold the delimiter as rows do.
+#[derive(Debug)]
+struct Runaway {
+    /// Where the opening quote is, in the text.
+    quote: usize,
+    /// The cell's column (zero-based).
+    column: usize,
+    /// `None`: the file ends inside the quote; else how many line breaks it runs over.
+    lines: Option<usize>,
 }
 
 impl CsvText {
     pub fn decode(path: &Path, bytes: Vec<u8>, named: Option<&str>) -> Result<CsvText, Error> {
         let (text, encoding) = encoding::decode(path, bytes, named)?;
-        let delimiter = sniff_delimiter(&text);
+        let (delimiter, header_delimiters) = sniff_delimiter(&text);
         Ok(CsvText {
             text,
             encoding,
             delimiter,
+            row_like: header_delimiters.div_ceil(2).max(1),
         })
     }
 
@@ -31,72 +49,216 @@ impl CsvText {
         self.text.get(start..end)
     }
 
-    /// Shows every record to `visit`, reusing one row's buffers for all of them.
-    pub fn visit(&self, visit: &mut dyn FnMut(&Row) -> ControlFlow<()>) {
-        let mut reader = ::csv::ReaderBuilder::new()
+    fn reader<'t>(&self, text: &'t [u8]) -> ::csv::Reader<&'t [u8]> {
+        ::csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
             .delimiter(self.delimiter)
-            .from_reader(self.text.as_bytes());
+            .from_reader(text)
+    }
+
+    /// Shows every record to `visit`, reusing one row's buffers for all of them.
+    pub fn visit(&self, visit: &mut dyn FnMut(&Row) -> ControlFlow<()>) {
         let mut record = ::csv::StringRecord::new();
         let mut row = Row {
             number: 0,
             cells: Vec::new(),
             span: None,
+            flaw: None,
         };
         let bytes = self.text.as_bytes();
         let newlines = |range: &[u8]| range.iter().filter(|&&b| b == b'\n').count() as u32;
-        // The previous record's row and the reader's offset after it.
+        // The previous record's row and the offset after it.
         let mut previous: Option<(u32, usize)> = None;
-        loop {
-            match reader.read_record(&mut record) {
-                Ok(false) => return,
-                // The text is valid UTF-8 and the reader is flexible: no error is expected,
-                // but a record that cannot be read is skipped rather than ending the walk.
-                Err(_) => continue,
-                Ok(true) => {}
-            }
-            // The reader skips blank lines and reports offsets inside line terminators: find
-            // the record's first byte, then count the blank lines between it and the previous
-            // record. Only the bytes between records are scanned.
-            let mut start = record.position().map_or(0, |p| p.byte() as usize);
-            while bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
-                start += 1;
-            }
-            row.number = match previous {
-                None => 1 + newlines(&bytes[..start]),
-                Some((number, after)) => {
-                    let after = after.min(start);
-                    let mut blank = newlines(&bytes[after..start]);
-                    // After "\r" the reader stops before the "\n" that ends the same line.
-                    if after > 0 && bytes[after - 1] == b'\r' && bytes.get(after) == Some(&b'\n') {
-                        blank = blank.saturating_sub(1);
-                    }
-                    number.saturating_add(1 + blank)
+        // Where the current reader starts: a runaway quote ends one reader, and the next starts
+        // on the line after the quote's.
+        let mut base = 0;
+        'text: loop {
+            let mut reader = self.reader(&bytes[base..]);
+            loop {
+                match reader.read_record(&mut record) {
+                    Ok(false) => return,
+                    // The text is valid UTF-8 and the reader is flexible: no error is expected,
+                    // but a record that cannot be read is skipped rather than ending the walk.
+                    Err(_) => continue,
+                    Ok(true) => {}
                 }
-            };
-            let after = reader.position().byte() as usize;
-            previous = Some((row.number, after));
-            let end = bytes[start..after.max(start)]
-                .iter()
-                .rposition(|b| !matches!(b, b'\r' | b'\n'))
-                .map_or(start, |i| start + i + 1);
-            row.span = Some((start, end));
-            row.cells.truncate(record.len());
-            for (i, field) in record.iter().enumerate() {
-                match row.cells.get_mut(i) {
-                    _ if field.is_empty() => set(&mut row.cells, i, Cell::Empty),
-                    Some(Cell::Text(text)) => {
-                        text.clear();
-                        text.push_str(field);
-                    }
-                    _ => set(&mut row.cells, i, Cell::Text(field.to_string())),
+                // The reader skips blank lines and reports offsets inside line terminators:
+                // find the record's first byte, then count the blank lines between it and the
+                // previous record. Only the bytes between records are scanned.
+                let mut start = base + record.position().map_or(0, |p| p.byte() as usize);
+                while bytes.get(start).is_some_and(|b| matches!(b, b'\r' | b'\n')) {
+                    start += 1;
                 }
-            }
-            if visit(&row).is_break() {
-                return;
+                row.number = match previous {
+                    None => 1 + newlines(&bytes[..start]),
+                    Some((number, after)) => {
+                        let after = after.min(start);
+                        let mut blank = newlines(&bytes[after..start]);
+                        // After "\r" the reader stops before the "\n" that ends the same line.
+                        if after > 0
+                            && bytes[after - 1] == b'\r'
+                            && bytes.get(after) == Some(&b'\n')
+                        {
+                            blank = blank.saturating_sub(1);
+                        }
+                        number.saturating_add(1 + blank)
+                    }
+                };
+                let after = (base + reader.position().byte() as usize).max(start);
+                let end = bytes[start..after]
+                    .iter()
+                    .rposition(|b| !matches!(b, b'\r' | b'\n'))
+                    .map_or(start, |i| start + i + 1);
+                if let Some(runaway) = self.runaway(start, end, after) {
+                    let resume = self.broken_row(&mut row, start, &runaway);
+                    previous = Some((row.number, resume));
+                    if visit(&row).is_break() {
+                        return;
+                    }
+                    row.flaw = None;
+                    base = resume;
+                    continue 'text;
+                }
+                previous = Some((row.number, after));
+                row.span = Some((start, end));
+                row.cells.truncate(record.len());
+                for (i, field) in record.iter().enumerate() {
+                    match row.cells.get_mut(i) {
+                        _ if field.is_empty() => set(&mut row.cells, i, Cell::Empty),
+                        Some(Cell::Text(text)) => {
+                            text.clear();
+                            text.push_str(field);
+                        }
+                        _ => set(&mut row.cells, i, Cell::Text(field.to_string())),
+                    }
+                }
+                if visit(&row).is_break() {
+                    return;
+                }
             }
         }
+    }
+
+    /// The runaway quoted cell of the record whose text is `start..end` (`after` with its line
+    /// end), if it has one. Only a record over several lines, or the file's last one, can have
+    /// one, and only if it holds a quote: any other record costs a scan for a byte or two.
+    fn runaway(&self, start: usize, end: usize, after: usize) -> Option<Runaway> {
+        let bytes = self.text.as_bytes();
+        let last = after >= bytes.len();
+        let text = &bytes[start..end];
+        if !(last || text.contains(&b'\n')) || !text.contains(&b'"') {
+            return None;
+        }
+        let record = &bytes[start..after];
+        // The csv crate's rules: a quote opens a quoted cell only as its first character; inside,
+        // "" is a quote; after the closing quote the cell goes on to the next delimiter.
+        let (delimiter, row_like) = (self.delimiter, self.row_like);
+        let (mut i, mut column) = (0, 0);
+        loop {
+            if record.get(i) == Some(&b'"') {
+                let quote = i;
+                i += 1;
+                // Line breaks inside the cell, and the delimiters on the line being scanned.
+                let (mut breaks, mut delimiters, mut swallowed) = (0, 0, false);
+                let closed = loop {
+                    match record.get(i) {
+                        None => break false,
+                        Some(b'"') if record.get(i + 1) == Some(&b'"') => i += 2,
+                        Some(b'"') => {
+                            i += 1;
+                            break true;
+                        }
+                        Some(&b) => {
+                            if b == b'\n' {
+                                swallowed |= breaks > 0 && delimiters >= row_like;
+                                breaks += 1;
+                                delimiters = 0;
+                            } else if b == delimiter {
+                                delimiters += 1;
+                            }
+                            i += 1;
+                        }
+                    }
+                };
+                swallowed |= breaks > 0 && delimiters >= row_like;
+                if !closed || swallowed {
+                    return Some(Runaway {
+                        quote: start + quote,
+                        column,
+                        lines: closed.then_some(breaks),
+                    });
+                }
+            }
+            loop {
+                match record.get(i) {
+                    None | Some(b'\r' | b'\n') => return None,
+                    Some(&b) if b == delimiter => {
+                        i += 1;
+                        column += 1;
+                        break;
+                    }
+                    _ => i += 1,
+                }
+            }
+        }
+    }
+
+    /// Fills `row` with the record that starts at `start` up to the end of the line where its
+    /// runaway quote opens, the quote read as a character; returns where the next line starts.
+    fn broken_row(&self, row: &mut Row, start: usize, runaway: &Runaway) -> usize {
+        let bytes = self.text.as_bytes();
+        let quote = runaway.quote;
+        let (end, resume) = match bytes[quote..].iter().position(|&b| b == b'\n') {
+            Some(n) => (quote + n, quote + n + 1),
+            None => (bytes.len(), bytes.len()),
+        };
+        let end = if end > quote && bytes[end - 1] == b'\r' {
+            end - 1
+        } else {
+            end
+        };
+        row.cells.clear();
+        // The cells before the quote are ordinary ones (one may be a quoted cell over lines);
+        // the text before the quote ends with the delimiter, which ends one more, empty, cell.
+        let mut before = ::csv::StringRecord::new();
+        if quote > start
+            && self
+                .reader(&bytes[start..quote])
+                .read_record(&mut before)
+                .unwrap_or(false)
+        {
+            let n = before.len().saturating_sub(1);
+            row.cells.extend(before.iter().take(n).map(cell));
+        }
+        // From the quote on, to the end of its line, the delimiter alone separates cells.
+        let delimiter = char::from(self.delimiter);
+        row.cells
+            .extend(self.text[quote..end].split(delimiter).map(cell));
+        row.span = None;
+        let how = match runaway.lines {
+            None => "never closes (the file ends inside it)".to_string(),
+            Some(1) => "runs over the next line, which holds the delimiter as rows do".to_string(),
+            Some(n) => format!("runs over the next {n} lines, which hold the delimiter as rows do"),
+        };
+        let after = match runaway.lines {
+            Some(1) => "it is read as a row of its own",
+            Some(_) => "they are read as rows of their own",
+            None => "the lines after it are read as rows of their own",
+        };
+        row.flaw = Some(Flaw {
+            column: runaway.column,
+            message: format!("opens a quote that {how}; {after}: close the quote or remove it"),
+        });
+        resume
+    }
+}
+
+fn cell(field: &str) -> Cell {
+    if field.is_empty() {
+        Cell::Empty
+    } else {
+        Cell::Text(field.to_string())
     }
 }
 
@@ -108,8 +270,8 @@ fn set(cells: &mut Vec<Cell>, i: usize, cell: Cell) {
 }
 
 /// The delimiter of the first non-blank line: the most frequent of `;`, `,` and tab outside
-/// quotes; `,` when there is none.
-fn sniff_delimiter(text: &str) -> u8 {
+/// quotes; `,` when there is none. Also how often it occurs there (the header's delimiters).
+fn sniff_delimiter(text: &str) -> (u8, usize) {
     let line = text.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
     let mut counts = [(b';', 0usize), (b',', 0), (b'\t', 0)];
     let mut quoted = false;
@@ -128,8 +290,8 @@ fn sniff_delimiter(text: &str) -> u8 {
         .iter()
         .filter(|(_, n)| *n > 0)
         .max_by_key(|(_, n)| *n)
-        .map(|(d, _)| *d)
-        .unwrap_or(b',')
+        .copied()
+        .unwrap_or((b',', 0))
 }
 
 #[cfg(test)]
@@ -158,12 +320,93 @@ mod tests {
         out
     }
 
+    /// Each row's number, cells, and the column of its flaw.
+    fn flawed(text: &str) -> Vec<(u32, Vec<String>, Option<usize>)> {
+        let csv = CsvText::decode(Path::new("t.csv"), text.as_bytes().to_vec(), None).unwrap();
+        let mut out = Vec::new();
+        csv.visit(&mut |r| {
+            assert_eq!(r.span.is_none(), r.flaw.is_some(), "{text:?}");
+            let cells = r.cells.iter().map(Cell::display).collect();
+            out.push((r.number, cells, r.flaw.as_ref().map(|f| f.column)));
+            ControlFlow::Continue(())
+        });
+        out
+    }
+
+    #[test]
+    fn a_runaway_quote_ends_at_its_line() {
+        let row = |n: u32, cells: &[&str], flaw: Option<usize>| {
+            (
+                n,
+                cells.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
+                flaw,
+            )
+        };
+        for eol in ["\n", "\r\n"] {
+            let text = "h1;h2;h3\n1;\"x;2\n2;a;b\n\n3;c;d\n".replace('\n', eol);
+            assert_eq!(
+                flawed(&text),
+                [
+                    row(1, &["h1", "h2", "h3"], None),
+                    row(2, &["1", "\"x", "2"], Some(1)),
+                    row(3, &["2", "a", "b"], None),
+                    row(5, &["3", "c", "d"], None),
+                ],
+                "{text:?}"
+            );
+            // After a cell over two lines in the same record: the record is one row, cut at the
+            // end of the line where the quote opens.
+            let text = "h1;h2;h3\n1;\"a\nb\";\"x\n2;y;z".replace('\n', eol);
+            let eol_in_cell = format!("a{eol}b");
+            assert_eq!(
+                flawed(&text),
+                [
+                    row(1, &["h1", "h2", "h3"], None),
+                    row(2, &["1", &eol_in_cell, "\"x"], Some(2)),
+                    row(3, &["2", "y", "z"], None),
+                ],
+                "{text:?}"
+            );
+        }
+        // On the last line, at the first byte, and as the file's last byte.
+        assert_eq!(
+            flawed("h1;h2\n\"1;2"),
+            [row(1, &["h1", "h2"], None), row(2, &["\"1", "2"], Some(0))]
+        );
+        assert_eq!(
+            flawed("h1;h2\n1;\""),
+            [row(1, &["h1", "h2"], None), row(2, &["1", "\""], Some(1))]
+        );
+        // Closed by a stray quote two lines down: the lines it ran over are rows again.
+        assert_eq!(
+            flawed("h1;h2;h3\n1;\"x;2\n2;a;b\n3;27\";c"),
+            [
+                row(1, &["h1", "h2", "h3"], None),
+                row(2, &["1", "\"x", "2"], Some(1)),
+                row(3, &["2", "a", "b"], None),
+                row(4, &["3", "27\"", "c"], None),
+            ]
+        );
+        // Cells over lines that are not rows: fewer delimiters than half the header's, a closed
+        // quote at the end of the file, an escaped quote.
+        let text = "a;b;c;d;e\n1;\"x\ny; z\n\"\"q\"\"\";2\n3;\"end\"";
+        assert_eq!(
+            flawed(text),
+            [
+                row(1, &["a", "b", "c", "d", "e"], None),
+                row(2, &["1", "x\ny; z\n\"q\"", "2"], None),
+                row(3, &["3", "end"], None),
+            ]
+        );
+    }
+
     #[test]
     fn delimiters() {
-        assert_eq!(sniff_delimiter("a;b;c\n1,5;2;3"), b';');
-        assert_eq!(sniff_delimiter("a,b,c"), b',');
-        assert_eq!(sniff_delimiter("a\tb\tc"), b'\t');
-        assert_eq!(sniff_delimiter("\"a;b\",c"), b',');
+        assert_eq!(sniff_delimiter("a;b;c\n1,5;2;3"), (b';', 2));
+        assert_eq!(sniff_delimiter("a,b,c"), (b',', 2));
+        assert_eq!(sniff_delimiter("a\tb\tc"), (b'\t', 2));
+        assert_eq!(sniff_delimiter("\"a;b\",c"), (b',', 1));
+        assert_eq!(sniff_delimiter("abc"), (b',', 0));
     }
 
     #[test]

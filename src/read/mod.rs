@@ -9,6 +9,7 @@ mod csv;
 mod encoding;
 mod spreadsheet;
 
+use crate::columns::column_letters;
 use crate::error::Error;
 use chrono::NaiveDateTime;
 use std::ops::ControlFlow;
@@ -63,7 +64,21 @@ pub struct Row {
     pub number: u32,
     pub cells: Vec<Cell>,
     /// For a CSV row: where its record's text lies in the decoded file (see [`Sheet::raw`]).
+    /// `None` for a row whose text cannot be copied as it is (one with a [`Flaw`]).
     pub span: Option<(usize, usize)>,
+    /// What is wrong with how the file writes this row, when something is.
+    pub flaw: Option<Flaw>,
+}
+
+/// A row the file writes so that it cannot be read as written: a quote that opens a cell and
+/// does not close where a cell could end. The row is read as well as the file allows (the quote
+/// as a character) and the problem is an error on it; the rows after it are read as rows.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Flaw {
+    /// The column of the cell where it happens (zero-based).
+    pub column: usize,
+    /// What happened and what to do.
+    pub message: String,
 }
 
 impl Row {
@@ -188,6 +203,14 @@ impl Sheet {
             Error::unusable(path, "the file has no header row (it holds no text)")
         })?;
         sheet.header_row = header.number;
+        if let Some(flaw) = &header.flaw {
+            sheet.notes.push(format!(
+                "the header row (row {}), column {}: {}",
+                header.number,
+                column_letters(flaw.column),
+                flaw.message
+            ));
+        }
         let mut headers: Vec<String> = header
             .cells
             .iter()

@@ -153,6 +153,7 @@ fn densify(mut sparse: Sparse) -> (Vec<Row>, Vec<String>) {
                 number: r + 1,
                 cells: dense,
                 span: None,
+                flaw: None,
             }
         })
         .collect();

@@ -1,12 +1,13 @@
 //! The CSV result: UTF-8 with a BOM (so Excel shows æøå), the sheet's own delimiter, each
 //! row's original cells then status and messages. Cells that a spreadsheet would run as a
-//! formula are neutralised with a leading apostrophe.
+//! formula are neutralised with a leading apostrophe. The cells the tool adds stay within
+//! Excel's cell limit; the sheet's own cells come back whole, however long.
 //!
 //! A row read from a CSV is copied from the sheet's own record text, its quoting kept, with an
 //! apostrophe put before a risky cell's first character: no second parse, and the cells come
 //! back byte for byte. Other rows are written cell by cell.
 
-use super::{ids, messages, visit_results, ID_HEADERS};
+use super::{cap, ids, messages, visit_results, ID_HEADERS, MAX_CELL};
 use crate::check::{Checked, RowResult};
 use crate::read::{Cell, Row};
 use std::borrow::Cow;
@@ -36,11 +37,11 @@ pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
         line.extend_from_slice(result.status.as_str().as_bytes());
         line.push(delimiter);
         for id in ids(checked, result).iter().flatten() {
-            push_field(line, id, delimiter);
+            push_field(line, &cap(id, MAX_CELL), delimiter);
             line.push(delimiter);
         }
         let messages = messages(checked, result).join(" | ");
-        push_field(line, &neutralise(&messages), delimiter);
+        push_field(line, &cap(&neutralise(&messages), MAX_CELL), delimiter);
         line.extend_from_slice(b"\r\n");
         out.write_all(line)
     };
@@ -91,6 +92,7 @@ fn parse_record(raw: &str, delimiter: u8) -> Row {
         number: 0,
         cells,
         span: None,
+        flaw: None,
     }
 }
 
@@ -223,24 +225,29 @@ fn push_field(line: &mut Vec<u8>, text: &str, delimiter: u8) {
     line.push(b'"');
 }
 
-/// A cell that starts with `=`, `+`, `-` or `@` (or a tab or carriage return) would be run as a
-/// formula by a spreadsheet: prefix it with `'`. Plain numbers such as `-5` are left alone.
+/// A cell that starts with `=`, `+`, `-` or `@` (or a tab, a carriage return or a NUL, which
+/// spreadsheets also read as the start of a formula) would be run as a formula: prefix it with
+/// `'`. Only a plain number such as `-5` or `-12,50` is left alone; `--5` and `+-5` are
+/// formulas to a spreadsheet, and so is anything else a looser test would let through.
 pub fn neutralise(cell: &str) -> Cow<'_, str> {
-    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r']);
-    if !risky {
-        return Cow::Borrowed(cell);
-    }
-    let number = cell
-        .trim()
-        .trim_start_matches(['-', '+'])
-        .chars()
-        .all(|c| c.is_ascii_digit() || c == '.' || c == ',')
-        && cell.trim().len() > 1;
-    if number {
+    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\0']);
+    if !risky || is_plain_number(cell) {
         Cow::Borrowed(cell)
     } else {
         Cow::Owned(format!("'{cell}"))
     }
+}
+
+/// An optional sign, digits, and at most one decimal separator (`.` or `,`) followed by
+/// digits: nothing else, not even a space.
+fn is_plain_number(cell: &str) -> bool {
+    let unsigned = cell.strip_prefix(['-', '+']).unwrap_or(cell);
+    let (int, frac) = match unsigned.split_once(['.', ',']) {
+        Some((int, frac)) => (int, Some(frac)),
+        None => (unsigned, None),
+    };
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    digits(int) && frac.is_none_or(digits)
 }
 
 #[cfg(test)]
@@ -255,7 +262,14 @@ mod tests {
         assert_eq!(neutralise("-2+3"), "'-2+3");
         assert_eq!(neutralise("-5"), "-5");
         assert_eq!(neutralise("-12,50"), "-12,50");
+        assert_eq!(neutralise("+0.125"), "+0.125");
         assert_eq!(neutralise("Kari"), "Kari");
+        for formula in [
+            "--5", "+-5", "-5-", "-1e5", "-1,2,3", "-1.2,3", "-.5", "-5.", "-", "- 5", "\t5", "\r5",
+        ] {
+            assert!(neutralise(formula).starts_with('\''), "{formula:?}");
+        }
+        assert_eq!(neutralise("\0x"), "'\0x");
     }
 
     /// The raw copy gives what a parse of the record and a cell-by-cell write would give.

@@ -1,6 +1,7 @@
 //! Stage **report**: the result file (one line per input row: the original cells, then status
 //! and messages), the payload dump and the summary. Every file is written atomically: to a
-//! temporary file beside the target, then renamed, so a crash never leaves half a result.
+//! temporary file beside the target, then renamed, so a crash never leaves half a result. A cell
+//! the tool writes never exceeds Excel's 32,767 characters ([`cap`]).
 
 mod csv;
 mod json;
@@ -9,8 +10,9 @@ mod xlsx;
 
 use crate::check::{Checked, RowResult};
 use crate::error::Error;
-use crate::problem::Problem;
+use crate::problem::{mention, some_of, Problem};
 use crate::read::Row;
+use std::borrow::Cow;
 use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::Path;
@@ -148,17 +150,63 @@ fn messages(checked: &Checked, result: &RowResult) -> Vec<String> {
         .collect();
     let order = &checked.orders[result.order as usize];
     if !order.valid && !result.problems.iter().any(Problem::is_error) {
-        let rows: Vec<String> = checked
-            .rows_with_errors(order)
-            .iter()
-            .map(u32::to_string)
-            .collect();
+        let rows = checked.rows_with_errors(order);
         let plural = if rows.len() == 1 { "row" } else { "rows" };
         out.push(format!(
             "order {} is not sent because of problems on {plural} {}",
-            order.key,
-            rows.join(", ")
+            mention(&order.key),
+            some_of(&rows, LISTED_ROWS, u32::to_string)
         ));
     }
     out
+}
+
+/// How many rows the message on an invalid order's other rows lists.
+const LISTED_ROWS: usize = 10;
+
+/// Excel's limit on the characters of one cell.
+const MAX_CELL: usize = 32_767;
+
+/// A cell the tool writes, within `max` characters: a longer text keeps its start and says how
+/// much it leaves out (`… and 1234 more characters`), so Excel never cuts it unseen or refuses
+/// the file.
+fn cap(text: &str, max: usize) -> Cow<'_, str> {
+    if text.len() <= max {
+        return Cow::Borrowed(text);
+    }
+    let total = text.chars().count();
+    if total <= max {
+        return Cow::Borrowed(text);
+    }
+    // The note's length with the largest count it can name; a smaller count is no longer.
+    let note = |n: usize| format!("… and {n} more characters");
+    let keep = max.saturating_sub(note(total).chars().count());
+    let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
+    Cow::Owned(format!("{}{}", &text[..end], note(total - keep)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cells_are_capped_at_excels_limit() {
+        assert_eq!(cap("short", MAX_CELL), "short");
+        let exact = "ø".repeat(MAX_CELL);
+        assert!(
+            matches!(cap(&exact, MAX_CELL), Cow::Borrowed(_)),
+            "bytes are not characters"
+        );
+        for len in [MAX_CELL + 1, 100_000, 5_000_000] {
+            let long = "é".repeat(len);
+            let capped = cap(&long, MAX_CELL);
+            let kept = capped.chars().take_while(|&c| c == 'é').count();
+            assert_eq!(
+                capped,
+                format!("{}… and {} more characters", "é".repeat(kept), len - kept)
+            );
+            assert!(capped.chars().count() <= MAX_CELL, "{len}");
+            assert!(capped.chars().count() > MAX_CELL - 40, "{len}");
+        }
+    }
 }

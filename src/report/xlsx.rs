@@ -1,14 +1,16 @@
 //! The XLSX result: the sheet's rows at their own row numbers, typed as they were, every problem
-//! cell highlighted with its message as a cell note, then status and messages columns.
+//! cell highlighted with its message as a cell note, then status and messages columns. Every
+//! text is capped at Excel's cell limit, the sheet's own cells too.
 
-use super::{ids, messages, visit_results, ID_HEADERS};
+use super::{cap, ids, messages, visit_results, ID_HEADERS, MAX_CELL};
 use crate::check::{Checked, RowResult, RowStatus};
 use crate::problem::{Origin, Severity};
 use crate::read::{Cell, Row};
 use rust_xlsxwriter::{Color, Format, FormatBorder, Note, Workbook, Worksheet, XlsxError};
+use std::borrow::Cow;
 
-/// Excel's limit on the characters of one cell.
-const MAX_CELL: usize = 32_767;
+/// The longest note rust_xlsxwriter takes: a cell's limit less room for the author's name.
+const MAX_NOTE: usize = MAX_CELL - 54;
 
 pub fn render(checked: &Checked) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
@@ -28,7 +30,7 @@ pub fn render(checked: &Checked) -> Result<Vec<u8>, XlsxError> {
     };
     let width = checked.sheet.headers.len() as u16;
     for (c, h) in checked.sheet.headers.iter().enumerate() {
-        sheet.write_string_with_format(0, c as u16, h, &bold)?;
+        sheet.write_string_with_format(0, c as u16, clip(h), &bold)?;
     }
     sheet.write_string_with_format(0, width, "status", &bold)?;
     let id_headers: &[&str] = if checked.submitted { &ID_HEADERS } else { &[] };
@@ -91,7 +93,7 @@ fn write_row(
                     sheet.write_boolean(r, c, *b)?;
                 }
                 Cell::Error(e) => {
-                    sheet.write_string(r, c, e)?;
+                    sheet.write_string(r, c, clip(e))?;
                 }
             }
         }
@@ -128,7 +130,7 @@ fn write_row(
                     _ => sheet.write_string_with_format(r, column, clip(&text), format)?,
                 };
             }
-            let note = Note::new(clip(&lines.join("\n")))
+            let note = Note::new(cap(&lines.join("\n"), MAX_NOTE))
                 .set_author("fpgo-export")
                 .set_width(360)
                 .set_height(120);
@@ -161,9 +163,8 @@ fn write_row(
     Ok(())
 }
 
-fn clip(text: &str) -> &str {
-    match text.char_indices().nth(MAX_CELL - 1) {
-        Some((i, _)) => &text[..i],
-        None => text,
-    }
+/// A cell's text within Excel's limit (see [`cap`]): a workbook with a longer cell is refused
+/// by rust_xlsxwriter, and the sheet's own cells may be longer (a CSV's are unbounded).
+fn clip(text: &str) -> Cow<'_, str> {
+    cap(text, MAX_CELL)
 }

@@ -196,7 +196,7 @@ fn far_stray_cell_is_ignored_with_a_note_and_costs_nothing() {
 #[test]
 fn huge_single_line_csv() {
     // A 100 MB cell in one line. The product id allows 25 characters, so the cell is a row
-    // problem; its message shows the value cut short, never 100 MB of it.
+    // problem; its message shows the start of the value and its length, never 100 MB of it.
     let w = Workdir::new();
     const SIZE: usize = 100 * 1024 * 1024;
     let mut t = one_order("BIG");
@@ -216,10 +216,10 @@ fn huge_single_line_csv() {
         "the summary stays short: {} bytes",
         out.stderr.len()
     );
-    let shown = format!("{}…", "x".repeat(60));
+    let shown = format!("\"{}…\" ({SIZE} characters)", "x".repeat(60));
     assert!(
         out.stderr.contains(&format!(
-            "big.csv row 2: error: product_id \"{shown}\": is longer than the provider's 25 characters"
+            "big.csv row 2: error: product_id {shown}: is longer than the provider's 25 characters"
         )),
         "{}",
         &out.stderr[..out.stderr.len().min(2000)]
@@ -494,6 +494,346 @@ fn cells_with_control_characters_and_quotes() {
     assert_eq!(
         result.get(0, "product_name"),
         "Router \"Pro\", 2\u{a0}stk;\nlinje to\t\u{7}"
+    );
+}
+
+/// What the row where a quote opens and never closes says.
+const UNCLOSED: &str = "opens a quote that never closes (the file ends inside it); the lines after it are read as rows of their own: close the quote or remove it";
+
+/// The rows of a JSON result file: each row's number, status and messages.
+fn json_rows(w: &Workdir, name: &str) -> Vec<Value> {
+    let result: Value = serde_json::from_str(&w.read(name)).unwrap();
+    result["rows"].as_array().unwrap().clone()
+}
+
+#[test]
+fn a_quote_that_never_closes_swallowed_the_rest_of_the_file() {
+    // Three orders; the second one's product name opens a quote that nothing closes. The csv
+    // crate read the rest of the file as that one cell: three rows in, two lines out.
+    let w = Workdir::new();
+    let mut t = Table::standard();
+    for key in ["Q-1", "Q-2", "Q-3"] {
+        t.order(key, PRIVATE, &[("Router", "1", "100", "25")]);
+    }
+    let mut middle = t.clone();
+    middle.set(1, "product_name", "OPENS");
+    let lf = middle.csv(b',').replace("OPENS", "\"Router");
+    let crlf = lf.replace('\n', "\r\n");
+    // On the last row, with no line end after it.
+    let mut last = t.clone();
+    last.set(2, "product_name", "OPENS");
+    let last = last.csv(b',').replace("OPENS", "\"Router");
+    let last = last.trim_end();
+    for (name, text, broken) in [
+        ("lf.csv", lf.as_str(), 3),
+        ("crlf.csv", crlf.as_str(), 3),
+        ("last.csv", last, 4),
+    ] {
+        w.write_csv(name, text, Encoding::Utf8);
+        let out = w.check(name, &["--output", "result.json"]);
+        out.expect(1);
+        assert!(
+            out.stderr.contains(&format!(
+                "{name} row {broken}: error: product_name: {UNCLOSED}"
+            )),
+            "{}",
+            out.stderr
+        );
+        let rows = json_rows(&w, "result.json");
+        let numbers: Vec<u64> = rows.iter().map(|r| r["row"].as_u64().unwrap()).collect();
+        assert_eq!(numbers, [2, 3, 4], "{name}: every line is a row of its own");
+        for row in &rows {
+            if row["row"] == broken {
+                assert_eq!(row["status"], "invalid", "{name}");
+                assert_eq!(
+                    row["messages"],
+                    json!([format!("error: product_name: {UNCLOSED}")]),
+                    "{name}"
+                );
+                // The row is read as well as it can be: the quote as a character.
+                assert_eq!(row["cells"]["product_name"], "\"Router", "{name}");
+                assert_eq!(row["cells"]["vat_rate"], "25", "{name}");
+            } else {
+                assert_eq!(row["status"], "valid", "{name}: {row}");
+            }
+        }
+        // The CSV result has a line for every row, and its quoting is whole again.
+        w.check(name, &[]).expect(1);
+        let result = w.result_csv(&name.replace(".csv", ".result.csv"));
+        let keys: Vec<&str> = (0..3).map(|i| result.get(i, "order_ref")).collect();
+        assert_eq!(keys, ["Q-1", "Q-2", "Q-3"], "{name}");
+        assert_eq!(result.get(broken - 2, "product_name"), "\"Router", "{name}");
+        assert_eq!(result.get(broken - 2, "status"), "invalid", "{name}");
+    }
+
+    // A stray quote further down closes it (27" is a size in inches): the lines in between
+    // are rows of their own, and so is the line with the stray quote.
+    let mut t = Table::standard();
+    for key in ["S-1", "S-2", "S-3", "S-4"] {
+        t.order(key, PRIVATE, &[("Router", "1", "100", "25")]);
+    }
+    t.set(1, "product_name", "OPENS");
+    t.set(3, "product_name", "CLOSES");
+    let text = t
+        .csv(b',')
+        .replace("OPENS", "\"Router")
+        .replace("CLOSES", "Monitor 27\"");
+    w.write_csv("stray.csv", &text, Encoding::Utf8);
+    let out = w.check("stray.csv", &["--output", "result.json"]);
+    out.expect(1);
+    let rows = json_rows(&w, "result.json");
+    let numbers: Vec<u64> = rows.iter().map(|r| r["row"].as_u64().unwrap()).collect();
+    assert_eq!(numbers, [2, 3, 4, 5]);
+    assert_eq!(
+        rows[1]["messages"],
+        json!(["error: product_name: opens a quote that runs over the next 2 lines, which hold the delimiter as rows do; they are read as rows of their own: close the quote or remove it"])
+    );
+    let statuses: Vec<&Value> = rows.iter().map(|r| &r["status"]).collect();
+    assert_eq!(statuses, ["valid", "invalid", "valid", "valid"]);
+    assert_eq!(rows[3]["cells"]["product_name"], "Monitor 27\"");
+
+    // A cell over two lines (a delimiter on the second one too) is still one cell of one row.
+    let mut t = Table::standard();
+    t.order("M-1", PRIVATE, &[("Router", "1", "100", "25")]);
+    t.order("M-2", PRIVATE, &[("Router", "1", "100", "25")]);
+    t.set(0, "product_name", "Router Pro\nblack, 2 pcs");
+    let lf = t.csv(b',');
+    for (name, text, cell) in [
+        ("address.csv", lf.clone(), "Router Pro\nblack, 2 pcs"),
+        (
+            "address-crlf.csv",
+            lf.replace('\n', "\r\n"),
+            "Router Pro\r\nblack, 2 pcs",
+        ),
+    ] {
+        w.write_csv(name, &text, Encoding::Utf8);
+        let out = w.check(name, &["--output", "result.json"]);
+        out.expect(0);
+        let rows = json_rows(&w, "result.json");
+        let numbers: Vec<u64> = rows.iter().map(|r| r["row"].as_u64().unwrap()).collect();
+        assert_eq!(numbers, [2, 3], "{name}");
+        assert_eq!(rows[0]["cells"]["product_name"], cell, "{name}");
+    }
+}
+
+#[test]
+fn double_minus_in_a_cell_reached_the_csv_result_unneutralised() {
+    // Only a plain number (a sign, digits, one decimal separator and digits) may start with a
+    // sign unescaped; a spreadsheet runs `--5` or `+-5` as a formula.
+    let risky = [
+        "--5",
+        "+-5",
+        "-+5",
+        "-5+3",
+        "-1e5",
+        "-1,2,3",
+        "-1.2.3",
+        "-..",
+        "-5.",
+        "-,5",
+        "- 5",
+        "-5 ",
+        "\t-5",
+        "\t5",
+        "\r5",
+        "=1+2",
+        "@SUM(A1)",
+        "+47 465 67 468",
+    ];
+    let plain = ["-5", "+5", "-12,50", "-12.50", "-0.125", "5"];
+    let mut t = Table::standard();
+    for (i, name) in risky.iter().chain(&plain).enumerate() {
+        t.order(&format!("D-{i}"), PRIVATE, &[("Router", "1", "100", "25")]);
+        t.set(i, "product_name", name);
+    }
+    let w = Workdir::new();
+    w.write_csv("signs.csv", &t.csv(b','), Encoding::Utf8);
+    w.check("signs.csv", &[]);
+    // A workbook's cells take the other way into a CSV result: written cell by cell.
+    let mut x = t.xlsx();
+    for (i, name) in risky.iter().chain(&plain).enumerate() {
+        x.set(i as u32 + 1, "product_name", X::text(name));
+    }
+    w.write_xlsx("signs.xlsx", &x);
+    w.check("signs.xlsx", &["--output", "signs-xlsx.result.csv"]);
+    for file in ["signs.result.csv", "signs-xlsx.result.csv"] {
+        let result = w.result_csv(file);
+        for (i, name) in risky.iter().enumerate() {
+            assert_eq!(
+                result.get(i, "product_name"),
+                format!("'{name}"),
+                "{file}: {name:?}"
+            );
+        }
+        for (i, name) in plain.iter().enumerate() {
+            assert_eq!(
+                result.get(risky.len() + i, "product_name"),
+                *name,
+                "{file}: {name:?}"
+            );
+        }
+    }
+}
+
+#[test]
+fn excel_serial_date_3000000_was_accepted_as_an_order_date() {
+    // Excel's dates run from 1900-01-01 (serial 1) to 9999-12-31 (serial 2,958,465). A date
+    // cell outside them shows ##### in Excel and is no date to invoice on.
+    let after = "is after 9999-12-31, the last date Excel has; check the year";
+    let before = "is before 1900-01-01, the first date Excel has; check the year";
+    let serials: &[(f64, Option<&str>)] = &[
+        (3_000_000.0, Some(after)),
+        (2_958_466.0, Some(after)),
+        (2_958_465.0, None),
+        (46_347.0, None),
+        (0.0, Some(before)),
+        (-1.0, Some(before)),
+    ];
+    let mut t = Table::standard();
+    for i in 0..serials.len() {
+        t.order(&format!("E-{i}"), PRIVATE, &[("Router", "1", "100", "25")]);
+    }
+    let mut x = t.xlsx();
+    for (i, (serial, _)) in serials.iter().enumerate() {
+        x.set(i as u32 + 1, "order_date", X::Serial(*serial));
+    }
+    let w = Workdir::new();
+    w.write_xlsx("serials.xlsx", &x);
+    let out = w.check("serials.xlsx", &["--output", "result.json"]);
+    out.expect(1);
+    let rows = json_rows(&w, "result.json");
+    for (row, (serial, message)) in rows.iter().zip(serials) {
+        match message {
+            None => assert_eq!(row["status"], "valid", "{serial}: {row}"),
+            Some(message) => {
+                let first = row["messages"][0].as_str().unwrap_or_default();
+                assert!(
+                    first.starts_with("error: order_date \"") && first.ends_with(message),
+                    "{serial}: {row}"
+                );
+            }
+        }
+    }
+
+    // The same bounds for dates written as text.
+    let texts: &[(&str, Option<&str>)] = &[
+        ("21.11.10113", Some(after)),
+        ("21 Nov 10113", Some(after)),
+        ("31.12.9999", None),
+        ("9999-12-31", None),
+        ("21.11.0026", Some(before)),
+    ];
+    let mut t = Table::standard();
+    for (i, (text, _)) in texts.iter().enumerate() {
+        t.order(&format!("T-{i}"), PRIVATE, &[("Router", "1", "100", "25")]);
+        t.set(i, "order_date", text);
+    }
+    w.write_csv("texts.csv", &t.csv(b','), Encoding::Utf8);
+    let out = w.check("texts.csv", &["--output", "result.json"]);
+    out.expect(1);
+    let rows = json_rows(&w, "result.json");
+    for (row, (text, message)) in rows.iter().zip(texts) {
+        match message {
+            None => assert_eq!(row["status"], "valid", "{text}: {row}"),
+            Some(message) => assert_eq!(
+                row["messages"],
+                json!([format!("error: order_date \"{text}\": {message}")]),
+                "{text}"
+            ),
+        }
+    }
+}
+
+#[test]
+fn huge_cell_was_echoed_whole_on_stderr() {
+    // A few MB in each cell a message names: the order key (named by the messages about its
+    // order), a value that differs between an order's lines, a product id that is too long and
+    // a header no field has.
+    const SIZE: usize = 3 * 1024 * 1024;
+    let (key, name, id, header) = (
+        "K".repeat(SIZE),
+        "N".repeat(SIZE),
+        "P".repeat(SIZE),
+        "H".repeat(SIZE),
+    );
+    let mut t = Table::standard();
+    t.order(
+        &key,
+        PRIVATE,
+        &[("Router", "1", "100", "25"), ("Switch", "1", "100", "25")],
+    );
+    t.set(1, "name", &name);
+    t.order("P-1", PRIVATE, &[("Router", "1", "100", "25")]);
+    t.set(2, "product_id", &id);
+    t.headers.push(header.clone());
+    for row in &mut t.rows {
+        row.push("x".into());
+    }
+    let w = Workdir::new();
+    w.write_csv("huge.csv", &t.csv(b','), Encoding::Utf8);
+    let out = w.check("huge.csv", &["--json"]);
+    out.expect(1);
+    assert!(out.stderr.len() < 4096, "{} bytes", out.stderr.len());
+    assert!(out.stdout.len() < 4096, "{} bytes", out.stdout.len());
+    let cut = |c: &str| format!("{}… ({SIZE} characters)", c.repeat(60));
+    let quoted = |c: &str| format!("\"{}…\" ({SIZE} characters)", c.repeat(60));
+    for line in [
+        format!(
+            "huge.csv row 3: error: name {}: differs from \"Kari Nordmann\" on row 2 of order {}; an order has one name: make them equal or leave this cell blank",
+            quoted("N"),
+            cut("K")
+        ),
+        format!(
+            "huge.csv row 4: error: product_id {}: is longer than the provider's 25 characters; shorten it",
+            quoted("P")
+        ),
+        format!(
+            "warning: columns ignored (no field has these names): {}; see docs/columns.md or map them in the config's [columns]",
+            cut("H")
+        ),
+    ] {
+        assert!(out.stderr.contains(&line), "{line}\n{}", out.stderr);
+    }
+
+    // The cells the tool writes into a result stay within Excel's 32,767 characters; a CSV
+    // result copies the sheet's own cells whole (they are the user's data).
+    let result = w.result_csv("huge.result.csv");
+    for row in &result.rows {
+        for column in ["status", "messages"] {
+            let cell = &row[result.column(column)];
+            assert!(cell.chars().count() <= 32_767, "{column}: {}", cell.len());
+        }
+    }
+    assert_eq!(
+        result.get(0, "messages"),
+        format!(
+            "order {} is not sent because of problems on row 3",
+            cut("K")
+        )
+    );
+    assert_eq!(result.get(1, "name"), name);
+
+    // An XLSX result holds every cell within the limit; a longer one says what it leaves out.
+    w.check("huge.csv", &["--output", "huge.xlsx"]).expect(1);
+    use calamine::{open_workbook, Reader, Xlsx as CalXlsx};
+    let mut book: CalXlsx<_> = open_workbook(w.join("huge.xlsx")).unwrap();
+    let range = book.worksheet_range("result").unwrap();
+    for cell in range.used_cells() {
+        let text = cell.2.to_string();
+        assert!(
+            text.chars().count() <= 32_767,
+            "{:?}: {}",
+            (cell.0, cell.1),
+            text.len()
+        );
+    }
+    let name_column = HEADERS.iter().position(|h| *h == "name").unwrap();
+    let cell = range.get((2, name_column)).unwrap().to_string();
+    let kept = cell.chars().take_while(|&c| c == 'N').count();
+    assert!(kept > 32_700, "{kept}");
+    assert_eq!(
+        cell,
+        format!("{}… and {} more characters", "N".repeat(kept), SIZE - kept)
     );
 }
 

@@ -211,6 +211,9 @@ pub enum X {
     Num(f64),
     /// A date cell with a date format.
     Date(u16, u8, u8),
+    /// A number with a date format: what Excel stores for a date, its serial day (any number,
+    /// even one no calendar date matches).
+    Serial(f64),
     Bool(bool),
     /// A formula with its cached result (`#N/A` is written as an error result).
     Formula(String, String),
@@ -296,6 +299,9 @@ impl Xlsx {
                     X::Date(y, m, d) => {
                         let dt = ExcelDateTime::from_ymd(*y, *m, *d).unwrap();
                         sheet.write_datetime_with_format(r, c, &dt, &date).unwrap();
+                    }
+                    X::Serial(n) => {
+                        sheet.write_number_with_format(r, c, *n, &date).unwrap();
                     }
                     X::Bool(b) => {
                         sheet.write_boolean(r, c, *b).unwrap();
