@@ -22,7 +22,7 @@ fn small_sheet(w: &Workdir) -> std::path::PathBuf {
     t.set(0, "country", "Norge");
     t.set(2, "line_amount", "400");
     t.rows.insert(3, vec![String::new(); HEADERS.len()]);
-    w.write_csv("orders.csv", &t.csv(b','), Encoding::Utf8)
+    w.write_sheet(&t)
 }
 
 #[test]

@@ -1,0 +1,230 @@
+//! `check` taking values from elsewhere than the sheet: `--set` for every order, a config file
+//! that names a sheet's own headers and gives defaults (named with `--config` or found beside
+//! the sheet), and what each says when its value breaks a rule or it cannot be read.
+
+use crate::support::*;
+use serde_json::json;
+
+#[test]
+fn set_gives_every_order_a_value_and_overrides_the_column() {
+    let w = Workdir::new();
+    let mut t = two_orders();
+    t.headers.push("language".into());
+    for row in &mut t.rows {
+        row.push(String::new());
+    }
+    t.set(0, "language", "klingon");
+    w.write_sheet(&t);
+
+    let without = w.check("orders.csv", &[]);
+    without
+        .expect(1)
+        .stderr_has(&["row 2: error: language \"klingon\": is not a language"]);
+
+    let with = w.check(
+        "orders.csv",
+        &[
+            "--set",
+            "language=en",
+            "--set",
+            "callback_url=https://other.example.no/cb",
+            "--payloads",
+            "p.jsonl",
+        ],
+    );
+    with.expect(0)
+        .stderr_has(&["column language is ignored: --set language gives every order its value"]);
+    let payloads = w.payloads("p.jsonl");
+    assert_eq!(payloads.len(), 2);
+    for p in &payloads {
+        assert_eq!(p["payload"]["customerDetails"]["preferredLanguage"], "en");
+        assert_eq!(
+            p["payload"]["callback"]["callbackUrl"],
+            "https://other.example.no/cb"
+        );
+        assert_eq!(
+            p["payload"]["callback"]["success"],
+            "https://shop.example.no/fpgo/success"
+        );
+    }
+
+    // A --set value that breaks a rule is reported as coming from --set, on every order.
+    let bad = w.check("orders.csv", &["--set", "country=Atlantis"]);
+    bad.expect(1).stderr_has(&[
+        "row 2: error: country (--set) \"Atlantis\": is not an ISO 3166-1 alpha-2 country code",
+        "row 4: error: country (--set)",
+    ]);
+
+    // A --set that names no field stops the run before anything is read.
+    let unknown = w.check("orders.csv", &["--set", "colour=red"]);
+    unknown
+        .expect(2)
+        .has_one_fatal_error()
+        .stderr_has(&["\"colour\" is not a field"]);
+    let malformed = w.check("orders.csv", &["--set", "language"]);
+    malformed
+        .expect(2)
+        .stderr_has(&["--set language: write it as FIELD=VALUE"]);
+}
+
+#[test]
+fn config_names_custom_headers_and_gives_defaults() {
+    let w = Workdir::new();
+    std::fs::create_dir(w.join("conf")).unwrap();
+    w.write(
+        "conf/custom.toml",
+        r#"
+[defaults]
+callback_url = "https://shop.example.no/cb"
+success_url = "https://shop.example.no/ok"
+failure_url = "https://shop.example.no/fail"
+invoice_fee = true
+invoice_maturity = 30
+language = "sv"
+
+[columns]
+order_ref = "Bestilling"
+name = "Kjøper"
+"#,
+    );
+    let mut t = Table::new(&[
+        "Bestilling",
+        "Kjøper",
+        "email",
+        "phone",
+        "personal_number",
+        "street",
+        "zip",
+        "city",
+        "country",
+        "language",
+        "product_name",
+        "quantity",
+        "unit_price",
+        "vat_rate",
+    ]);
+    let customer: Vec<(&str, &str)> = vec![
+        ("Kjøper", "Kari Nordmann"),
+        ("email", "kari@example.no"),
+        ("phone", "46567468"),
+        ("personal_number", "28038712383"),
+        ("street", "Klosterenget 144"),
+        ("zip", "7030"),
+        ("city", "Trondheim"),
+        ("country", "NO"),
+    ];
+    let mut first = customer.clone();
+    first.extend([
+        ("Bestilling", "A-1"),
+        ("product_name", "Router"),
+        ("quantity", "1"),
+        ("unit_price", "100"),
+        ("vat_rate", "25"),
+    ]);
+    t.push(&first);
+    // The second order writes its own language: a column wins over a default.
+    let mut second = customer.clone();
+    second.extend([
+        ("Bestilling", "A-2"),
+        ("language", "de"),
+        ("product_name", "Modem"),
+        ("quantity", "1"),
+        ("unit_price", "50"),
+        ("vat_rate", "25"),
+    ]);
+    t.push(&second);
+    w.write_sheet(&t);
+
+    // Without the config, the custom headers are unknown and required columns are missing.
+    let plain = w.check("orders.csv", &[]);
+    plain.expect(2).stderr_has(&["required columns are missing: order_ref, name, invoice_fee, callback_url, success_url, failure_url."]);
+
+    let out = w.check(
+        "orders.csv",
+        &[
+            "--config",
+            "conf/custom.toml",
+            "--payloads",
+            "p.jsonl",
+            "--json",
+        ],
+    );
+    out.expect(0);
+    assert_eq!(out.json()["config"], "conf/custom.toml");
+    out.stderr_has(&["config: conf/custom.toml"]);
+    let payloads = w.payloads("p.jsonl");
+    assert_eq!(payloads.len(), 2);
+    let (a, b) = (&payloads[0]["payload"], &payloads[1]["payload"]);
+    assert_eq!(a["referenceNo"], "A-1");
+    assert_eq!(a["customerDetails"]["name"], "Kari Nordmann");
+    assert_eq!(a["invoiceFeeApplicable"], true);
+    assert_eq!(a["invoiceMaturity"], 30);
+    assert_eq!(
+        a["callback"],
+        json!({"callbackUrl": "https://shop.example.no/cb", "success": "https://shop.example.no/ok", "failure": "https://shop.example.no/fail"})
+    );
+    assert_eq!(a["customerDetails"]["preferredLanguage"], "sv");
+    assert_eq!(b["customerDetails"]["preferredLanguage"], "de");
+
+    // A default that breaks a rule is reported as coming from the config.
+    w.write(
+        "conf/bad.toml",
+        "[defaults]\ncallback_url = \"shop.example.no/cb\"\nsuccess_url = \"https://a.no/ok\"\nfailure_url = \"https://a.no/f\"\ninvoice_fee = true\n[columns]\norder_ref = \"Bestilling\"\nname = \"Kjøper\"\n",
+    );
+    let bad = w.check("orders.csv", &["--config", "conf/bad.toml"]);
+    bad.expect(1).stderr_has(&["row 2: error: callback_url (config default) \"shop.example.no/cb\": is not a valid web address"]);
+    // A config that is not TOML, or names no field, stops the run.
+    w.write("conf/broken.toml", "[defaults\n");
+    let broken = w.check("orders.csv", &["--config", "conf/broken.toml"]);
+    broken
+        .expect(2)
+        .stderr_has(&["conf/broken.toml: not a valid config"]);
+    w.write("conf/field.toml", "[columns]\ncolour = \"Bestilling\"\n");
+    let field = w.check("orders.csv", &["--config", "conf/field.toml"]);
+    field
+        .expect(2)
+        .stderr_has(&["the config's [columns] names \"colour\", which is not a field"]);
+}
+
+#[test]
+fn config_beside_the_sheet_is_found_without_config_flag() {
+    let w = Workdir::new();
+    std::fs::create_dir(w.join("in")).unwrap();
+    let mut t = Table::new(&[
+        "order_ref",
+        "name",
+        "email",
+        "phone",
+        "personal_number",
+        "street",
+        "zip",
+        "city",
+        "product_name",
+        "quantity",
+        "unit_price",
+        "vat_rate",
+    ]);
+    t.push(&[
+        ("order_ref", "1"),
+        ("name", "Kari Nordmann"),
+        ("email", "kari@example.no"),
+        ("phone", "46567468"),
+        ("personal_number", "28038712383"),
+        ("street", "Klosterenget 144"),
+        ("zip", "7030"),
+        ("city", "Trondheim"),
+        ("product_name", "Router"),
+        ("quantity", "1"),
+        ("unit_price", "100"),
+        ("vat_rate", "25"),
+    ]);
+    w.write_csv("in/orders.csv", &t.csv(b','), Encoding::Utf8);
+    w.write(
+        "in/fpgo-export.toml",
+        "[defaults]\ncountry = \"NO\"\ninvoice_fee = false\ncallback_url = \"https://a.no/cb\"\nsuccess_url = \"https://a.no/ok\"\nfailure_url = \"https://a.no/f\"\n",
+    );
+    let out = w.check("in/orders.csv", &["--json"]);
+    out.expect(0);
+    assert_eq!(out.json()["config"], "in/fpgo-export.toml");
+    assert!(w.exists("in/orders.result.csv"));
+}

@@ -1,0 +1,177 @@
+//! What a later `submit` run does with what an earlier one left: a changed order is reported
+//! and sent as an update only with `--update`, a second run on a ledger in use is refused (and
+//! SIGTERM ends the first cleanly), and the failed-rows file holds the rows to fix and check
+//! again.
+
+use crate::support::*;
+use serde_json::Value;
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+// ---------------------------------------------------------------------------------------------
+// Updates
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_changed_order_is_reported_and_sent_as_an_update_only_with_update() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    let mut table = sheet(3);
+    work.write_sheet(&table);
+    submit(&work, &provider, &[]).expect(0);
+    let before = provider.orders().await;
+    let id = before["T-002"]["id"].as_str().unwrap().to_string();
+    assert_eq!(before["T-002"]["payload"]["products"][0]["quantity"], "3");
+
+    // T-002's first line: 7 instead of 3.
+    table.set(2, "quantity", "7");
+    work.write_sheet(&table);
+    let changed = submit(&work, &provider, &[]);
+    changed.expect(1);
+    let json = changed.json();
+    assert_counts(&json, &[("changed", 1), ("already_created", 2)]);
+    assert_eq!(json["requests"], 0);
+    let rows = result_rows(&work, "orders.result.csv");
+    assert_eq!(
+        with_status(&rows, "changed"),
+        BTreeSet::from(["T-002".to_string()])
+    );
+    let row = rows.iter().find(|r| r.order_ref == "T-002").unwrap();
+    assert_eq!(row.order_id, id);
+    assert!(row.messages.contains("--update"), "{row:?}");
+    assert_eq!(provider.orders().await, before, "nothing sent");
+
+    let updated = submit(&work, &provider, &["--update"]);
+    updated.expect(0);
+    let json = updated.json();
+    assert_counts(&json, &[("created", 1), ("already_created", 2)]);
+    assert_eq!(json["requests"], 1);
+    let after = provider.orders().await;
+    assert_eq!(after.len(), 3);
+    let order = &after["T-002"];
+    assert_eq!(
+        (&order["id"], &order["updates"]),
+        (&Value::from(id.clone()), &Value::from(1))
+    );
+    assert_eq!(order["payload"]["fpgoUuid"], id.as_str());
+    assert_eq!(order["payload"]["orderFrom"], "PARTNER");
+    assert_eq!(order["payload"]["products"][0]["quantity"], "7");
+    for other in ["T-001", "T-003"] {
+        assert_eq!(after[other], before[other]);
+    }
+    let rows = result_rows(&work, "orders.result.csv");
+    let row = rows.iter().find(|r| r.order_ref == "T-002").unwrap();
+    assert_eq!(
+        (row.status.as_str(), row.order_id.as_str()),
+        ("created", id.as_str())
+    );
+
+    // The update is what the ledger remembers now.
+    let again = submit(&work, &provider, &["--update"]);
+    again.expect(0);
+    assert_counts(&again.json(), &[("already_created", 3)]);
+    assert_eq!(again.json()["requests"], 0);
+    provider.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// One run per ledger; SIGTERM
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_run_on_a_ledger_in_use_is_refused_at_once() {
+    let work = Workdir::new();
+    let (provider, mut first) = Running::in_progress(&work).await;
+    let started = Instant::now();
+    let second = submit(&work, &provider, &[]);
+    second.expect(2);
+    assert!(started.elapsed() < Duration::from_secs(2), "not at once");
+    let holder = format!("process {}", first.id());
+    second.stderr_has(&["in use by another run", &holder]);
+    assert!(second.stdout.is_empty());
+
+    // SIGTERM: the request in flight ends, everything is recorded, exit 130.
+    let status = first.terminate(Duration::from_secs(10));
+    assert_eq!(status.code(), Some(130), "{}", first.stderr());
+    assert!(first.stderr().contains("interrupted"), "{}", first.stderr());
+    let rows = result_rows(&work, "orders.result.csv");
+    let created = with_status(&rows, "created");
+    let skipped = with_status(&rows, "skipped");
+    assert!(
+        !created.is_empty(),
+        "the request in flight was let finish: {rows:?}"
+    );
+    assert_eq!(created.len() + skipped.len(), 5, "{rows:?}");
+    let orders = provider.orders().await;
+    assert_eq!(orders.keys().cloned().collect::<BTreeSet<_>>(), created);
+    assert!(ledger(&work).values().all(|(s, _)| s == "created"));
+
+    // The ledger is free again: the rest goes.
+    let rest = submit(&work, &provider, &[]);
+    rest.expect(0);
+    assert_counts(
+        &rest.json(),
+        &[
+            ("created", skipped.len() as u64),
+            ("already_created", created.len() as u64),
+        ],
+    );
+    assert_eq!(provider.orders().await.len(), 5);
+    provider.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The rows of orders not created
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_rows_hold_the_rows_not_created_ready_to_check_again() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    work.copy_sample("orders.xlsx");
+    let run = submit_as(
+        &work,
+        Some(TOKEN),
+        &provider.base_url(),
+        "orders.xlsx",
+        &["--failed-rows", "failed.csv"],
+    );
+    run.expect(1);
+    assert_eq!(run.json()["failed_rows"], "failed.csv");
+    let result = work.result_csv("orders.result.csv");
+    let failed = work.result_csv("failed.csv");
+    let width = result.column("status");
+    assert_eq!(
+        failed.headers,
+        result.headers[..width],
+        "the sheet's columns, no more"
+    );
+    let expected: Vec<Vec<String>> = result
+        .rows
+        .iter()
+        .filter(|r| r[width] != "created")
+        .map(|r| r[..width].to_vec())
+        .collect();
+    assert_eq!(expected.len(), 5);
+    assert_eq!(
+        failed.rows, expected,
+        "the rows of the invalid orders, as they were"
+    );
+
+    // Fed back through check: the same orders are invalid, for the same reasons.
+    let check = work.check("failed.csv", &["-o", "recheck.csv"]);
+    check.expect(1);
+    let errors = |r: &ResultCsv| -> BTreeSet<(String, String)> {
+        (0..r.rows.len())
+            .filter(|&i| r.get(i, "messages").starts_with("error:"))
+            .map(|i| {
+                (
+                    r.get(i, "order_ref").to_string(),
+                    r.get(i, "messages").to_string(),
+                )
+            })
+            .collect()
+    };
+    let again = work.result_csv("recheck.csv");
+    assert!(again.statuses().iter().all(|s| *s == "invalid"));
+    assert_eq!(errors(&again), errors(&result));
+    assert_eq!(errors(&again).len(), 3);
+    provider.stop().await;
+}
