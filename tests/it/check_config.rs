@@ -167,23 +167,35 @@ name = "Kjøper"
     assert_eq!(b["customerDetails"]["preferredLanguage"], "de");
 
     // A default that breaks a rule is reported as coming from the config.
-    w.write(
-        "conf/bad.toml",
-        "[defaults]\ncallback_url = \"shop.example.no/cb\"\nsuccess_url = \"https://a.no/ok\"\nfailure_url = \"https://a.no/f\"\ninvoice_fee = true\n[columns]\norder_ref = \"Bestilling\"\nname = \"Kjøper\"\n",
-    );
-    let bad = w.check("orders.csv", &["--config", "conf/bad.toml"]);
-    bad.expect(1).stderr_has(&["row 2: error: callback_url (config default) \"shop.example.no/cb\": is not a valid web address"]);
+    Test::on(&w)
+        .write(
+            "conf/bad.toml",
+            "[defaults]\ncallback_url = \"shop.example.no/cb\"\nsuccess_url = \"https://a.no/ok\"\nfailure_url = \"https://a.no/f\"\ninvoice_fee = true\n[columns]\norder_ref = \"Bestilling\"\nname = \"Kjøper\"\n",
+        )
+        .check("orders.csv", &["--config", "conf/bad.toml"])
+        .status(1)
+        .stderr_has(&["row 2: error: callback_url (config default) \"shop.example.no/cb\": is not a valid web address"])
+        .run();
     // A config that is not TOML, or names no field, stops the run.
-    w.write("conf/broken.toml", "[defaults\n");
-    let broken = w.check("orders.csv", &["--config", "conf/broken.toml"]);
-    broken
-        .expect(2)
-        .stderr_has(&["conf/broken.toml: not a valid config"]);
-    w.write("conf/field.toml", "[columns]\ncolour = \"Bestilling\"\n");
-    let field = w.check("orders.csv", &["--config", "conf/field.toml"]);
-    field
-        .expect(2)
-        .stderr_has(&["the config's [columns] names \"colour\", which is not a field"]);
+    for (config, text, message) in [
+        (
+            "conf/broken.toml",
+            "[defaults\n",
+            "conf/broken.toml: not a valid config",
+        ),
+        (
+            "conf/field.toml",
+            "[columns]\ncolour = \"Bestilling\"\n",
+            "the config's [columns] names \"colour\", which is not a field",
+        ),
+    ] {
+        Test::on(&w)
+            .write(config, text)
+            .check("orders.csv", &["--config", config])
+            .status(2)
+            .stderr_has(&[message])
+            .run();
+    }
 }
 
 #[test]

@@ -112,11 +112,12 @@ fn json_result_file() {
 
 #[test]
 fn unknown_result_extension_is_refused() {
-    let w = Workdir::new();
-    w.write_sheet(&two_orders());
-    let out = w.check("orders.csv", &["--output", "result.pdf"]);
-    out.expect(2)
-        .stderr_has(&["cannot write a result file with the extension \".pdf\""]);
+    Test::new()
+        .write("orders.csv", two_orders().csv(b','))
+        .check("orders.csv", &["--output", "result.pdf"])
+        .status(2)
+        .stderr_has(&["cannot write a result file with the extension \".pdf\""])
+        .run();
 }
 
 #[test]
@@ -170,8 +171,13 @@ fn regression_output_onto_the_sheet_replaced_the_sheet() {
         &["--payloads", "orders.result.csv"],
         &["--output", "r.csv", "--payloads", "r.csv"],
     ] {
-        let out = w.check("orders.csv", args);
-        out.expect(2).has_one_fatal_error();
+        let out = Test::on(&w)
+            .check("orders.csv", args)
+            .status(2)
+            .file("orders.csv", &sheet)
+            .file("fpgo-export.toml", "[defaults]\nlanguage = \"no\"\n")
+            .run();
+        out.has_one_fatal_error();
         assert!(
             out.stderr.contains("choose another file")
                 || out.stderr.contains("give them different names"),

@@ -8,29 +8,39 @@ use std::collections::{BTreeMap, BTreeSet};
 #[test]
 fn template_csv_passes_check() {
     let w = Workdir::new();
-    let out = w.run(&["template", "--output", "template.csv"]);
-    out.expect(0).stderr_has(&["wrote template.csv"]);
-    let check = w.check("template.csv", &["--json"]);
-    check.expect(0);
-    let s = check.json();
-    assert_eq!(s["orders"], json!({"total": 1, "valid": 1, "invalid": 0}));
-    assert_eq!(s["rows"]["total"], 2);
-    assert_eq!(s["problems"]["warnings"], 0);
-    assert_eq!(s["notes"], json!([]), "every template column is a field");
+    Test::on(&w)
+        .args(&["template", "--output", "template.csv"])
+        .stderr_has(&["wrote template.csv"])
+        .run();
+    Test::on(&w)
+        .check("template.csv", &["--json"])
+        .stdout_json(|s| {
+            assert_eq!(s["orders"], json!({"total": 1, "valid": 1, "invalid": 0}));
+            assert_eq!(s["rows"]["total"], 2);
+            assert_eq!(s["problems"]["warnings"], 0);
+            assert_eq!(s["notes"], json!([]), "every template column is a field");
+        })
+        .run();
 }
 
 #[test]
 fn template_xlsx_passes_check() {
     let w = Workdir::new();
-    w.run(&["template", "--output", "template.xlsx"]).expect(0);
-    let check = w.check("template.xlsx", &["--json"]);
-    check.expect(0);
-    let s = check.json();
-    assert_eq!(s["orders"], json!({"total": 1, "valid": 1, "invalid": 0}));
-    assert_eq!(s["problems"]["warnings"], 0);
-    assert_eq!(s["format"], "XLSX, sheet \"orders\"");
-    let bad = w.run(&["template", "--output", "template.ods"]);
-    bad.expect(2);
+    Test::on(&w)
+        .args(&["template", "--output", "template.xlsx"])
+        .run();
+    Test::on(&w)
+        .check("template.xlsx", &["--json"])
+        .stdout_json(|s| {
+            assert_eq!(s["orders"], json!({"total": 1, "valid": 1, "invalid": 0}));
+            assert_eq!(s["problems"]["warnings"], 0);
+            assert_eq!(s["format"], "XLSX, sheet \"orders\"");
+        })
+        .run();
+    Test::on(&w)
+        .args(&["template", "--output", "template.ods"])
+        .status(2)
+        .run();
 }
 
 /// A result file by row number: (order, status, messages).

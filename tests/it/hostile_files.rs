@@ -21,18 +21,20 @@ fn noise(len: usize, seed: u64) -> Vec<u8> {
 
 #[test]
 fn empty_file_cannot_be_used() {
-    let w = Workdir::new();
-    w.write("empty.csv", b"");
-    let out = w.check("empty.csv", &["--json"]);
-    out.expect(2);
-    assert_eq!(out.stderr.trim(), "error: empty.csv: the file is empty");
-    assert_eq!(out.stdout, "");
-    assert!(!w.exists("empty.result.csv"));
-
-    w.write("blank.csv", b"\r\n  \n;;;\n");
-    let out = w.check("blank.csv", &[]);
-    out.expect(2)
-        .stderr_has(&["blank.csv: the file has no header row"]);
+    Test::new()
+        .write("empty.csv", b"")
+        .check("empty.csv", &["--json"])
+        .status(2)
+        .stdout("")
+        .stderr("error: empty.csv: the file is empty\n")
+        .no_file("empty.result.csv")
+        .run();
+    Test::new()
+        .write("blank.csv", b"\r\n  \n;;;\n")
+        .check("blank.csv", &[])
+        .status(2)
+        .stderr_has(&["blank.csv: the file has no header row"])
+        .run();
 }
 
 #[test]

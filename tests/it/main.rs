@@ -53,5 +53,5 @@ mod regular_rules;
 mod regular_endpoints;
 // Snapshots (insta) of a result file and the summaries a person reads.
 mod snapshot;
-// The harness: workdir, fixtures, runs of the binary, readers, providers.
+// The harness: workdir, fixtures, runs and the `Test` builder, readers, providers.
 mod support;

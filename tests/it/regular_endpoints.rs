@@ -253,19 +253,23 @@ async fn the_d_m_y_order_date_round_trips() {
     unix_sandbox.stop().await;
 
     // A format the tool does not know stops the run, and the sandbox's start.
-    let bad = work.run(&[
-        "sandbox",
-        "--order-date-format",
-        "Y-m-d",
-        "--bind",
-        "127.0.0.1:0",
-    ]);
-    bad.expect(2)
-        .stderr_has(&["--order-date-format Y-m-d: use \"unix\" or \"d M, Y\""]);
-    work.write("bad.toml", "order_date_format = \"Y-m-d\"\n");
-    let bad = work.check("orders.csv", &["--config", "bad.toml"]);
-    bad.expect(2)
-        .stderr_has(&["order_date_format = \"Y-m-d\": use \"unix\" or \"d M, Y\""]);
+    Test::on(&work)
+        .args(&[
+            "sandbox",
+            "--order-date-format",
+            "Y-m-d",
+            "--bind",
+            "127.0.0.1:0",
+        ])
+        .status(2)
+        .stderr_has(&["--order-date-format Y-m-d: use \"unix\" or \"d M, Y\""])
+        .run();
+    Test::on(&work)
+        .write("bad.toml", "order_date_format = \"Y-m-d\"\n")
+        .check("orders.csv", &["--config", "bad.toml"])
+        .status(2)
+        .stderr_has(&["order_date_format = \"Y-m-d\": use \"unix\" or \"d M, Y\""])
+        .run();
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -335,7 +339,10 @@ fn the_regular_invoice_template_passes_its_check_and_holds_its_columns() {
         let wrong = work.check(&session, &["--endpoint", "regular-invoice"]);
         wrong.expect(2);
     }
-    let bad = work.run(&["template", "--endpoint", "regular", "--output", "x.csv"]);
-    bad.expect(2)
-        .stderr_has(&["--endpoint regular: use invoice-session or regular-invoice"]);
+    Test::on(&work)
+        .args(&["template", "--endpoint", "regular", "--output", "x.csv"])
+        .status(2)
+        .stderr_has(&["--endpoint regular: use invoice-session or regular-invoice"])
+        .no_file("x.csv")
+        .run();
 }

@@ -163,18 +163,19 @@ fn impossible_options_are_refused_before_anything_is_sent() {
         ("--timeout", "0"),
         ("--max-wait", "-1"),
     ] {
-        let run = work.run_env(
-            &[("FPGO_TOKEN", TOKEN)],
-            &[
+        Test::on(&work)
+            .args(&[
                 "submit",
                 "orders.csv",
                 "--base-url",
                 "http://127.0.0.1:9/api/v1",
-                &format!("{flag}={value}"),
-            ],
-        );
-        run.expect(2).stderr_has(&[flag]);
-        assert!(!work.exists("orders.result.csv"));
+            ])
+            .args(&[&format!("{flag}={value}")])
+            .env("FPGO_TOKEN", TOKEN)
+            .status(2)
+            .stderr_has(&[flag])
+            .no_file("orders.result.csv")
+            .run();
     }
 }
 

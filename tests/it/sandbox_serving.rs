@@ -50,23 +50,16 @@ async fn shutdown_finishes_requests_in_flight_then_refuses_connections() {
     );
 }
 
-/// Runs `fpgo-export ARGS` that must exit by itself within five seconds; returns code and stderr.
-fn run_binary(args: &[&str]) -> (i32, String) {
-    let work = Workdir::new();
-    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
-    let mut run = Running::start(&work, &args, &[], "sandbox");
-    let code = run
-        .wait(Duration::from_secs(5))
-        .code()
-        .expect("an exit code");
-    (code, run.stderr())
-}
-
 #[test]
 fn the_binary_refuses_what_it_cannot_serve() {
-    let (code, stderr) = run_binary(&["sandbox", "--bind", "0.0.0.0:0"]);
-    assert_eq!(code, 2, "{stderr}");
-    assert!(stderr.contains("--allow-remote"), "{stderr}");
+    // Each run must end by itself, at once: a sandbox that started would serve until killed.
+    let at_once = Duration::from_secs(5);
+    Test::new()
+        .args(&["sandbox", "--bind", "0.0.0.0:0"])
+        .timeout(at_once)
+        .status(2)
+        .stderr_has(&["--allow-remote"])
+        .run();
     for (args, named) in [
         (
             &["sandbox", "--bind", "127.0.0.1:0", "--fault", "bogus=1"][..],
@@ -98,9 +91,12 @@ fn the_binary_refuses_what_it_cannot_serve() {
             "--latency",
         ),
     ] {
-        let (code, stderr) = run_binary(args);
-        assert_eq!(code, 2, "{args:?}: {stderr}");
-        assert!(stderr.contains(named), "{args:?}: {stderr}");
+        Test::new()
+            .args(args)
+            .timeout(at_once)
+            .status(2)
+            .stderr_has(&[named])
+            .run();
     }
 }
 

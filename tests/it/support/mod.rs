@@ -1,6 +1,6 @@
 //! The harness every test file uses: a [`Workdir`] on a temporary directory, fixture writers
 //! (sheets as a [`Table`], workbooks as [`Xlsx`], CSV bytes in any encoding), runs of the built
-//! binary ([`Output`], whose checks print the whole run when they fail, and [`Running`] in the
+//! binary ([`Output`], a [`Test`] builder that compares and reports, [`Running`] in the
 //! background), readers for the files it writes (result files, payloads, the ledger), and the
 //! providers it talks to: an in-process sandbox ([`Provider`]) or a [`Canned`] raw-TCP server.
 //!
@@ -15,6 +15,7 @@ mod regular_invoice;
 mod results;
 mod run;
 mod sheets;
+mod test;
 mod workdir;
 mod xlsx;
 
@@ -26,6 +27,7 @@ pub use regular_invoice::*;
 pub use results::*;
 pub use run::*;
 pub use sheets::*;
+pub use test::Test;
 pub use workdir::*;
 pub use xlsx::{zip_part, zip_parts, Xlsx, X};
 

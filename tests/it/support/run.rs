@@ -172,15 +172,6 @@ impl Workdir {
         self.execute(&owned(args), &[], None, WATCHDOG)
     }
 
-    /// Runs the binary with these environment variables (besides the hermetic ones).
-    pub fn run_env(&self, env: &[(&str, &str)], args: &[&str]) -> Output {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        self.execute(&owned(args), &env, None, WATCHDOG)
-    }
-
     /// Runs the binary under a limit on its address space (in MiB), so a run that tries to
     /// allocate gigabytes fails instead of succeeding slowly.
     pub fn run_limited(&self, mib: u64, args: &[&str]) -> Output {
