@@ -6,16 +6,16 @@
 //! `norway_checksums = "error" | "warning"` and `vat_rates`. Without `--config`,
 //! `fpgo-export.toml` beside the sheet, else in the current directory, is used if present.
 
-use crate::api::{DateFormat, Endpoint};
 use crate::cli::{SandboxArgs, SheetArgs};
-use crate::columns::Field;
 use crate::error::Error;
-use crate::group::Presets;
-use crate::problem::Severity;
-use crate::read::{Cell, ReadOptions};
+use crate::model::fields::Field;
+use crate::model::problem::Severity;
+use crate::model::{DateFormat, Endpoint};
+use crate::pipeline::group::Presets;
+use crate::pipeline::read::{Cell, ReadOptions};
+use crate::pipeline::validate::Rules;
+use crate::pipeline::values::{cell_number, parse_field, NumberConvention, Value};
 use crate::sandbox;
-use crate::validate::Rules;
-use crate::values::{cell_number, parse_field, NumberConvention, Value};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::BTreeMap;

@@ -3,8 +3,8 @@
 //! [`MAX_BODY`] of any answer read. It reports what happened on the wire in plain words;
 //! `outcome.rs` decides what that means.
 
+use crate::api::target::{BaseUrl, Token};
 use crate::error::Error;
-use crate::target::{BaseUrl, Token};
 use std::time::Duration;
 
 /// The most of an answer's body that is read. The provider's largest answers (a 417 listing

@@ -8,10 +8,10 @@
 //! asks. regular-invoice sends the order key both as `referenceNo` and
 //! `invoiceReferences.referenceNo`, and `submitPayment` `{via: "invoice", currency: "NOK"}`.
 
-use super::{DateFormat, Endpoint};
-use crate::money::{wire2, wire_rate};
-use crate::order::Order;
-use crate::values::oslo_noon;
+use crate::model::money::{wire2, wire_rate};
+use crate::model::order::Order;
+use crate::model::{DateFormat, Endpoint};
+use crate::pipeline::values::oslo_noon;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 use serde::Serialize;

@@ -3,9 +3,10 @@
 use crate::api::wire;
 use crate::cli::CheckArgs;
 use crate::error::Error;
+use crate::exit;
+use crate::pipeline as check;
 use crate::report::{self, AtomicFile};
 use crate::settings::Settings;
-use crate::{check, exit};
 use std::io::Write;
 
 /// Checks a sheet: result file, payloads on request, summary; exit 0 or 1.

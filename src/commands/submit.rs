@@ -4,20 +4,21 @@
 
 use crate::api::client::Client;
 use crate::api::outcome::locate;
+use crate::api::target::{environment_url, BaseUrl, Token};
 use crate::api::wire;
-use crate::check::{self, Checked, RowStatus};
 use crate::cli::SubmitArgs;
 use crate::error::Error;
 use crate::exit;
-use crate::ledger::{self, Change, Ledger, Record, Scope, State, Unrecorded};
-use crate::order::Order;
-use crate::plan::{self, Choices, Decision, Lookup};
-use crate::problem::{Problem, Severity};
+use crate::model::order::Order;
+use crate::model::outcome::RowStatus;
+use crate::model::problem::{Problem, Severity};
+use crate::pipeline::{self as check, Checked};
 use crate::report;
 use crate::sandbox::{self, Sandbox};
+use crate::send::dispatch::{self as submit, Job, Sent, Stop};
+use crate::send::ledger::{self, Change, Ledger, Record, Scope, State, Unrecorded};
+use crate::send::plan::{self, Choices, Decision, Lookup};
 use crate::settings::Settings;
-use crate::submit::{self, Job, Sent, Stop};
-use crate::target::{environment_url, BaseUrl, Token};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::path::PathBuf;

@@ -6,12 +6,14 @@
 mod csv;
 mod json;
 pub mod summary;
+pub mod template;
 mod xlsx;
 
-use crate::check::{Checked, RowResult};
 use crate::error::Error;
-use crate::problem::{mention, some_of, Problem};
-use crate::read::Row;
+use crate::model::outcome::RowResult;
+use crate::model::problem::{mention, some_of, Problem};
+use crate::pipeline::read::Row;
+use crate::pipeline::Checked;
 use std::borrow::Cow;
 use std::io::Write;
 use std::ops::ControlFlow;
@@ -19,7 +21,7 @@ use std::path::Path;
 
 /// Writes the result file; its format follows the extension (.csv, .xlsx, .json).
 pub fn write_result(checked: &Checked, path: &Path) -> Result<(), Error> {
-    let ext = crate::read::extension(path);
+    let ext = crate::pipeline::read::extension(path);
     match ext.as_str() {
         "xlsx" => {
             let bytes = xlsx::render(checked)
@@ -44,7 +46,7 @@ pub fn write_failed_rows(checked: &Checked, path: &Path) -> Result<usize, Error>
         .flat_map(|o| o.rows.iter().copied())
         .collect();
     rows.sort_unstable();
-    match crate::read::extension(path).as_str() {
+    match crate::pipeline::read::extension(path).as_str() {
         "csv" | "txt" | "tsv" => atomic_write(path, |w| csv::write_rows(checked, &rows, w))?,
         other => {
             return Err(Error::usage(format!(

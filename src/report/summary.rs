@@ -1,8 +1,9 @@
 //! The run's summary: for people on stderr, for machines as JSON on stdout.
 
-use crate::check::{Checked, RowStatus};
-use crate::money::wire2;
-use crate::problem::{mask_personal_numbers, Severity};
+use crate::model::money::wire2;
+use crate::model::outcome::RowStatus;
+use crate::model::problem::{mask_personal_numbers, Severity};
+use crate::pipeline::Checked;
 use crate::settings::Settings;
 use rust_decimal::Decimal;
 use serde_json::json;
@@ -189,8 +190,8 @@ pub fn json(
         "endpoint": settings.rules.endpoint.name(),
         "format": checked.sheet.format.to_string(),
         "number_convention": match checked.convention {
-            crate::values::NumberConvention::DecimalPoint => "decimal point",
-            crate::values::NumberConvention::DecimalComma => "decimal comma",
+            crate::pipeline::values::NumberConvention::DecimalPoint => "decimal point",
+            crate::pipeline::values::NumberConvention::DecimalComma => "decimal comma",
         },
         "config": settings.config.as_ref().map(|c| c.display().to_string()),
         "notes": checked.notes,

@@ -3,9 +3,10 @@
 //! text is capped at Excel's cell limit, the sheet's own cells too.
 
 use super::{cap, ids, messages, visit_results, ID_HEADERS, MAX_CELL};
-use crate::check::{Checked, RowResult, RowStatus};
-use crate::problem::{Origin, Severity};
-use crate::read::{Cell, Row};
+use crate::model::outcome::{RowResult, RowStatus};
+use crate::model::problem::{Origin, Severity};
+use crate::pipeline::read::{Cell, Row};
+use crate::pipeline::Checked;
 use rust_xlsxwriter::{Color, Format, FormatBorder, Note, Workbook, Worksheet, XlsxError};
 use std::borrow::Cow;
 

@@ -839,5 +839,5 @@ fn huge_cell_was_echoed_whole_on_stderr() {
 
 /// Excel's letters for a zero-based column index.
 fn column(index: usize) -> String {
-    fpgo_export::columns::column_letters(index)
+    fpgo_export::model::problem::column_letters(index)
 }

@@ -8,7 +8,7 @@
 //! test thread waits for the binary (`block_in_place`).
 
 use crate::support::{Item, Output, Provider, Table, Workdir, CORPORATE, HEADERS, PRIVATE};
-use fpgo_export::api::DateFormat;
+use fpgo_export::model::DateFormat;
 use fpgo_export::sandbox::{Clock, Config};
 use serde_json::{json, Value};
 use std::collections::{BTreeMap, BTreeSet};

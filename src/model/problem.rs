@@ -3,7 +3,8 @@
 //! how any message shows a value from the sheet ([`quote`], [`mention`], [`some_of`]), so that
 //! a message stays a line long whatever a cell holds.
 
-use crate::columns::{ColumnMap, Field};
+use crate::model::fields::Field;
+use crate::pipeline::map::ColumnMap;
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -175,6 +176,20 @@ pub fn mask_personal_numbers(text: &str) -> String {
     out
 }
 
+/// Excel's letters for a zero-based column index (0 → A, 26 → AA).
+pub fn column_letters(mut index: usize) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(b'A' + (index % 26) as u8);
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +226,13 @@ mod tests {
             mask_personal_numbers("914286018 and ODR1234567890"),
             "914286018 and ODR1234567890"
         );
+    }
+
+    #[test]
+    fn letters() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(16383), "XFD");
     }
 }

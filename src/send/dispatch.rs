@@ -12,7 +12,8 @@
 
 use crate::api::client::{Answer, Client, Failure, NoAnswer};
 use crate::api::outcome::{classify, Outcome};
-use crate::ledger::{Change, Ids, State, Writer};
+use crate::model::outcome::Ids;
+use crate::send::ledger::{Change, State, Writer};
 use governor::{Quota, RateLimiter};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};

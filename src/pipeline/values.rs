@@ -3,8 +3,8 @@
 //! into a row problem. Nothing here guesses per cell: the number convention is decided once per
 //! file by [`NumberConvention::detect`].
 
-use crate::columns::{Field, Kind};
-use crate::read::Cell;
+use crate::model::fields::{Field, Kind};
+use crate::pipeline::read::Cell;
 use chrono::{DateTime, NaiveDate, TimeZone};
 use chrono_tz::Europe::Oslo;
 use rust_decimal::Decimal;

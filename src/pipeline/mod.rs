@@ -1,91 +1,30 @@
-//! The offline pipeline, stage by stage: read → map → group → price/validate. It returns what
-//! happened to every row and order; valid orders are handed to a callback as they are found,
-//! so a million-line sheet never holds all its payloads at once.
+//! The offline half, stage by stage: [`read`] → [`map`] → [`group`] → [`validate`] (pricing
+//! and checking, with [`values`] and [`norway`]). [`check`] runs them over a sheet and returns
+//! what happened to every row and order; valid orders are handed to a callback as they are
+//! found, so a million-line sheet never holds all its payloads at once.
 
-use crate::columns::{self, column_letters, ColumnMap, Field, Kind, Level, MapError};
+pub mod group;
+pub mod map;
+pub mod norway;
+pub mod read;
+pub mod validate;
+pub mod values;
+
 use crate::error::Error;
-use crate::group::{Grouper, OrderDraft, Sourced};
-use crate::ledger::Ids;
-use crate::order::{normalise_key, Order};
-use crate::problem::{mention, quote, some_of, Origin, Problem};
-use crate::read::{Cell, Sheet};
+use crate::model::fields::{self as columns, Field, Kind, Level};
+use crate::model::order::{normalise_key, Order};
+use crate::model::outcome::{Ids, OrderResult, RowResult, RowStatus};
+use crate::model::problem::column_letters;
+use crate::model::problem::{mention, quote, some_of, Origin, Problem};
+use crate::pipeline::group::{Grouper, OrderDraft, Sourced};
+use crate::pipeline::map::{ColumnMap, MapError};
+use crate::pipeline::read::{Cell, Sheet};
+use crate::pipeline::values::{cell_text, parse_field, same_text, NumberConvention, Value};
 use crate::settings::Settings;
-use crate::validate::{self, Rules};
-use crate::values::{cell_text, parse_field, same_text, NumberConvention, Value};
-use rust_decimal::Decimal;
 use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
-
-/// What became of one row.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum RowStatus {
-    /// Checked: ready to send.
-    Valid,
-    /// Checked: not sendable; its problems say why.
-    Invalid,
-    /// Sent and created by this run.
-    Created,
-    /// Created by an earlier run (the ledger knows it).
-    AlreadyCreated,
-    /// The provider said no; its messages are on the rows.
-    Rejected,
-    /// Not created; the next run sends it again.
-    Failed,
-    /// The provider may have it: no answer came.
-    Uncertain,
-    /// Created earlier, and its content changed since (`--update` sends the change).
-    Changed,
-    /// Not sent: the run stopped first.
-    Skipped,
-}
-
-impl RowStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            RowStatus::Valid => "valid",
-            RowStatus::Invalid => "invalid",
-            RowStatus::Created => "created",
-            RowStatus::AlreadyCreated => "already_created",
-            RowStatus::Rejected => "rejected",
-            RowStatus::Failed => "failed",
-            RowStatus::Uncertain => "uncertain",
-            RowStatus::Changed => "changed",
-            RowStatus::Skipped => "skipped",
-        }
-    }
-
-    /// Whether the order is at the provider (this run's doing or an earlier one's).
-    pub fn is_created(self) -> bool {
-        matches!(self, RowStatus::Created | RowStatus::AlreadyCreated)
-    }
-}
-
-/// One non-blank data row and its verdict.
-#[derive(Clone, Debug)]
-pub struct RowResult {
-    pub number: u32,
-    /// Index into [`Checked::orders`].
-    pub order: u32,
-    pub status: RowStatus,
-    /// The problems found on this row, warnings included.
-    pub problems: Vec<Problem>,
-    /// Where the row's text lies in a CSV file (see `Sheet::raw`).
-    pub span: Option<(usize, usize)>,
-}
-
-/// One order and its verdict.
-#[derive(Clone, Debug)]
-pub struct OrderResult {
-    pub key: String,
-    pub rows: Vec<u32>,
-    pub valid: bool,
-    /// After sending: what became of it, and the provider's ids.
-    pub status: RowStatus,
-    pub ids: Option<Ids>,
-    /// grandTotal and totalTax of a valid order.
-    pub totals: Option<(Decimal, Decimal)>,
-}
+use validate::Rules;
 
 /// Everything `check` learned about a sheet.
 #[derive(Debug)]

@@ -6,7 +6,8 @@
 //! doubt stays an update.
 
 use crate::api::client::Client;
-use crate::ledger::{Ids, Record, State};
+use crate::model::outcome::Ids;
+use crate::send::ledger::{Record, State};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::HashMap;

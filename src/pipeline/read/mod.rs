@@ -9,8 +9,8 @@ mod csv;
 mod encoding;
 mod spreadsheet;
 
-use crate::columns::column_letters;
 use crate::error::Error;
+use crate::model::problem::column_letters;
 use chrono::NaiveDateTime;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
@@ -46,7 +46,7 @@ impl Cell {
         match self {
             Cell::Empty => String::new(),
             Cell::Text(t) => t.clone(),
-            Cell::Number(n) => crate::values::decimal_from_f64(*n)
+            Cell::Number(n) => crate::pipeline::values::decimal_from_f64(*n)
                 .map(|d| d.to_string())
                 .unwrap_or_else(|_| format!("{n:e}")),
             Cell::Date(d) if d.time() == chrono::NaiveTime::MIN => d.date().to_string(),

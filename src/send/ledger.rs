@@ -12,6 +12,7 @@
 //! symlink, a hard link or a deleted lock file cannot get past it).
 
 use crate::error::Error;
+use crate::model::outcome::Ids;
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -60,14 +61,6 @@ pub struct Record {
     pub last_error: Option<String>,
 }
 
-/// The provider's ids for a created order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Ids {
-    pub order_uuid: String,
-    pub customer_uuid: Option<String>,
-    pub url: Option<String>,
-}
-
 /// Which orders a run concerns: one provider (base URL) and one endpoint.
 #[derive(Clone, Debug)]
 pub struct Scope {
@@ -111,7 +104,8 @@ fn lock_target(_database: File, path: &Path) -> Result<File, Error> {
 
 /// The run that holds a ledger, as its `holder` row says (`process N since T`). Read from the
 /// database file alone (`immutable`): through a hard link, SQLite would look for a WAL of the
-/// link's name, so the holder row is checkpointed into the file when it is written.
+/// link's name, so the holder row is checkpointed into the file when it is written (a FULL
+/// checkpoint, which waits for a reader to finish rather than leave the row in the WAL).
 fn holder(path: &Path) -> Option<String> {
     let mut uri = url::Url::from_file_path(path).ok()?;
     uri.set_query(Some("immutable=1"));
@@ -204,7 +198,7 @@ impl Ledger {
             .map_err(|e| sql(&ledger.path, e))?;
         ledger
             .connection
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()))
             .map_err(|e| sql(&ledger.path, e))?;
         Ok(ledger)
     }
@@ -318,10 +312,10 @@ impl Ledger {
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<rusqlite::Result<_>>()?;
         for (base_url, endpoint, key) in keys {
-            let canonical_url = crate::target::BaseUrl::parse(&base_url)
+            let canonical_url = crate::api::target::BaseUrl::parse(&base_url)
                 .map(|b| b.key)
                 .unwrap_or_else(|_| base_url.clone());
-            let canonical_key = crate::order::normalise_key(&key);
+            let canonical_key = crate::model::order::normalise_key(&key);
             if (&canonical_url, &canonical_key) != (&base_url, &key) {
                 tx.execute(
                     "UPDATE OR IGNORE orders SET base_url = ?4, order_key = ?5
