@@ -1,7 +1,7 @@
 //! The `fpgo-export` binary: parse the command line, run, map the outcome to an exit code.
 
 use clap::Parser;
-use fpgo_export::{cli::Cli, exit, run};
+use fpgo_export::{cli::Cli, run};
 
 // A sheet of a million lines makes millions of small allocations; mimalloc does them faster
 // than the system allocator and gives memory back sooner (docs/performance.md).
@@ -14,7 +14,7 @@ fn main() {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
-            exit::CANNOT_RUN
+            e.exit_code()
         }
     };
     std::process::exit(code);

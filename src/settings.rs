@@ -1,5 +1,5 @@
-//! The command line, the config file and the clock resolved into one [`Settings`]; the
-//! pipeline never sees clap or TOML.
+//! The command line, the config file and the clock resolved into the pipeline's [`Settings`]
+//! (and the sandbox's `Config`); the pipeline never sees clap or TOML.
 //!
 //! Config (TOML): `[defaults]` gives order fields a value where the sheet leaves them blank,
 //! `[columns]` names the sheet's own headers (`field = "Header"`), `[checks]` sets
@@ -15,6 +15,7 @@ use crate::pipeline::group::Presets;
 use crate::pipeline::read::{Cell, ReadOptions};
 use crate::pipeline::validate::Rules;
 use crate::pipeline::values::{cell_number, parse_field, NumberConvention, Value};
+pub use crate::pipeline::Settings;
 use crate::sandbox;
 use chrono::NaiveDate;
 use serde::Deserialize;
@@ -46,23 +47,6 @@ struct ConfigFile {
 struct Checks {
     norway_checksums: Option<String>,
     vat_rates: Option<Vec<toml::Value>>,
-}
-
-/// Everything a run needs to know.
-#[derive(Debug)]
-pub struct Settings {
-    pub sheet: PathBuf,
-    pub read: ReadOptions,
-    /// The config file used, if any.
-    pub config: Option<PathBuf>,
-    /// Custom headers: field name → header.
-    pub columns: BTreeMap<String, String>,
-    pub presets: Presets,
-    pub rules: Rules,
-    /// How `orderDate` is written on the wire.
-    pub date_format: DateFormat,
-    pub output: PathBuf,
-    pub json: bool,
 }
 
 impl Settings {

@@ -65,7 +65,7 @@ impl Client {
             .no_proxy()
             .user_agent(concat!("fpgo-export/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::usage(format!("cannot set up the HTTP client: {e}")))?;
+            .map_err(|e| Error::bug(format!("the HTTP client could not be set up: {e}")))?;
         Ok(Client {
             http,
             base_url: base_url.url.clone(),

@@ -6,8 +6,7 @@
 //! `unit_price` (or whatever the sheet calls it).
 
 use super::client::{Answer, Failure, NoAnswer, MAX_BODY};
-use super::wire::humanise;
-use crate::model::fields::{Field, FIELDS};
+use crate::model::fields::{humanise, Field, FIELDS};
 use crate::model::outcome::Ids;
 use serde_json::Value;
 use std::time::Duration;

@@ -11,8 +11,8 @@
 use crate::model::money::{wire2, wire_rate};
 use crate::model::order::Order;
 use crate::model::{DateFormat, Endpoint};
-use crate::pipeline::values::oslo_noon;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::Europe::Oslo;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -274,24 +274,13 @@ impl InvoiceSessionRequest {
     }
 }
 
-/// A field path as Laravel names it in messages: camelCase words split, underscores as spaces
-/// (`customerDetails.email` → `customer details.email`).
-pub fn humanise(path: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 8);
-    let mut previous_lower = false;
-    for c in path.chars() {
-        if c.is_uppercase() {
-            if previous_lower {
-                out.push(' ');
-            }
-            out.extend(c.to_lowercase());
-            previous_lower = false;
-        } else {
-            out.push(if c == '_' { ' ' } else { c });
-            previous_lower = c.is_lowercase() || c.is_ascii_digit();
-        }
-    }
-    out
+/// Unix seconds of noon in Europe/Oslo on a date (the order date and due date on the wire).
+pub fn oslo_noon(date: NaiveDate) -> i64 {
+    let noon = date.and_hms_opt(12, 0, 0).expect("valid time");
+    Oslo.from_local_datetime(&noon)
+        .earliest()
+        .map(|t| t.timestamp())
+        .unwrap_or_else(|| noon.and_utc().timestamp())
 }
 
 #[cfg(test)]

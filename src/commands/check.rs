@@ -39,7 +39,7 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
     // A closed stderr must not turn a finished run into a failure.
     let _ = report::summary::print_human(&checked, &settings, None, &mut stderr);
     if settings.json {
-        println!("{}", report::summary::json(&checked, &settings, None));
+        report::stdout_line(&report::summary::json(&checked, &settings, None).to_string());
     }
     Ok(if checked.valid_orders() == checked.orders.len() {
         exit::OK

@@ -35,7 +35,7 @@ pub fn run(args: &SubmitArgs) -> Result<i32, Error> {
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::usage(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Error::bug(format!("the async runtime did not start: {e}")))?;
     runtime.block_on(submit_sheet(args, &settings))
 }
 
@@ -236,10 +236,7 @@ async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Err
     let mut stderr = std::io::stderr().lock();
     let _ = report::summary::print_human(&checked, settings, Some(&summary), &mut stderr);
     if settings.json {
-        println!(
-            "{}",
-            report::summary::json(&checked, settings, Some(&summary))
-        );
+        report::stdout_line(&report::summary::json(&checked, settings, Some(&summary)).to_string());
     }
     drop(temporary);
     Ok(match sending.stop {

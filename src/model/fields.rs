@@ -325,6 +325,26 @@ pub fn used_by(field: Field, endpoint: Endpoint) -> bool {
     endpoint == Endpoint::RegularInvoice || !regular_only
 }
 
+/// A field path as Laravel names it in messages: camelCase words split, underscores as spaces
+/// (`customerDetails.email` → `customer details.email`).
+pub fn humanise(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 8);
+    let mut previous_lower = false;
+    for c in path.chars() {
+        if c.is_uppercase() {
+            if previous_lower {
+                out.push(' ');
+            }
+            out.extend(c.to_lowercase());
+            previous_lower = false;
+        } else {
+            out.push(if c == '_' { ' ' } else { c });
+            previous_lower = c.is_lowercase() || c.is_ascii_digit();
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -4,7 +4,6 @@
 //! a message stays a line long whatever a cell holds.
 
 use crate::model::fields::Field;
-use crate::pipeline::map::ColumnMap;
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -66,23 +65,23 @@ impl Problem {
     }
 
     /// The column as the user knows it: the sheet's header, or where a default came from.
-    pub fn column(&self, map: &ColumnMap) -> Option<String> {
+    pub fn column(&self, headers: &dyn Headers) -> Option<String> {
         let field = self.field?;
         Some(match self.origin {
-            Origin::Sheet => mention(map.header(field)).into_owned(),
+            Origin::Sheet => mention(headers.header(field)).into_owned(),
             Origin::Default => format!("{field} (config default)"),
             Origin::Set => format!("{field} (--set)"),
         })
     }
 
     /// One line for the result file: `error: unit_price "12,3,4": … what to do`.
-    pub fn describe(&self, map: &ColumnMap) -> String {
+    pub fn describe(&self, headers: &dyn Headers) -> String {
         let mut out = String::new();
         out.push_str(match self.severity {
             Severity::Error => "error: ",
             Severity::Warning => "warning: ",
         });
-        if let Some(column) = self.column(map) {
+        if let Some(column) = self.column(headers) {
             out.push_str(&column);
             if let Some(value) = &self.value {
                 out.push(' ');
@@ -93,6 +92,12 @@ impl Problem {
         out.push_str(&self.message);
         out
     }
+}
+
+/// What the sheet calls each field (the map stage knows; the model only asks).
+pub trait Headers {
+    /// The sheet's header of the field, or the field's own name when the sheet has none.
+    fn header(&self, field: Field) -> &str;
 }
 
 /// How many characters of a value a message shows.

@@ -3,6 +3,7 @@
 //! `_`, `-` and `.`.
 
 use crate::model::fields::{normalize, Field};
+use crate::model::problem::Headers;
 use std::collections::BTreeMap;
 
 /// Which column of the sheet holds which field.
@@ -14,6 +15,12 @@ pub struct ColumnMap {
     pub by_column: Vec<Option<Field>>,
     /// Headers that map to no field.
     pub unknown: Vec<String>,
+}
+
+impl Headers for ColumnMap {
+    fn header(&self, field: Field) -> &str {
+        ColumnMap::header(self, field)
+    }
 }
 
 /// Why a header row cannot be mapped.

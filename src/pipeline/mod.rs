@@ -16,15 +16,35 @@ use crate::model::order::{normalise_key, Order};
 use crate::model::outcome::{Ids, OrderResult, RowResult, RowStatus};
 use crate::model::problem::column_letters;
 use crate::model::problem::{mention, quote, some_of, Origin, Problem};
-use crate::pipeline::group::{Grouper, OrderDraft, Sourced};
+use crate::model::DateFormat;
+use crate::pipeline::group::{Grouper, OrderDraft, Presets, Sourced};
 use crate::pipeline::map::{ColumnMap, MapError};
-use crate::pipeline::read::{Cell, Sheet};
+use crate::pipeline::read::{Cell, ReadOptions, Sheet};
 use crate::pipeline::values::{cell_text, parse_field, same_text, NumberConvention, Value};
-use crate::settings::Settings;
 use std::borrow::Cow;
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
+use std::path::PathBuf;
 use validate::Rules;
+
+/// Everything a check needs to know, resolved from the command line, the config file and the
+/// clock (`settings.rs`).
+#[derive(Debug)]
+pub struct Settings {
+    pub sheet: PathBuf,
+    pub read: ReadOptions,
+    /// The config file used, if any.
+    pub config: Option<PathBuf>,
+    /// Custom headers: field name → header.
+    pub columns: BTreeMap<String, String>,
+    pub presets: Presets,
+    pub rules: Rules,
+    /// How `orderDate` is written on the wire.
+    pub date_format: DateFormat,
+    pub output: PathBuf,
+    pub json: bool,
+}
 
 /// Everything `check` learned about a sheet.
 #[derive(Debug)]

@@ -5,7 +5,7 @@
 
 use crate::model::fields::{Field, Kind};
 use crate::pipeline::read::Cell;
-use chrono::{DateTime, NaiveDate, TimeZone};
+use chrono::{DateTime, NaiveDate};
 use chrono_tz::Europe::Oslo;
 use rust_decimal::Decimal;
 use std::fmt;
@@ -327,15 +327,6 @@ pub fn oslo_date(unix_seconds: i64) -> NaiveDate {
     DateTime::from_timestamp(unix_seconds, 0)
         .map(|t| t.with_timezone(&Oslo).date_naive())
         .unwrap_or_default()
-}
-
-/// Unix seconds of noon in Europe/Oslo on a date (see `api::wire::order_date`).
-pub fn oslo_noon(date: NaiveDate) -> i64 {
-    let noon = date.and_hms_opt(12, 0, 0).expect("valid time");
-    Oslo.from_local_datetime(&noon)
-        .earliest()
-        .map(|t| t.timestamp())
-        .unwrap_or_else(|| noon.and_utc().timestamp())
 }
 
 const MONTHS: &[(&str, u32)] = &[

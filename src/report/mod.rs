@@ -187,6 +187,15 @@ fn cap(text: &str, max: usize) -> Cow<'_, str> {
     Cow::Owned(format!("{}{}", &text[..end], note(total - keep)))
 }
 
+/// Writes a line on stdout. A closed pipe (`… --json | head -c1`) is a normal end for a
+/// reader that has seen enough, as for ripgrep: the line is dropped and the run keeps its own
+/// exit code.
+pub fn stdout_line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

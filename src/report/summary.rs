@@ -4,7 +4,7 @@ use crate::model::money::wire2;
 use crate::model::outcome::RowStatus;
 use crate::model::problem::{mask_personal_numbers, Severity};
 use crate::pipeline::Checked;
-use crate::settings::Settings;
+use crate::pipeline::Settings;
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::io::Write;

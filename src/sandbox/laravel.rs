@@ -3,7 +3,7 @@
 //! wording with the humanised attribute (`The customer details.email must be a valid email
 //! address.`), wildcard errors after the others. It knows nothing of fpgo-export's own checks.
 
-pub use crate::api::wire::humanise;
+pub use crate::model::fields::humanise;
 use serde_json::Value;
 
 /// One validation rule, as Laravel names them.

@@ -7,8 +7,8 @@
 //!
 //! Every wait has a bound, and a run stops sending (letting the requests in flight finish) on
 //! Ctrl-C or SIGTERM, a refused token, a redirect, a ledger that cannot be written, a provider
-//! that nothing answers for, or 429s that would hold it past `max_wait`. A second signal exits
-//! at once (the ledger is true either way).
+//! that nothing answers for, or 429s that would hold it past `max_wait`. A second signal stops
+//! at once, without waiting for the requests in flight (the ledger is true either way).
 
 use crate::api::client::{Answer, Client, Failure, NoAnswer};
 use crate::api::outcome::{classify, Outcome};
@@ -16,7 +16,7 @@ use crate::model::outcome::Ids;
 use crate::send::ledger::{Change, State, Writer};
 use governor::{Quota, RateLimiter};
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, HashSet, VecDeque};
 use std::num::NonZeroU32;
 use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
@@ -164,6 +164,8 @@ pub async fn send(
     let mut progress = Progress::new(jobs.len(), options.progress);
     let mut dice = Dice::new();
     let mut first_request: Option<Instant> = None;
+    // The jobs whose request is out and unanswered (left so only by a second signal).
+    let mut flying: HashSet<usize> = HashSet::new();
 
     // The first reason to stop is the one the run reports; each is said once.
     let halt = |stop: &mut Option<Stop>, why: Stop, line: String, progress: &Progress| {
@@ -184,6 +186,7 @@ pub async fn send(
             biased;
             Some(done) = done_rx.recv() => {
                 in_flight -= 1;
+                flying.remove(&done.job);
                 let job = &jobs[done.job];
                 let remaining = done.answer.as_ref().ok().and_then(|a| a.remaining);
                 let status = done.answer.as_ref().map(|a| a.status.to_string()).unwrap_or_else(|e| e.reason.clone());
@@ -306,8 +309,8 @@ pub async fn send(
                         "interrupted: no new requests; waiting for {in_flight} in flight (Ctrl-C again to quit at once)"
                     ), &progress);
                 } else if signal {
-                    progress.log("interrupted twice: quitting; orders in flight are recorded as uncertain on the next run");
-                    std::process::exit(crate::exit::INTERRUPTED);
+                    progress.log("interrupted twice: quitting without waiting; the orders in flight are uncertain");
+                    break;
                 }
             }
             _ = wait_until(next_retry), if next_retry.is_some() && stop.is_none() => {
@@ -337,6 +340,7 @@ pub async fn send(
                 requests += 1;
                 first_request.get_or_insert_with(Instant::now);
                 in_flight += 1;
+                flying.insert(index);
                 if options.verbose {
                     let update = job.update_of.as_ref().map(|u| format!(" (update of {u})")).unwrap_or_default();
                     progress.log(&format!("{} -> attempt {}{update}", job.key, attempts[index]));
@@ -359,6 +363,12 @@ pub async fn send(
         .as_ref()
         .map_or(Sent::Skipped("not sent".into()), Stop::unsent);
     let reason = stop.as_ref().map_or("the run ended".into(), Stop::reason);
+    for index in flying {
+        // Their `sending` record stays: the next run treats them as uncertain and looks them up.
+        sent[index] = Some(Sent::Uncertain(
+            "the run was interrupted twice while it was being sent".into(),
+        ));
+    }
     for Reverse((_, index)) in later.drain() {
         sent[index] = Some(Sent::Failed(format!(
             "{reason}; its last attempt failed, and the next run sends it again"

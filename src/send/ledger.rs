@@ -663,9 +663,7 @@ impl Writer {
         drop(self.queue);
         self.thread.join().unwrap_or_else(|_| {
             Err(Unrecorded {
-                error: Error::usage(
-                    "the ledger's writer thread stopped unexpectedly (a bug in fpgo-export: please report it)",
-                ),
+                error: Error::bug("the ledger's writer thread stopped unexpectedly"),
                 changes: Vec::new(),
             })
         })

@@ -598,3 +598,37 @@ async fn a_provider_that_nothing_answers_for_costs_three_requests_and_one_clear_
         "{rows:?}"
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// Command-line conventions
+
+#[test]
+fn a_closed_stdout_is_a_normal_end_not_a_panic() {
+    let work = Workdir::new();
+    work.copy_from_repo("samples/orders-no.csv");
+    work.copy_from_repo("samples/fpgo-export.toml");
+    // stdout is a pipe whose reader is gone before the summary is written (`| head -c0`).
+    let mut child = std::process::Command::new(crate::support::BIN)
+        .args([
+            "check",
+            "orders-no.csv",
+            "--json",
+            "--today",
+            crate::support::TODAY,
+        ])
+        .current_dir(work.path())
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(
+        output.status.code(),
+        Some(1),
+        "the run's own exit code: {stderr}"
+    );
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
