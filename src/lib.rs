@@ -31,12 +31,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Submit(args) => commands::submit::run(&args),
         Command::Sandbox(args) => commands::sandbox::run(&args),
         Command::Template(args) => {
-            let endpoint = model::Endpoint::parse(&args.endpoint).ok_or_else(|| {
-                Error::usage(format!(
-                    "--endpoint {}: use invoice-session or regular-invoice",
-                    args.endpoint
-                ))
-            })?;
+            let endpoint = args.endpoint;
             report::template::write(&args.output, endpoint)?;
             eprintln!("wrote {}", args.output.display());
             Ok(exit::OK)

@@ -67,23 +67,18 @@ impl Settings {
             None => ConfigFile::default(),
         };
         let config_path = config.clone().unwrap_or_default();
-        let bad_endpoint =
-            |name: &str| format!("endpoint \"{name}\": use invoice-session or regular-invoice");
-        let endpoint = match (&args.endpoint, &file.endpoint) {
-            (Some(name), _) => Endpoint::parse(name)
-                .ok_or_else(|| Error::usage(format!("--{}", bad_endpoint(name))))?,
-            (None, Some(name)) => Endpoint::parse(name)
-                .ok_or_else(|| Error::unusable(&config_path, bad_endpoint(name)))?,
+        let endpoint = match (args.endpoint, &file.endpoint) {
+            (Some(endpoint), _) => endpoint,
+            (None, Some(name)) => {
+                Endpoint::named(name).map_err(|why| Error::unusable(&config_path, why))?
+            }
             (None, None) => Endpoint::InvoiceSession,
         };
         let date_format = match file.order_date_format.as_deref() {
             None => DateFormat::Unix,
-            Some(text) => DateFormat::parse(text).ok_or_else(|| {
-                Error::unusable(
-                    &config_path,
-                    format!("order_date_format = \"{text}\": use \"unix\" or \"d M, Y\""),
-                )
-            })?,
+            Some(text) => {
+                DateFormat::named(text).map_err(|why| Error::unusable(&config_path, why))?
+            }
         };
         let mut rules = Rules::new(today);
         rules.endpoint = endpoint;
@@ -276,11 +271,6 @@ pub fn sandbox_config(args: &SandboxArgs) -> Result<sandbox::Config, Error> {
         slow: Duration::from_secs(args.slow),
         clock: sandbox::Clock::System,
         log: !args.quiet,
-        date_format: DateFormat::parse(&args.order_date_format).ok_or_else(|| {
-            Error::usage(format!(
-                "--order-date-format {}: use \"unix\" or \"d M, Y\"",
-                args.order_date_format
-            ))
-        })?,
+        date_format: args.order_date_format,
     })
 }

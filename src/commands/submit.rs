@@ -4,7 +4,7 @@
 
 use crate::api::client::Client;
 use crate::api::outcome::locate;
-use crate::api::target::{environment_url, BaseUrl, Token};
+use crate::api::target::{BaseUrl, Token};
 use crate::api::wire;
 use crate::cli::SubmitArgs;
 use crate::error::Error;
@@ -59,7 +59,7 @@ async fn target(
     let base_url = args
         .base_url
         .as_deref()
-        .unwrap_or_else(|| environment_url(&args.environment));
+        .unwrap_or_else(|| args.environment.url());
     let base_url = BaseUrl::parse(base_url)?;
     Ok((base_url, Token::load(args.token_file.as_deref())?, None))
 }

@@ -28,10 +28,14 @@ impl Endpoint {
         }
     }
 
-    pub fn parse(name: &str) -> Option<Endpoint> {
-        [Endpoint::InvoiceSession, Endpoint::RegularInvoice]
+    pub const ALL: [Endpoint; 2] = [Endpoint::InvoiceSession, Endpoint::RegularInvoice];
+
+    /// The endpoint of this name, or what to write instead.
+    pub fn named(name: &str) -> Result<Endpoint, String> {
+        Endpoint::ALL
             .into_iter()
             .find(|e| e.name() == name.trim())
+            .ok_or_else(|| format!("endpoint \"{name}\": use invoice-session or regular-invoice"))
     }
 }
 
@@ -45,11 +49,21 @@ pub enum DateFormat {
 }
 
 impl DateFormat {
-    pub fn parse(text: &str) -> Option<DateFormat> {
-        match text.trim() {
-            "unix" => Some(DateFormat::Unix),
-            "d M, Y" => Some(DateFormat::DayMonthYear),
-            _ => None,
+    pub const ALL: [DateFormat; 2] = [DateFormat::Unix, DateFormat::DayMonthYear];
+
+    /// Its name in the config and on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            DateFormat::Unix => "unix",
+            DateFormat::DayMonthYear => "d M, Y",
         }
+    }
+
+    /// The format of this name, or what to write instead.
+    pub fn named(text: &str) -> Result<DateFormat, String> {
+        DateFormat::ALL
+            .into_iter()
+            .find(|f| f.name() == text.trim())
+            .ok_or_else(|| format!("order_date_format = \"{text}\": use \"unix\" or \"d M, Y\""))
     }
 }

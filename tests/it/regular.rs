@@ -1086,7 +1086,8 @@ async fn the_d_m_y_order_date_round_trips() {
     bad.expect(2);
     assert!(
         bad.stderr
-            .contains("--order-date-format Y-m-d: use \"unix\" or \"d M, Y\""),
+            .contains("invalid value 'Y-m-d' for '--order-date-format <FORMAT>'")
+            && bad.stderr.contains("[possible values: unix, \"d M, Y\"]"),
         "{}",
         bad.stderr
     );
@@ -1172,7 +1173,10 @@ fn the_regular_invoice_template_passes_its_check_and_holds_its_columns() {
     bad.expect(2);
     assert!(
         bad.stderr
-            .contains("--endpoint regular: use invoice-session or regular-invoice"),
+            .contains("invalid value 'regular' for '--endpoint <NAME>'")
+            && bad
+                .stderr
+                .contains("[possible values: invoice-session, regular-invoice]"),
         "{}",
         bad.stderr
     );
