@@ -250,23 +250,17 @@ pub fn sandbox_config(args: &SandboxArgs) -> Result<sandbox::Config, Error> {
         })?;
         faults.push((kind, p));
     }
-    let random = || {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        nanos ^ (u64::from(std::process::id()) << 32)
-    };
     Ok(sandbox::Config {
         bind,
         allow_remote: args.allow_remote,
         token: args
             .token
             .clone()
-            .unwrap_or_else(|| format!("sandbox-{:016x}", random())),
+            .unwrap_or_else(|| format!("sandbox-{:016x}", fastrand::u64(..))),
         latency,
         rate_limit: args.rate_limit,
         faults,
-        seed: args.seed.unwrap_or_else(|| random() % 1_000_000),
+        seed: args.seed.unwrap_or_else(|| fastrand::u64(..1_000_000)),
         strict: !args.lenient,
         slow: Duration::from_secs(args.slow),
         clock: sandbox::Clock::System,

@@ -11,11 +11,12 @@ use crate::error::Error;
 use crate::exit;
 use crate::model::order::Order;
 use crate::model::outcome::RowStatus;
+use crate::model::outcome::Sent;
 use crate::model::problem::{Problem, Severity};
 use crate::pipeline::{self as check, Checked};
 use crate::report;
 use crate::sandbox::{self, Sandbox};
-use crate::send::dispatch::{self as submit, Job, Sent, Stop};
+use crate::send::dispatch::{self, send, Job, Stop};
 use crate::send::ledger::{self, Change, Ledger, Record, Scope, State, Unrecorded};
 use crate::send::plan::{self, Choices, Decision, Lookup};
 use crate::settings::Settings;
@@ -179,20 +180,34 @@ async fn submit_sheet(args: &SubmitArgs, settings: &Settings) -> Result<i32, Err
     }
 
     let (jobs, job_orders) = plan_jobs(&mut checked, &valid, &records, &lookup, settings, choices);
-    let options = submit::Options {
+    let options = dispatch::Options {
         rate: args.rate,
         workers: args.workers,
         max_attempts: args.max_attempts,
         retry_base: Duration::from_millis(args.retry_base_ms),
         max_wait: Duration::from_secs(args.max_wait),
-        progress: !args.no_progress,
-        verbose: args.verbose,
     };
     let source = settings.sheet.display().to_string();
     // While sending, the ledger lives on its own thread (commits in batches, never blocking
     // the requests); it comes back, with every change on disk, when sending ends.
     let writer = ledger::Writer::start(ledger, scope);
-    let sending = submit::send(&jobs, endpoint.path(), &client, &writer, &source, &options).await;
+    let (events, shown) = tokio::sync::mpsc::unbounded_channel();
+    let show = report::progress::Show {
+        progress: !args.no_progress,
+        verbose: args.verbose,
+    };
+    let progress = tokio::spawn(report::progress::show(shown, jobs.len(), show));
+    let sending = send(
+        &jobs,
+        endpoint.path(),
+        &client,
+        &writer,
+        &source,
+        &options,
+        events,
+    )
+    .await;
+    let _ = progress.await;
     let unrecorded = writer.finish().err();
     if let Some(unrecorded) = &unrecorded {
         print_unrecorded(&ledger_shown, unrecorded, &jobs);

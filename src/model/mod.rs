@@ -4,6 +4,7 @@
 
 pub mod countries;
 pub mod endpoint;
+pub mod event;
 pub mod fields;
 pub mod money;
 pub mod order;

@@ -81,3 +81,14 @@ pub struct OrderResult {
     /// grandTotal and totalTax of a valid order.
     pub totals: Option<(Decimal, Decimal)>,
 }
+
+/// How an order's sending ended in this run.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Sent {
+    Created(Ids),
+    Rejected(Vec<String>),
+    Failed(String),
+    Uncertain(String),
+    /// Never sent: the run stopped first.
+    Skipped(String),
+}

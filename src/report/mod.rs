@@ -5,6 +5,7 @@
 
 mod csv;
 mod json;
+pub mod progress;
 pub mod summary;
 pub mod template;
 mod xlsx;

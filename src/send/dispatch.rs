@@ -12,7 +12,8 @@
 
 use crate::api::client::{Answer, Client, Failure, NoAnswer};
 use crate::api::outcome::{classify, Outcome};
-use crate::model::outcome::Ids;
+use crate::model::event::Event;
+use crate::model::outcome::{Ids, Sent};
 use crate::send::ledger::{Change, State, Writer};
 use governor::{Quota, RateLimiter};
 use std::cmp::Reverse;
@@ -34,10 +35,6 @@ pub struct Options {
     pub retry_base: Duration,
     /// The most time a run is held back by the provider's 429s, all of them together.
     pub max_wait: Duration,
-    /// Show a progress bar (on a terminal) or a line every 10 seconds (elsewhere).
-    pub progress: bool,
-    /// Log every request and answer.
-    pub verbose: bool,
 }
 
 /// One order to send.
@@ -49,17 +46,6 @@ pub struct Job {
     pub rows: Vec<u32>,
     /// The provider's order this request updates (`fpgoUuid`), if it is an update.
     pub update_of: Option<String>,
-}
-
-/// How an order's sending ended in this run.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Sent {
-    Created(Ids),
-    Rejected(Vec<String>),
-    Failed(String),
-    Uncertain(String),
-    /// Never sent: the run stopped first.
-    Skipped(String),
 }
 
 /// Why a run stopped before sending everything.
@@ -132,7 +118,11 @@ struct Done {
     took: Duration,
 }
 
-/// Sends `jobs` to `path` under the client's base URL and records every step in the ledger.
+/// Where events go; a closed receiver is no reason to stop sending.
+type Events = mpsc::UnboundedSender<Event>;
+
+/// Sends `jobs` to `path` under the client's base URL, records every step in the ledger and
+/// tells `events` as it goes. It never prints and never exits.
 pub async fn send(
     jobs: &[Job],
     path: &str,
@@ -140,212 +130,53 @@ pub async fn send(
     ledger: &Writer,
     source_file: &str,
     options: &Options,
+    events: Events,
 ) -> Report {
-    let per_request = Duration::from_secs(60) / options.rate.max(1);
-    let quota = Quota::with_period(per_request)
+    let mut run = Run::new(jobs, ledger, options, events);
+    let quota = Quota::with_period(run.per_request)
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(NonZeroU32::MIN);
     let limiter = RateLimiter::direct(quota);
-    let mut sent: Vec<Option<Sent>> = vec![None; jobs.len()];
-    let mut attempts = vec![0u32; jobs.len()];
-    let mut ready: VecDeque<usize> = (0..jobs.len()).collect();
-    let mut later: BinaryHeap<Reverse<(Instant, usize)>> = BinaryHeap::new();
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
-    let mut in_flight = 0usize;
-    let mut requests = 0u64;
-    let mut stop: Option<Stop> = None;
-    let mut hold_until = Instant::now();
-    // Time the provider's 429s have held the run back, all together.
-    let mut held = Duration::ZERO;
-    let mut answered = false;
-    let mut unreachable_in_a_row = 0u32;
-    let mut ledger_failed = false;
     let mut signals = Signals::new();
-    let mut progress = Progress::new(jobs.len(), options.progress);
-    let mut dice = Dice::new();
-    let mut first_request: Option<Instant> = None;
-    // The jobs whose request is out and unanswered (left so only by a second signal).
-    let mut flying: HashSet<usize> = HashSet::new();
-
-    // The first reason to stop is the one the run reports; each is said once.
-    let halt = |stop: &mut Option<Stop>, why: Stop, line: String, progress: &Progress| {
-        if stop.is_none() {
-            progress.log(&line);
-            *stop = Some(why);
-        }
-    };
-
+    let mut ledger_failed = false;
     loop {
-        let finished = ready.is_empty() && later.is_empty();
-        if in_flight == 0 && (finished || stop.is_some()) {
+        let finished = run.ready.is_empty() && run.later.is_empty();
+        if run.flying.is_empty() && (finished || run.stop.is_some()) {
             break;
         }
-        let can_dispatch = stop.is_none() && in_flight < options.workers && !ready.is_empty();
-        let next_retry = later.peek().map(|Reverse((at, _))| *at);
+        let can_dispatch =
+            run.stop.is_none() && run.flying.len() < options.workers && !run.ready.is_empty();
+        let next_retry = run.later.peek().map(|Reverse((at, _))| *at);
         tokio::select! {
             biased;
-            Some(done) = done_rx.recv() => {
-                in_flight -= 1;
-                flying.remove(&done.job);
-                let job = &jobs[done.job];
-                let remaining = done.answer.as_ref().ok().and_then(|a| a.remaining);
-                let status = done.answer.as_ref().map(|a| a.status.to_string()).unwrap_or_else(|e| e.reason.clone());
-                match &done.answer {
-                    Ok(_) => {
-                        answered = true;
-                        unreachable_in_a_row = 0;
-                    }
-                    // Never left this machine: not a request.
-                    Err(no) if no.failure == Failure::Unbuildable => requests -= 1,
-                    Err(_) => {}
-                }
-                let outcome = classify(done.answer, chrono::Utc::now().timestamp());
-                if options.verbose {
-                    progress.log(&format!("{} <- {status} in {} ms", job.key, done.took.as_millis()));
-                }
-                // Slow down before the provider has to say no: keep its window from running dry.
-                if remaining.is_some_and(|r| (r as usize) <= in_flight + 1) {
-                    hold_until = hold_until.max(Instant::now() + per_request * 2);
-                }
-                let retry = |reason: String, attempts: &mut [u32], later: &mut BinaryHeap<_>, dice: &mut Dice| {
-                    if attempts[done.job] >= options.max_attempts {
-                        let reason = format!("{reason}; gave up after {} attempts", attempts[done.job]);
-                        ledger.record(settle(job, State::Failed, None, Some(reason.clone())));
-                        return Some(Sent::Failed(reason));
-                    }
-                    ledger.record(settle(job, State::Failed, None, Some(reason.clone())));
-                    let ceiling = options.retry_base.saturating_mul(1 << attempts[done.job].min(16)).min(RETRY_CAP);
-                    let wait = ceiling.mul_f64(dice.uniform());
-                    if options.verbose {
-                        progress.log(&format!("{}: {reason}; retrying in {} ms", job.key, wait.as_millis()));
-                    }
-                    later.push(Reverse((Instant::now() + wait, done.job)));
-                    None
-                };
-                sent[done.job] = match outcome {
-                    Outcome::Created(ids) => {
-                        ledger.record(settle(job, State::Created, Some(ids.clone()), None));
-                        Some(Sent::Created(ids))
-                    }
-                    Outcome::Rejected(messages) => {
-                        ledger.record(settle(job, State::Rejected, None, Some(messages.join(" | "))));
-                        Some(Sent::Rejected(messages))
-                    }
-                    Outcome::Refused(reason) => {
-                        ledger.record(unsend(job, &reason));
-                        halt(&mut stop, Stop::Refused, format!("stopping: {reason}; nothing more is sent"), &progress);
-                        Some(Sent::Failed(reason))
-                    }
-                    Outcome::Redirected(reason) => {
-                        ledger.record(settle(job, State::Failed, None, Some(reason.clone())));
-                        halt(&mut stop, Stop::Redirected(reason.clone()), format!("stopping: {reason}; nothing more is sent"), &progress);
-                        Some(Sent::Failed(reason))
-                    }
-                    Outcome::Wait(wait, note) => {
-                        // Not an attempt, here as in the ledger: the retries are all still due.
-                        attempts[done.job] = attempts[done.job].saturating_sub(1);
-                        let now = Instant::now();
-                        let added = (now + wait).saturating_duration_since(hold_until.max(now));
-                        let because = note.map(|n| format!("; {n}")).unwrap_or_default();
-                        if held + added > options.max_wait {
-                            let reason = format!(
-                                "the provider kept answering 429 (too many requests{because}): waiting {} s more would hold this run past its limit of {} s (--max-wait), after {} s of waiting",
-                                wait.as_secs(), options.max_wait.as_secs(), held.as_secs()
-                            );
-                            ledger.record(unsend(job, &reason));
-                            halt(&mut stop, Stop::RateLimited(reason.clone()), format!("stopping: {reason}; nothing more is sent, run again later"), &progress);
-                            Some(Sent::Failed(format!("{reason}; the next run sends it")))
-                        } else {
-                            held += added;
-                            hold_until = hold_until.max(now + wait);
-                            ledger.record(unsend(job, "rate limited (429); waiting"));
-                            progress.log(&format!("the provider asks to wait {} s (429{because}); waiting", wait.as_secs()));
-                            ready.push_front(done.job);
-                            None
-                        }
-                    }
-                    Outcome::Retry(reason) => retry(reason, &mut attempts, &mut later, &mut dice),
-                    Outcome::Unreachable(reason) => {
-                        unreachable_in_a_row += 1;
-                        let limit = if answered { UNREACHABLE_LATER } else { UNREACHABLE_AT_START };
-                        if unreachable_in_a_row >= limit {
-                            ledger.record(settle(job, State::Failed, None, Some(reason.clone())));
-                            let line = format!(
-                                "stopping: {unreachable_in_a_row} requests in a row got no connection: {reason}. Nothing more is sent"
-                            );
-                            halt(&mut stop, Stop::Unreachable(reason.clone()), line, &progress);
-                            Some(Sent::Failed(format!("{reason}; the next run sends it")))
-                        } else {
-                            retry(reason, &mut attempts, &mut later, &mut dice)
-                        }
-                    }
-                    Outcome::Failed(reason) => {
-                        ledger.record(settle(job, State::Failed, None, Some(reason.clone())));
-                        Some(Sent::Failed(reason))
-                    }
-                    Outcome::Uncertain(reason) => {
-                        ledger.record(settle(job, State::Uncertain, None, Some(reason.clone())));
-                        Some(Sent::Uncertain(reason))
-                    }
-                };
-                if sent[done.job].is_some() {
-                    progress.done(sent[done.job].as_ref());
-                }
-            }
+            Some(done) = done_rx.recv() => run.answered(done),
             why = ledger.failed(), if !ledger_failed => {
                 ledger_failed = true;
-                let line = format!(
-                    "the ledger cannot be written ({why}): no new requests; waiting for {in_flight} in flight, whose answers are listed at the end"
-                );
-                if stop.is_none() {
-                    progress.log(&line);
-                }
                 // The more serious reason wins: answers may now go unrecorded.
-                stop = Some(Stop::LedgerFailed(why));
+                let line = format!("the ledger cannot be written ({why}); the answers it could not record are listed at the end");
+                run.stop = None;
+                run.halt(Stop::LedgerFailed(why), line);
             }
             signal = signals.next() => {
-                if signal && stop.is_none() {
-                    halt(&mut stop, Stop::Interrupted, format!(
-                        "interrupted: no new requests; waiting for {in_flight} in flight (Ctrl-C again to quit at once)"
-                    ), &progress);
+                if signal && run.stop.is_none() {
+                    run.halt(Stop::Interrupted, "interrupted (Ctrl-C again to quit at once)".into());
                 } else if signal {
-                    progress.log("interrupted twice: quitting without waiting; the orders in flight are uncertain");
+                    run.emit(Event::Stopping {
+                        why: "interrupted twice: quitting without waiting; the orders in flight are uncertain".into(),
+                        in_flight: run.flying.len(),
+                    });
                     break;
                 }
             }
-            _ = wait_until(next_retry), if next_retry.is_some() && stop.is_none() => {
-                while let Some(Reverse((at, job))) = later.peek().copied() {
-                    if at > Instant::now() {
-                        break;
-                    }
-                    later.pop();
-                    ready.push_back(job);
-                }
-            }
+            _ = wait_until(next_retry), if next_retry.is_some() && run.stop.is_none() => run.due(),
             _ = async {
-                tokio::time::sleep_until(hold_until.into()).await;
+                tokio::time::sleep_until(run.hold_until.into()).await;
                 limiter.until_ready().await;
             }, if can_dispatch => {
-                let Some(index) = ready.pop_front() else { continue };
-                let job = &jobs[index];
-                // The request leaves only once its `sending` record is on disk.
-                let committed = ledger.commit(Change::Sending {
-                    key: job.key.clone(),
-                    fingerprint: job.fingerprint.clone(),
-                    source_file: source_file.to_string(),
-                    rows: job.rows.clone(),
-                    update_of: job.update_of.clone(),
-                });
-                attempts[index] += 1;
-                requests += 1;
-                first_request.get_or_insert_with(Instant::now);
-                in_flight += 1;
-                flying.insert(index);
-                if options.verbose {
-                    let update = job.update_of.as_ref().map(|u| format!(" (update of {u})")).unwrap_or_default();
-                    progress.log(&format!("{} -> attempt {}{update}", job.key, attempts[index]));
-                }
-                let (client, body, tx, path) = (client.clone(), job.body.clone(), done_tx.clone(), path.to_string());
+                let Some(index) = run.ready.pop_front() else { continue };
+                let committed = run.request(index, source_file);
+                let (client, body, tx, path) = (client.clone(), jobs[index].body.clone(), done_tx.clone(), path.to_string());
                 tokio::spawn(async move {
                     let started = Instant::now();
                     let answer = if committed.await == Ok(true) {
@@ -356,33 +187,299 @@ pub async fn send(
                     let _ = tx.send(Done { job: index, answer, took: started.elapsed() });
                 });
             }
-            _ = progress.tick() => {}
         }
     }
-    let unsent = stop
-        .as_ref()
-        .map_or(Sent::Skipped("not sent".into()), Stop::unsent);
-    let reason = stop.as_ref().map_or("the run ended".into(), Stop::reason);
-    for index in flying {
-        // Their `sending` record stays: the next run treats them as uncertain and looks them up.
-        sent[index] = Some(Sent::Uncertain(
-            "the run was interrupted twice while it was being sent".into(),
-        ));
+    run.report()
+}
+
+/// The state of one sending run.
+struct Run<'a> {
+    jobs: &'a [Job],
+    ledger: &'a Writer,
+    options: &'a Options,
+    events: Events,
+    per_request: Duration,
+    sent: Vec<Option<Sent>>,
+    attempts: Vec<u32>,
+    ready: VecDeque<usize>,
+    later: BinaryHeap<Reverse<(Instant, usize)>>,
+    /// The jobs whose request is out and unanswered.
+    flying: HashSet<usize>,
+    requests: u64,
+    stop: Option<Stop>,
+    /// No request leaves before this (429s, a low `x-ratelimit-remaining`).
+    hold_until: Instant,
+    /// The time the provider's 429s have held the run back, all together.
+    held: Duration,
+    /// Whether anything at all answered in this run.
+    answered: bool,
+    unreachable_in_a_row: u32,
+    first_request: Option<Instant>,
+}
+
+impl<'a> Run<'a> {
+    fn new(jobs: &'a [Job], ledger: &'a Writer, options: &'a Options, events: Events) -> Self {
+        Run {
+            jobs,
+            ledger,
+            options,
+            events,
+            per_request: Duration::from_secs(60) / options.rate.max(1),
+            sent: vec![None; jobs.len()],
+            attempts: vec![0; jobs.len()],
+            ready: (0..jobs.len()).collect(),
+            later: BinaryHeap::new(),
+            flying: HashSet::new(),
+            requests: 0,
+            stop: None,
+            hold_until: Instant::now(),
+            held: Duration::ZERO,
+            answered: false,
+            unreachable_in_a_row: 0,
+            first_request: None,
+        }
     }
-    for Reverse((_, index)) in later.drain() {
-        sent[index] = Some(Sent::Failed(format!(
-            "{reason}; its last attempt failed, and the next run sends it again"
-        )));
+
+    fn emit(&self, event: Event) {
+        let _ = self.events.send(event);
     }
-    progress.finish();
-    Report {
-        sent: sent
-            .into_iter()
-            .map(|s| s.unwrap_or_else(|| unsent.clone()))
-            .collect(),
-        requests,
-        stop,
-        sending: first_request.map_or(Duration::ZERO, |t| t.elapsed()),
+
+    /// Stops dispatching, for the first reason only: each is said once.
+    fn halt(&mut self, why: Stop, line: String) {
+        if self.stop.is_none() {
+            self.emit(Event::Stopping {
+                why: line,
+                in_flight: self.flying.len(),
+            });
+            self.stop = Some(why);
+        }
+    }
+
+    /// Sends the `sending` record of this job's next request; the request may leave once it
+    /// is committed.
+    fn request(&mut self, index: usize, source_file: &str) -> tokio::sync::oneshot::Receiver<bool> {
+        let job = &self.jobs[index];
+        let committed = self.ledger.commit(Change::Sending {
+            key: job.key.clone(),
+            fingerprint: job.fingerprint.clone(),
+            source_file: source_file.to_string(),
+            rows: job.rows.clone(),
+            update_of: job.update_of.clone(),
+        });
+        self.attempts[index] += 1;
+        self.requests += 1;
+        self.first_request.get_or_insert_with(Instant::now);
+        self.flying.insert(index);
+        self.emit(Event::Requested {
+            key: job.key.clone(),
+            attempt: self.attempts[index],
+            update_of: job.update_of.clone(),
+        });
+        committed
+    }
+
+    /// Retries that are due go back in line.
+    fn due(&mut self) {
+        while let Some(Reverse((at, job))) = self.later.peek().copied() {
+            if at > Instant::now() {
+                break;
+            }
+            self.later.pop();
+            self.ready.push_back(job);
+        }
+    }
+
+    /// What an answer (or its absence) means for its order, recorded and told.
+    fn answered(&mut self, done: Done) {
+        self.flying.remove(&done.job);
+        let job = &self.jobs[done.job];
+        let remaining = done.answer.as_ref().ok().and_then(|a| a.remaining);
+        let status = match &done.answer {
+            Ok(answer) => {
+                self.answered = true;
+                self.unreachable_in_a_row = 0;
+                answer.status.to_string()
+            }
+            Err(no) => {
+                // Never left this machine: not a request.
+                if no.failure == Failure::Unbuildable {
+                    self.requests -= 1;
+                }
+                no.reason.clone()
+            }
+        };
+        self.emit(Event::Answered {
+            key: job.key.clone(),
+            status,
+            took: done.took,
+        });
+        // Slow down before the provider has to say no: keep its window from running dry.
+        if remaining.is_some_and(|r| (r as usize) <= self.flying.len() + 1) {
+            self.hold_until = self.hold_until.max(Instant::now() + self.per_request * 2);
+        }
+        let outcome = classify(done.answer, chrono::Utc::now().timestamp());
+        let sent = self.outcome(done.job, outcome);
+        if let Some(sent) = sent {
+            self.emit(Event::Finished {
+                key: job.key.clone(),
+                sent: sent.clone(),
+            });
+            self.sent[done.job] = Some(sent);
+        }
+    }
+
+    /// Records an outcome; what became of the order, unless it is tried again.
+    fn outcome(&mut self, index: usize, outcome: Outcome) -> Option<Sent> {
+        let job = &self.jobs[index];
+        let record = |change| self.ledger.record(change);
+        match outcome {
+            Outcome::Created(ids) => {
+                record(settle(job, State::Created, Some(ids.clone()), None));
+                Some(Sent::Created(ids))
+            }
+            Outcome::Rejected(messages) => {
+                record(settle(
+                    job,
+                    State::Rejected,
+                    None,
+                    Some(messages.join(" | ")),
+                ));
+                Some(Sent::Rejected(messages))
+            }
+            Outcome::Refused(reason) => {
+                record(unsend(job, &reason));
+                self.halt(
+                    Stop::Refused,
+                    format!("stopping: {reason}; nothing more is sent"),
+                );
+                Some(Sent::Failed(reason))
+            }
+            Outcome::Redirected(reason) => {
+                record(settle(job, State::Failed, None, Some(reason.clone())));
+                let line = format!("stopping: {reason}; nothing more is sent");
+                self.halt(Stop::Redirected(reason.clone()), line);
+                Some(Sent::Failed(reason))
+            }
+            Outcome::Wait(wait, note) => self.wait(index, wait, note),
+            Outcome::Retry(reason) => self.retry(index, reason),
+            Outcome::Unreachable(reason) => {
+                self.unreachable_in_a_row += 1;
+                let limit = if self.answered {
+                    UNREACHABLE_LATER
+                } else {
+                    UNREACHABLE_AT_START
+                };
+                if self.unreachable_in_a_row < limit {
+                    return self.retry(index, reason);
+                }
+                record(settle(job, State::Failed, None, Some(reason.clone())));
+                let line = format!(
+                    "stopping: {} requests in a row got no connection: {reason}. Nothing more is sent",
+                    self.unreachable_in_a_row
+                );
+                self.halt(Stop::Unreachable(reason.clone()), line);
+                Some(Sent::Failed(format!("{reason}; the next run sends it")))
+            }
+            Outcome::Failed(reason) => {
+                record(settle(job, State::Failed, None, Some(reason.clone())));
+                Some(Sent::Failed(reason))
+            }
+            Outcome::Uncertain(reason) => {
+                record(settle(job, State::Uncertain, None, Some(reason.clone())));
+                Some(Sent::Uncertain(reason))
+            }
+        }
+    }
+
+    /// A 429: every request waits, within the run's budget (`max_wait`); the attempt does not
+    /// count, here as in the ledger.
+    fn wait(&mut self, index: usize, wait: Duration, note: Option<String>) -> Option<Sent> {
+        let job = &self.jobs[index];
+        self.attempts[index] = self.attempts[index].saturating_sub(1);
+        let now = Instant::now();
+        let added = (now + wait).saturating_duration_since(self.hold_until.max(now));
+        if self.held + added > self.options.max_wait {
+            let because = note.map(|n| format!("; {n}")).unwrap_or_default();
+            let reason = format!(
+                "the provider kept answering 429 (too many requests{because}): waiting {} s more would hold this run past its limit of {} s (--max-wait), after {} s of waiting",
+                wait.as_secs(),
+                self.options.max_wait.as_secs(),
+                self.held.as_secs()
+            );
+            self.ledger.record(unsend(job, &reason));
+            let line = format!("stopping: {reason}; nothing more is sent, run again later");
+            self.halt(Stop::RateLimited(reason.clone()), line);
+            return Some(Sent::Failed(format!("{reason}; the next run sends it")));
+        }
+        self.held += added;
+        self.hold_until = self.hold_until.max(now + wait);
+        self.ledger
+            .record(unsend(job, "rate limited (429); waiting"));
+        self.emit(Event::Waiting { wait, note });
+        self.ready.push_front(index);
+        None
+    }
+
+    /// Tried again after a jittered, growing wait; given up after `max_attempts`.
+    fn retry(&mut self, index: usize, reason: String) -> Option<Sent> {
+        let job = &self.jobs[index];
+        let attempts = self.attempts[index];
+        if attempts >= self.options.max_attempts {
+            let reason = format!("{reason}; gave up after {attempts} attempts");
+            self.ledger
+                .record(settle(job, State::Failed, None, Some(reason.clone())));
+            return Some(Sent::Failed(reason));
+        }
+        self.ledger
+            .record(settle(job, State::Failed, None, Some(reason.clone())));
+        // Full jitter: a uniform wait up to a ceiling that doubles with each attempt.
+        let ceiling = self
+            .options
+            .retry_base
+            .saturating_mul(1 << attempts.min(16))
+            .min(RETRY_CAP);
+        let wait = ceiling.mul_f64(fastrand::f64());
+        self.emit(Event::Retrying {
+            key: job.key.clone(),
+            reason,
+            wait,
+        });
+        self.later.push(Reverse((Instant::now() + wait, index)));
+        None
+    }
+
+    /// What became of every job: the ones this run did not finish get the reason it stopped.
+    fn report(mut self) -> Report {
+        let reason = self
+            .stop
+            .as_ref()
+            .map_or("the run ended".into(), Stop::reason);
+        for &index in &self.flying {
+            // Their `sending` record stays: the next run treats them as uncertain and looks
+            // them up.
+            self.sent[index] = Some(Sent::Uncertain(
+                "the run was interrupted twice while it was being sent".into(),
+            ));
+        }
+        for Reverse((_, index)) in self.later.drain() {
+            self.sent[index] = Some(Sent::Failed(format!(
+                "{reason}; its last attempt failed, and the next run sends it again"
+            )));
+        }
+        let unsent = self
+            .stop
+            .as_ref()
+            .map_or(Sent::Skipped("not sent".into()), Stop::unsent);
+        Report {
+            sent: self
+                .sent
+                .into_iter()
+                .map(|s| s.unwrap_or_else(|| unsent.clone()))
+                .collect(),
+            requests: self.requests,
+            stop: self.stop,
+            sending: self.first_request.map_or(Duration::ZERO, |t| t.elapsed()),
+        }
     }
 }
 
@@ -442,102 +539,5 @@ impl Signals {
             }
         }
         tokio::signal::ctrl_c().await.is_ok()
-    }
-}
-
-/// The jitter of retries (full jitter: a uniform wait up to the ceiling).
-struct Dice(u64);
-
-impl Dice {
-    fn new() -> Self {
-        let seed = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(1, |d| d.as_nanos() as u64)
-            | 1;
-        Dice(seed)
-    }
-    fn uniform(&mut self) -> f64 {
-        self.0 ^= self.0 << 13;
-        self.0 ^= self.0 >> 7;
-        self.0 ^= self.0 << 17;
-        (self.0 >> 11) as f64 / (1u64 << 53) as f64
-    }
-}
-
-/// A progress bar on a terminal; a plain line every 10 seconds elsewhere.
-struct Progress {
-    bar: Option<indicatif::ProgressBar>,
-    total: usize,
-    done: usize,
-    created: usize,
-    started: Instant,
-    enabled: bool,
-    ticker: tokio::time::Interval,
-}
-
-impl Progress {
-    fn new(total: usize, enabled: bool) -> Self {
-        use std::io::IsTerminal;
-        let bar = (enabled && std::io::stderr().is_terminal()).then(|| {
-            let bar = indicatif::ProgressBar::new(total as u64);
-            bar.set_style(
-                indicatif::ProgressStyle::with_template(
-                    "{bar:40} {pos}/{len} orders  {per_sec}  ETA {eta}",
-                )
-                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
-            );
-            bar
-        });
-        let mut ticker = tokio::time::interval(Duration::from_secs(10));
-        ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        Progress {
-            bar,
-            total,
-            done: 0,
-            created: 0,
-            started: Instant::now(),
-            enabled,
-            ticker,
-        }
-    }
-
-    fn done(&mut self, sent: Option<&Sent>) {
-        self.done += 1;
-        if matches!(sent, Some(Sent::Created(_))) {
-            self.created += 1;
-        }
-        if let Some(bar) = &self.bar {
-            bar.inc(1);
-        }
-    }
-
-    /// A line for the user, above the bar when there is one.
-    fn log(&self, line: &str) {
-        match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{line}")),
-            None => eprintln!("{line}"),
-        }
-    }
-
-    async fn tick(&mut self) {
-        self.ticker.tick().await;
-        if self.enabled && self.bar.is_none() && self.started.elapsed() > Duration::from_secs(5) {
-            let rate = self.done as f64 / self.started.elapsed().as_secs_f64().max(0.001);
-            let eta = if rate > 0.0 {
-                (self.total - self.done) as f64 / rate
-            } else {
-                0.0
-            };
-            eprintln!(
-                "progress: {}/{} orders done ({} created), {rate:.1} orders/s, about {eta:.0} s to go",
-                self.done, self.total, self.created
-            );
-        }
-    }
-
-    fn finish(&self) {
-        if let Some(bar) = &self.bar {
-            bar.finish_and_clear();
-        }
     }
 }
