@@ -6,7 +6,8 @@
 //! `norway_checksums = "error" | "warning"` and `vat_rates`. Without `--config`,
 //! `fpgo-export.toml` beside the sheet, else in the current directory, is used if present.
 
-use crate::cli::{SandboxArgs, SheetArgs};
+use crate::api::target::{BaseUrl, Token};
+use crate::cli::{SandboxArgs, SheetArgs, SubmitArgs};
 use crate::error::Error;
 use crate::model::fields::Field;
 use crate::model::problem::Severity;
@@ -17,6 +18,7 @@ use crate::pipeline::validate::Rules;
 use crate::pipeline::values::{cell_number, parse_field, NumberConvention, Value};
 pub use crate::pipeline::Settings;
 use crate::sandbox;
+use crate::send::{dispatch, plan, SendSettings};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -199,6 +201,44 @@ fn preset_value(field: Field, cell: &Cell, today: NaiveDate) -> Result<Value, St
         return Err("is blank".into());
     }
     parse_field(field, cell, NumberConvention::DecimalPoint, today).map(|(v, _)| v)
+}
+
+impl SendSettings {
+    /// Where to send, with which token (checked here, before anything is read or sent), which
+    /// ledger and how fast.
+    pub fn resolve(args: &SubmitArgs) -> Result<SendSettings, Error> {
+        let provider = if args.sandbox {
+            None
+        } else {
+            let url = args
+                .base_url
+                .as_deref()
+                .unwrap_or_else(|| args.environment.url());
+            Some((
+                BaseUrl::parse(url)?,
+                Token::load(args.token_file.as_deref())?,
+            ))
+        };
+        Ok(SendSettings {
+            provider,
+            sandbox_rate_limit: args.sandbox_rate_limit.unwrap_or(240),
+            ledger: args.ledger.clone(),
+            new_ledger: args.new_ledger,
+            ledger_growth_limit: args.ledger_growth_limit,
+            timeout: Duration::from_secs(args.timeout),
+            choices: plan::Choices {
+                retry_uncertain: args.retry_uncertain,
+                update: args.update,
+            },
+            options: dispatch::Options {
+                rate: args.rate,
+                workers: args.workers,
+                max_attempts: args.max_attempts,
+                retry_base: Duration::from_millis(args.retry_base_ms),
+                max_wait: Duration::from_secs(args.max_wait),
+            },
+        })
+    }
 }
 
 /// The sandbox's configuration from its command line.

@@ -162,9 +162,20 @@ pub struct SubmitPayment {
     pub currency: &'static str,
 }
 
-/// The request body of an order for an endpoint, as JSON.
-pub fn body(order: &Order, endpoint: Endpoint, format: DateFormat) -> serde_json::Value {
-    let common = InvoiceSessionRequest::new(order, format);
+/// The request body of an order for an endpoint, as JSON; an update of the provider's order
+/// `update_of` (when the sheet names none itself) carries its `fpgoUuid` and
+/// `orderFrom: "PARTNER"`.
+pub fn body(
+    order: &Order,
+    endpoint: Endpoint,
+    format: DateFormat,
+    update_of: Option<&str>,
+) -> serde_json::Value {
+    let mut common = InvoiceSessionRequest::new(order, format);
+    if let (None, Some(uuid)) = (&common.fpgo_uuid, update_of) {
+        common.fpgo_uuid = Some(uuid.to_string());
+        common.order_from = Some("PARTNER");
+    }
     let value = match (&order.regular, endpoint) {
         (Some(r), Endpoint::RegularInvoice) => serde_json::to_value(RegularInvoiceRequest {
             due_date_for_payment_link: r.due_date.map(|d| oslo_noon(d).to_string()),

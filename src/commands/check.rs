@@ -22,7 +22,7 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
             let line = serde_json::json!({
                 "order_ref": order.key,
                 "rows": order.rows(),
-                "payload": wire::body(order, settings.rules.endpoint, settings.date_format),
+                "payload": wire::body(order, settings.rules.endpoint, settings.date_format, None),
             });
             serde_json::to_writer(&mut file.writer, &line)
                 .map_err(std::io::Error::from)

@@ -67,7 +67,7 @@ pub enum Stop {
 
 impl Stop {
     /// Why the run stopped, as the rows it did not get to say it.
-    fn reason(&self) -> String {
+    pub fn reason(&self) -> String {
         match self {
             Stop::Refused => "the provider refused the token".into(),
             Stop::Interrupted => "the run was interrupted".into(),
