@@ -2,8 +2,11 @@
 //! aliases of [`FIELDS`] and the config's `[columns]`. Header matching ignores case, spaces,
 //! `_`, `-` and `.`.
 
-use crate::model::fields::{normalize, Field};
-use crate::model::problem::Headers;
+use super::read::Sheet;
+use super::Settings;
+use crate::error::Error;
+use crate::model::fields::{self as columns, normalize, Field};
+use crate::model::problem::{mention, quote, some_of, Headers};
 use std::collections::BTreeMap;
 
 /// Which column of the sheet holds which field.
@@ -87,6 +90,112 @@ impl ColumnMap {
             .map(|c| self.headers[c].as_str())
             .unwrap_or(field.name())
     }
+}
+
+/// The column map of a sheet, by its headers and the config's `[columns]`; an error naming
+/// what is missing when a required field has neither a column nor a default.
+pub fn map_sheet(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {
+    let map = ColumnMap::new(&sheet.headers, &settings.columns).map_err(|e| {
+        let message = match e {
+            MapError::Duplicate {
+                field,
+                first,
+                second,
+            } => format!(
+                "the columns {} and {} both hold {field}; remove or rename one of them",
+                quote(&first),
+                quote(&second)
+            ),
+            MapError::UnknownField(name) => format!(
+                "the config's [columns] names {}, which is not a field; see docs/columns.md",
+                quote(&name)
+            ),
+        };
+        Error::Columns {
+            path: sheet.path.clone(),
+            message,
+        }
+    })?;
+    let missing: Vec<&str> = columns::required(settings.rules.endpoint)
+        .iter()
+        .filter(|f| map.column(**f).is_none() && !settings.presets.gives(**f))
+        .map(|f| f.name())
+        .collect();
+    if !missing.is_empty() {
+        let found = if sheet.headers.is_empty() {
+            "none".to_string()
+        } else {
+            some_of(&sheet.headers, LISTED_HEADERS, |h| quote(h))
+        };
+        return Err(Error::Columns {
+            path: sheet.path.clone(),
+            message: format!(
+                "required columns are missing: {}.\n  Headers found on row {}: {found}.\n  Add these columns (docs/columns.md lists the names each accepts), name your headers in the config's [columns], or give a value to every order with [defaults] or --set FIELD=VALUE.",
+                missing.join(", "),
+                sheet.header_row
+            ),
+        });
+    }
+    Ok(map)
+}
+
+/// How many headers a message lists; a sheet may have thousands.
+const LISTED_HEADERS: usize = 20;
+
+/// Headers for a message, each named bare as [`mention`] shows it.
+fn headers<T: AsRef<str>>(all: &[T]) -> String {
+    some_of(all, LISTED_HEADERS, |h| mention(h.as_ref()).into_owned())
+}
+
+/// What the user should know about the columns: the ignored ones, the ones this endpoint does
+/// not use, the defaults it does not use, and the columns a `--set` overrides.
+pub fn notes(map: &ColumnMap, settings: &Settings) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !map.unknown.is_empty() {
+        notes.push(format!(
+            "columns ignored (no field has these names): {}; see docs/columns.md or map them in the config's [columns]",
+            headers(&map.unknown)
+        ));
+    }
+    let unused: Vec<&str> = map
+        .by_column
+        .iter()
+        .zip(&map.headers)
+        .filter(|(f, _)| f.is_some_and(|f| !columns::used_by(f, settings.rules.endpoint)))
+        .map(|(_, h)| h.as_str())
+        .collect();
+    if !unused.is_empty() {
+        notes.push(format!(
+            "columns not used by the {} endpoint, ignored: {}",
+            settings.rules.endpoint.name(),
+            headers(&unused)
+        ));
+    }
+    let endpoint = settings.rules.endpoint;
+    let unused_presets: Vec<&str> = settings
+        .presets
+        .defaults
+        .iter()
+        .chain(&settings.presets.overrides)
+        .filter(|(f, _)| !columns::used_by(*f, endpoint))
+        .map(|(f, _)| f.name())
+        .collect();
+    if !unused_presets.is_empty() {
+        notes.push(format!(
+            "defaults and --set values not used by the {} endpoint, ignored: {}",
+            endpoint.name(),
+            unused_presets.join(", ")
+        ));
+    }
+    for (field, _) in &settings.presets.overrides {
+        if map.column(*field).is_some() && columns::used_by(*field, endpoint) {
+            notes.push(format!(
+                "column {} is ignored: --set {field} gives every order its value",
+                mention(map.header(*field))
+            ));
+        }
+    }
+    notes
 }
 
 #[cfg(test)]

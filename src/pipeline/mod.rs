@@ -4,6 +4,7 @@
 //! found, so a million-line sheet never holds all its payloads at once.
 
 pub mod group;
+pub mod lines;
 pub mod map;
 pub mod norway;
 pub mod read;
@@ -11,19 +12,16 @@ pub mod validate;
 pub mod values;
 
 use crate::error::Error;
-use crate::model::fields::{self as columns, Field, Kind, Level};
-use crate::model::order::{normalise_key, Order};
+use crate::model::fields::Kind;
+use crate::model::order::Order;
 use crate::model::outcome::{Ids, OrderResult, RowResult, RowStatus};
-use crate::model::problem::column_letters;
-use crate::model::problem::{mention, quote, some_of, Origin, Problem};
+use crate::model::problem::Problem;
 use crate::model::DateFormat;
-use crate::pipeline::group::{Grouper, OrderDraft, Presets, Sourced};
-use crate::pipeline::map::{ColumnMap, MapError};
+use crate::pipeline::group::{OrderDraft, Presets};
+use crate::pipeline::map::ColumnMap;
 use crate::pipeline::read::{Cell, ReadOptions, Sheet};
-use crate::pipeline::values::{cell_text, parse_field, same_text, NumberConvention, Value};
-use std::borrow::Cow;
+use crate::pipeline::values::NumberConvention;
 use std::collections::BTreeMap;
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 use std::path::PathBuf;
 use validate::Rules;
@@ -135,61 +133,38 @@ pub fn check(
     mut on_valid: impl FnMut(usize, &Order) -> Result<(), Error>,
 ) -> Result<Checked, Error> {
     let sheet = Sheet::open(&settings.sheet, &settings.read)?;
-    let map = map_columns(&sheet, settings)?;
+    let map = map::map_sheet(&sheet, settings)?;
     let mut notes = sheet.notes.clone();
-    if !map.unknown.is_empty() {
-        notes.push(format!(
-            "columns ignored (no field has these names): {}; see docs/columns.md or map them in the config's [columns]",
-            headers(&map.unknown)
-        ));
-    }
-    let unused: Vec<&str> = map
-        .by_column
-        .iter()
-        .zip(&map.headers)
-        .filter(|(f, _)| f.is_some_and(|f| !columns::used_by(f, settings.rules.endpoint)))
-        .map(|(_, h)| h.as_str())
-        .collect();
-    if !unused.is_empty() {
-        notes.push(format!(
-            "columns not used by the {} endpoint, ignored: {}",
-            settings.rules.endpoint.name(),
-            headers(&unused)
-        ));
-    }
-    let endpoint = settings.rules.endpoint;
-    let unused_presets: Vec<&str> = settings
-        .presets
-        .defaults
-        .iter()
-        .chain(&settings.presets.overrides)
-        .filter(|(f, _)| !columns::used_by(*f, endpoint))
-        .map(|(f, _)| f.name())
-        .collect();
-    if !unused_presets.is_empty() {
-        notes.push(format!(
-            "defaults and --set values not used by the {} endpoint, ignored: {}",
-            endpoint.name(),
-            unused_presets.join(", ")
-        ));
-    }
-    for (field, _) in &settings.presets.overrides {
-        if map.column(*field).is_some() && columns::used_by(*field, endpoint) {
-            notes.push(format!(
-                "column {} is ignored: --set {field} gives every order its value",
-                mention(map.header(*field))
-            ));
-        }
-    }
+    notes.extend(map::notes(&map, settings));
     let convention = detect_convention(&sheet, &map);
     let rules = Rules {
         numbers: convention,
         ..settings.rules.clone()
     };
 
-    let (mut rows, drafts) = read_lines(&sheet, &map, settings, &rules);
+    let (mut rows, drafts) = lines::read(&sheet, &map, settings, &rules);
 
-    // price and validate each order
+    let orders = validate_orders(drafts, &mut rows, settings, &rules, &mut on_valid)?;
+    Ok(Checked {
+        sheet,
+        map,
+        convention,
+        rows,
+        orders,
+        notes,
+        submitted: false,
+    })
+}
+
+/// Prices and validates each order (its problems onto its rows); an order valid on every row
+/// is handed to `on_valid`.
+fn validate_orders(
+    drafts: Vec<OrderDraft>,
+    rows: &mut [RowResult],
+    settings: &Settings,
+    rules: &Rules,
+    on_valid: &mut impl FnMut(usize, &Order) -> Result<(), Error>,
+) -> Result<Vec<OrderResult>, Error> {
     let index =
         |rows: &[RowResult], number: u32| rows.binary_search_by_key(&number, |r| r.number).ok();
     let mut problems = Vec::new();
@@ -197,13 +172,13 @@ pub fn check(
     for (o, draft) in drafts.into_iter().enumerate() {
         let order_rows: Vec<u32> = draft.rows().collect();
         let key = draft.key.clone();
-        let order = validate::validate(draft, &settings.presets, &rules, &mut problems);
+        let order = validate::validate(draft, &settings.presets, rules, &mut problems);
         for p in problems.drain(..) {
-            if let Some(i) = index(&rows, p.row) {
+            if let Some(i) = index(rows, p.row) {
                 rows[i].problems.push(p);
             }
         }
-        let positions: Vec<usize> = order_rows.iter().filter_map(|&n| index(&rows, n)).collect();
+        let positions: Vec<usize> = order_rows.iter().filter_map(|&n| index(rows, n)).collect();
         let clean = positions
             .iter()
             .all(|&i| !rows[i].problems.iter().any(Problem::is_error));
@@ -233,253 +208,7 @@ pub fn check(
             totals,
         });
     }
-    Ok(Checked {
-        sheet,
-        map,
-        convention,
-        rows,
-        orders,
-        notes,
-        submitted: false,
-    })
-}
-
-/// The sheet's non-blank rows, with the problems found reading them, and the orders they form.
-/// Each line is validated as it is read; orders wait for all their lines.
-fn read_lines(
-    sheet: &Sheet,
-    map: &ColumnMap,
-    settings: &Settings,
-    rules: &Rules,
-) -> (Vec<RowResult>, Vec<OrderDraft>) {
-    let (convention, today) = (rules.numbers, rules.today);
-    let mut numbers: Vec<(u32, Option<(usize, usize)>)> = Vec::new();
-    let mut problems: Vec<Problem> = Vec::new();
-    let mut grouper = Grouper::default();
-    // The order key is read apart from the other fields: it decides where the row goes.
-    let key_column = map.column(Field::OrderRef);
-    let mapped: Vec<(usize, Field)> = map
-        .by_column
-        .iter()
-        .enumerate()
-        .filter_map(|(c, f)| f.map(|f| (c, f)))
-        .filter(|(_, f)| *f != Field::OrderRef && !settings.presets.overrides(*f))
-        .filter(|(_, f)| columns::used_by(*f, rules.endpoint))
-        .collect();
-    let mut line_values = Vec::new();
-    // The first way each order key was written, where that is not its normal form.
-    let mut unusual_keys: HashMap<String, String> = HashMap::new();
-    sheet.visit_rows(|row| {
-        if row.is_blank() {
-            return ControlFlow::Continue(());
-        }
-        let width = map.headers.len();
-        let beyond = row.cells.iter().skip(width).filter(|c| !c.is_blank()).count();
-        if beyond > 0 {
-            problems.push(Problem::warning(
-                row.number,
-                None,
-                format!(
-                    "{beyond} cell(s) right of the last column (from {}) have no header and are ignored; give them a header, or check for a delimiter inside a value",
-                    column_letters(width)
-                ),
-            ));
-        }
-        if let Some(flaw) = &row.flaw {
-            // Named by the field's header when the column has one, else by its letters.
-            let field = map.by_column.get(flaw.column).copied().flatten();
-            let message = match (field, map.headers.get(flaw.column)) {
-                (Some(_), _) => flaw.message.clone(),
-                (None, Some(header)) if !header.is_empty() => format!(
-                    "column {} ({}): {}",
-                    column_letters(flaw.column),
-                    mention(header),
-                    flaw.message
-                ),
-                (None, _) => format!("column {}: {}", column_letters(flaw.column), flaw.message),
-            };
-            problems.push(Problem::error(row.number, field, message));
-        }
-        let key_cell = key_column.map_or(&Cell::Empty, |c| row.cell(c));
-        let written: Cow<str> = match key_cell {
-            Cell::Text(t) => Cow::Borrowed(t.trim()),
-            other => cell_text(other).map(Cow::Owned).unwrap_or_else(|why| {
-                problems.push(Problem::error(row.number, Some(Field::OrderRef), why).with_value(other.display()));
-                Cow::Borrowed("")
-            }),
-        };
-        let key = order_key(&written);
-        // Keys that differ only in spaces or in how a letter is encoded are one order; a row
-        // that writes its key unlike the order's first row is told so.
-        match grouper.get(&key) {
-            Some(order) => {
-                let first = unusual_keys.get(key.as_ref()).map_or(key.as_ref(), String::as_str);
-                if written != first {
-                    problems.push(
-                        Problem::warning(
-                            row.number,
-                            Some(Field::OrderRef),
-                            format!(
-                                "is written differently from row {} ({}): they differ only in spaces or in how a letter such as Å is encoded, so both rows are order {}",
-                                order.first_row(),
-                                quote(first),
-                                quote(&key)
-                            ),
-                        )
-                        .with_value(written.as_ref()),
-                    );
-                }
-            }
-            None if written != key => {
-                unusual_keys.insert(key.to_string(), written.to_string());
-            }
-            None => {}
-        }
-        if key_cell.is_blank() {
-            problems.push(Problem::error(
-                row.number,
-                Some(Field::OrderRef),
-                "is blank; every line needs the number of the order it belongs to",
-            ));
-        }
-        // Most lines repeat their order's cells: compare those texts in place, unparsed.
-        let existing = grouper.get(&key);
-        let mut values = Vec::new();
-        line_values.clear();
-        for &(column, field) in &mapped {
-            let cell = row.cell(column);
-            if cell.is_blank() {
-                continue;
-            }
-            if let (Some(order), Cell::Text(text)) = (existing, cell) {
-                let repeated = field.kind() == Kind::Text
-                    && matches!(order.get(field), Some(Sourced { value: Value::Text(v), .. }) if same_text(v, text.trim()));
-                if repeated {
-                    continue;
-                }
-            }
-            let value = match parse_field(field, cell, convention, today) {
-                Ok((value, note)) => {
-                    if let Some(note) = note {
-                        problems.push(
-                            Problem::warning(row.number, Some(field), note)
-                                .with_value(cell.display()),
-                        );
-                    }
-                    value
-                }
-                Err(why) => {
-                    problems.push(
-                        Problem::error(row.number, Some(field), why).with_value(cell.display()),
-                    );
-                    Value::Invalid
-                }
-            };
-            match field.level() {
-                Level::Order => values.push((field, value)),
-                Level::Line => line_values.push((
-                    field,
-                    Sourced {
-                        value,
-                        row: row.number,
-                        origin: Origin::Sheet,
-                    },
-                )),
-            }
-        }
-        settings
-            .presets
-            .apply(&mut line_values, Level::Line, row.number);
-        let line = validate::line(row.number, &mut line_values, rules, &mut problems);
-        grouper.add(row.number, &key, values, line, &mut problems);
-        numbers.push((row.number, row.span));
-        ControlFlow::Continue(())
-    });
-    let mut rows: Vec<RowResult> = numbers
-        .into_iter()
-        .map(|(number, span)| RowResult {
-            number,
-            order: 0,
-            status: RowStatus::Valid,
-            problems: Vec::new(),
-            span,
-        })
-        .collect();
-    // Rows are in file order, so their numbers ascend.
-    for p in problems {
-        if let Ok(i) = rows.binary_search_by_key(&p.row, |r| r.number) {
-            rows[i].problems.push(p);
-        }
-    }
-    (rows, grouper.finish())
-}
-
-/// The order key of a cell's text: itself when it is already in normal form (plain ASCII
-/// with single spaces, the common case, borrowed), else [`normalise_key`]'s form.
-fn order_key(written: &str) -> Cow<'_, str> {
-    let normal = written.is_ascii()
-        && !written.contains("  ")
-        && !written
-            .bytes()
-            .any(|b| b.is_ascii_whitespace() && b != b' ');
-    if normal {
-        Cow::Borrowed(written)
-    } else {
-        Cow::Owned(normalise_key(written))
-    }
-}
-
-fn map_columns(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {
-    let map = ColumnMap::new(&sheet.headers, &settings.columns).map_err(|e| {
-        let message = match e {
-            MapError::Duplicate {
-                field,
-                first,
-                second,
-            } => format!(
-                "the columns {} and {} both hold {field}; remove or rename one of them",
-                quote(&first),
-                quote(&second)
-            ),
-            MapError::UnknownField(name) => format!(
-                "the config's [columns] names {}, which is not a field; see docs/columns.md",
-                quote(&name)
-            ),
-        };
-        Error::Columns {
-            path: sheet.path.clone(),
-            message,
-        }
-    })?;
-    let missing: Vec<&str> = columns::required(settings.rules.endpoint)
-        .iter()
-        .filter(|f| map.column(**f).is_none() && !settings.presets.gives(**f))
-        .map(|f| f.name())
-        .collect();
-    if !missing.is_empty() {
-        let found = if sheet.headers.is_empty() {
-            "none".to_string()
-        } else {
-            some_of(&sheet.headers, LISTED_HEADERS, |h| quote(h))
-        };
-        return Err(Error::Columns {
-            path: sheet.path.clone(),
-            message: format!(
-                "required columns are missing: {}.\n  Headers found on row {}: {found}.\n  Add these columns (docs/columns.md lists the names each accepts), name your headers in the config's [columns], or give a value to every order with [defaults] or --set FIELD=VALUE.",
-                missing.join(", "),
-                sheet.header_row
-            ),
-        });
-    }
-    Ok(map)
-}
-
-/// How many headers a message lists; a sheet may have thousands.
-const LISTED_HEADERS: usize = 20;
-
-/// Headers for a message, each named bare as [`mention`] shows it.
-fn headers<T: AsRef<str>>(all: &[T]) -> String {
-    some_of(all, LISTED_HEADERS, |h| mention(h.as_ref()).into_owned())
+    Ok(orders)
 }
 
 /// The file's number convention, from the text of its numeric columns. A CSV separated by
