@@ -17,6 +17,11 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// More detail on stderr: -v every request and answer, -vv retries, waits and the
+    /// ledger's commits, -vvv everything (RUST_LOG, when set, decides instead). Never the token;
+    /// personal numbers masked.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -124,9 +129,6 @@ pub struct SubmitArgs {
     /// No progress bar or progress lines.
     #[arg(long)]
     pub no_progress: bool,
-    /// Log every request and answer (never the token; personal numbers masked).
-    #[arg(long, short)]
-    pub verbose: bool,
     /// Attempts before an order that keeps failing is given up.
     #[arg(long, value_name = "N", default_value_t = 8, hide = true, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: u32,

@@ -125,6 +125,12 @@ impl Client {
             }
             body.extend_from_slice(&chunk);
         }
+        tracing::debug!(
+            "{} answered {status}: {} bytes{}",
+            response.url().path(),
+            body.len(),
+            if truncated { ", the rest not read" } else { "" }
+        );
         Ok(Answer {
             status,
             retry_after,

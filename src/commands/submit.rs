@@ -203,7 +203,6 @@ async fn submit_sheet(
     let (events, shown) = tokio::sync::mpsc::unbounded_channel();
     let show = report::progress::Show {
         progress: !args.no_progress,
-        verbose: args.verbose,
     };
     let progress = tokio::spawn(report::progress::show(shown, planned.jobs.len(), show));
     let source = settings.sheet.display().to_string();

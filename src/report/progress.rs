@@ -1,7 +1,7 @@
 //! Progress while orders are sent, read from the send loop's events: a bar on a terminal, a
-//! plain line every 10 seconds elsewhere, the 429 waits and the reasons to stop always, and
-//! every request and answer with `--verbose`. One consumer of the event stream; a browser page
-//! would be another.
+//! plain line every 10 seconds elsewhere, the 429 waits and the reasons to stop always; every
+//! request and answer as `tracing` events (shown with `-v`, retries with `-vv`). One consumer
+//! of the event stream; a browser page would be another.
 
 use crate::model::event::Event;
 use crate::model::outcome::Sent;
@@ -14,8 +14,6 @@ use tokio::sync::mpsc::UnboundedReceiver;
 pub struct Show {
     /// A bar on a terminal, else a line every 10 seconds; neither when false.
     pub progress: bool,
-    /// Every request and answer.
-    pub verbose: bool,
 }
 
 /// Shows the events of a run of `total` orders until the sender is gone.
@@ -51,7 +49,9 @@ struct Progress {
 
 impl Progress {
     fn new(total: usize, show: Show) -> Self {
-        let bar = (show.progress && std::io::stderr().is_terminal()).then(|| {
+        // Log lines would tear a bar apart: with `-v` (or RUST_LOG), progress comes as lines.
+        let logging = tracing::enabled!(tracing::Level::INFO);
+        let bar = (show.progress && !logging && std::io::stderr().is_terminal()).then(|| {
             let bar = indicatif::ProgressBar::new(total as u64);
             bar.set_style(
                 indicatif::ProgressStyle::with_template(
@@ -72,26 +72,22 @@ impl Progress {
     }
 
     fn event(&mut self, event: Event) {
-        let verbose = self.show.verbose;
         match event {
             Event::Requested {
                 key,
                 attempt,
                 update_of,
-            } if verbose => {
+            } => {
                 let update = update_of
                     .map(|u| format!(" (update of {u})"))
                     .unwrap_or_default();
-                self.line(&format!("{key} -> attempt {attempt}{update}"));
+                tracing::info!("{key} -> attempt {attempt}{update}");
             }
-            Event::Answered { key, status, took } if verbose => {
-                self.line(&format!("{key} <- {status} in {} ms", took.as_millis()));
+            Event::Answered { key, status, took } => {
+                tracing::info!("{key} <- {status} in {} ms", took.as_millis());
             }
-            Event::Retrying { key, reason, wait } if verbose => {
-                self.line(&format!(
-                    "{key}: {reason}; retrying in {} ms",
-                    wait.as_millis()
-                ));
+            Event::Retrying { key, reason, wait } => {
+                tracing::debug!("{key}: {reason}; retrying in {} ms", wait.as_millis());
             }
             Event::Waiting { wait, note } => {
                 let note = note.map(|n| format!("; {n}")).unwrap_or_default();
@@ -116,7 +112,6 @@ impl Progress {
                 };
                 self.line(&format!("{why}{waiting}"));
             }
-            _ => {}
         }
     }
 

@@ -632,3 +632,28 @@ fn a_closed_stdout_is_a_normal_end_not_a_panic() {
     );
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_level_of_verbose_logs_more_and_never_the_token() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    let mut table = sheet(2);
+    let personal = "28038712383";
+    table.set(0, "personal_number", personal);
+    write_sheet(&work, &table);
+    let mut sizes = Vec::new();
+    for level in ["-v", "-vv", "-vvv"] {
+        let run = submit(&work, &provider, &[level, "--retry-uncertain"]);
+        assert!(!run.stderr.contains(TOKEN), "{level}: {}", run.stderr);
+        assert!(!run.stderr.contains(personal), "{level}: {}", run.stderr);
+        sizes.push(run.stderr.lines().count());
+        if level == "-v" {
+            assert!(run.stderr.contains("T-001 -> attempt 1"), "{}", run.stderr);
+            assert!(run.stderr.contains("T-001 <- 201"), "{}", run.stderr);
+        }
+        // The next level sends the same orders again: a fresh ledger each time.
+        std::fs::remove_file(work.join("ledger.sqlite")).unwrap();
+    }
+    assert!(sizes[0] < sizes[1] && sizes[1] <= sizes[2], "{sizes:?}");
+    provider.stop().await;
+}

@@ -68,7 +68,10 @@ impl Writer {
                     let list: Vec<Change> = batch.iter().map(|(c, _)| c.clone()).collect();
                     let committed = failure.is_none() && {
                         match ledger.apply(&scope, &list) {
-                            Ok(()) => true,
+                            Ok(()) => {
+                                tracing::debug!("ledger: {} change(s) committed", list.len());
+                                true
+                            }
                             Err(e) => {
                                 let _ = signal.send(Some(e.to_string()));
                                 failure = Some(e);
