@@ -1,6 +1,10 @@
-//! The command line: clap derive types only, no logic.
+//! The command line: clap derive types only, no logic (the model's fixed choices are offered
+//! through `ValueEnum`).
 
-use clap::{Args, Parser, Subcommand};
+use crate::api::target::Environment;
+use crate::model::{DateFormat, Endpoint};
+use clap::builder::PossibleValue;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
 #[derive(Debug, Parser)]
@@ -13,6 +17,11 @@ use std::path::PathBuf;
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// More detail on stderr: -v every request and answer, -vv retries, waits and the
+    /// ledger's commits, -vvv everything (RUST_LOG, when set, decides instead). Never the token;
+    /// personal numbers masked.
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
 }
 
 #[derive(Debug, Subcommand)]
@@ -63,10 +72,9 @@ pub struct SheetArgs {
     /// The text encoding of a CSV sheet (utf-8, windows-1252, …) [default: detected].
     #[arg(long, value_name = "NAME")]
     pub encoding: Option<String>,
-    /// The provider's endpoint: invoice-session or regular-invoice [default: the config's
-    /// `endpoint`, else invoice-session].
+    /// The provider's endpoint [default: the config's `endpoint`, else invoice-session].
     #[arg(long, value_name = "NAME")]
-    pub endpoint: Option<String>,
+    pub endpoint: Option<Endpoint>,
     /// Pretend today is this date (YYYY-MM-DD), for tests and rehearsals.
     #[arg(long, value_name = "DATE", hide = true)]
     pub today: Option<String>,
@@ -77,8 +85,8 @@ pub struct SubmitArgs {
     #[command(flatten)]
     pub sheet: SheetArgs,
     /// The provider's environment.
-    #[arg(long = "env", value_name = "ENV", default_value = "demo", value_parser = ["demo", "production"])]
-    pub environment: String,
+    #[arg(long = "env", value_name = "ENV", default_value = "demo")]
+    pub environment: Environment,
     /// Send to this base URL instead of the environment's (https, or http on loopback).
     #[arg(long, value_name = "URL")]
     pub base_url: Option<String>,
@@ -121,9 +129,6 @@ pub struct SubmitArgs {
     /// No progress bar or progress lines.
     #[arg(long)]
     pub no_progress: bool,
-    /// Log every request and answer (never the token; personal numbers masked).
-    #[arg(long, short)]
-    pub verbose: bool,
     /// Attempts before an order that keeps failing is given up.
     #[arg(long, value_name = "N", default_value_t = 8, hide = true, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: u32,
@@ -151,9 +156,9 @@ pub struct TemplateArgs {
     /// Where to write the template (.csv or .xlsx).
     #[arg(long, short, value_name = "FILE", default_value = "fpgo-template.xlsx")]
     pub output: PathBuf,
-    /// The endpoint whose columns the template has: invoice-session or regular-invoice.
+    /// The endpoint whose columns the template has.
     #[arg(long, value_name = "NAME", default_value = "invoice-session")]
-    pub endpoint: String,
+    pub endpoint: Endpoint,
 }
 
 #[derive(Debug, Args)]
@@ -190,7 +195,37 @@ pub struct SandboxArgs {
     /// Do not log each request.
     #[arg(long)]
     pub quiet: bool,
-    /// How orderDate must be written: "unix" or "d M, Y" (the tool's order_date_format).
+    /// How orderDate must be written (the tool's order_date_format).
     #[arg(long, value_name = "FORMAT", default_value = "unix")]
-    pub order_date_format: String,
+    pub order_date_format: DateFormat,
+}
+
+// The fixed choices of the model, as clap offers them: their names are the model's own, so a
+// wrong value gets clap's message with the choices, written nowhere else.
+
+impl ValueEnum for Endpoint {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Endpoint::ALL
+    }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()))
+    }
+}
+
+impl ValueEnum for DateFormat {
+    fn value_variants<'a>() -> &'a [Self] {
+        &DateFormat::ALL
+    }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()))
+    }
+}
+
+impl ValueEnum for Environment {
+    fn value_variants<'a>() -> &'a [Self] {
+        &Environment::ALL
+    }
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.name()))
+    }
 }

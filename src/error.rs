@@ -1,5 +1,7 @@
-//! Errors that stop a whole run. A problem in one row is not an error: it is data
-//! (`problem.rs`) and the run goes on.
+//! Errors that stop a whole run, each with its exit code ([`Error::exit_code`], the one place
+//! that maps them). A problem in one row is not an error: it is data (`model/problem.rs`) and
+//! the run goes on. What a run that did run ends with (some orders not created, a refused
+//! token, an interruption) is its outcome, an exit code of its own, not an error.
 
 use std::path::{Path, PathBuf};
 
@@ -20,9 +22,25 @@ pub enum Error {
     /// The sheet lacks columns the run needs.
     #[error("{}: {message}", path.display())]
     Columns { path: PathBuf, message: String },
+    /// Something that cannot happen did: a bug, not the user's doing.
+    #[error("this is a bug in fpgo-export: {0}. Please report it, with the command you ran (never the token) and this message")]
+    Bug(String),
 }
 
 impl Error {
+    /// The exit code this error ends the process with (`exit.rs`).
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Usage(_)
+            | Error::File { .. }
+            | Error::Unusable { .. }
+            | Error::Columns { .. } => crate::exit::CANNOT_RUN,
+            Error::Bug(_) => crate::exit::BUG,
+        }
+    }
+    pub fn bug(what: impl Into<String>) -> Self {
+        Error::Bug(what.into())
+    }
     pub fn usage(message: impl Into<String>) -> Self {
         Error::Usage(message.into())
     }

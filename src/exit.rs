@@ -11,5 +11,8 @@ pub const REFUSED: i32 = 3;
 /// The ledger could not be written (a full disk, a lost file): sending stopped at once, and
 /// every answer it could not record was printed on stderr.
 pub const LEDGER_FAILED: i32 = 4;
+/// A bug in fpgo-export (an internal failure, not the user's doing): the message says what to
+/// report. 70 is `EX_SOFTWARE` of sysexits.h.
+pub const BUG: i32 = 70;
 /// Interrupted by Ctrl-C or SIGTERM, after the requests in flight were recorded.
 pub const INTERRUPTED: i32 = 130;

@@ -1,34 +1,23 @@
 //! fpgo-export turns order spreadsheets into invoice orders at Front Payment Go (FPGO).
 //!
-//! The pipeline is the layout: [`read`] → [`columns`] (map) → [`group`] → [`validate`]
-//! (price and validate, with [`money`] and [`norway`]) → [`submit`] (with [`plan`], [`ledger`]
-//! and [`api`]) → [`report`]. [`check`] runs the offline stages in order; [`commands`] holds
-//! each command's glue; [`run`] is what the binary calls. [`sandbox`] is the local FPGO.
+//! The layout is the data flow, and dependencies point one way: [`model`] (the shared types)
+//! ← [`pipeline`] (the offline half: read → map → group → price → validate) ← [`send`] (the
+//! online half: plan, ledger, dispatch) with [`api`] (the provider's wire). [`report`] writes
+//! what became of every row; [`sandbox`] is the local FPGO. [`settings`] turns the command
+//! line and the config into what each part needs; [`commands`] holds each command's glue;
+//! [`run`] is what the binary calls.
 
 pub mod api;
-pub mod check;
 pub mod cli;
-pub mod columns;
 pub mod commands;
-pub mod countries;
 pub mod error;
 pub mod exit;
-pub mod group;
-pub mod ledger;
-pub mod money;
-pub mod norway;
-pub mod order;
-pub mod plan;
-pub mod problem;
-pub mod read;
+pub mod model;
+pub mod pipeline;
 pub mod report;
 pub mod sandbox;
+pub mod send;
 pub mod settings;
-pub mod submit;
-pub mod target;
-pub mod template;
-pub mod validate;
-pub mod values;
 
 use cli::{Cli, Command};
 use error::Error;
@@ -42,13 +31,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Submit(args) => commands::submit::run(&args),
         Command::Sandbox(args) => commands::sandbox::run(&args),
         Command::Template(args) => {
-            let endpoint = api::Endpoint::parse(&args.endpoint).ok_or_else(|| {
-                Error::usage(format!(
-                    "--endpoint {}: use invoice-session or regular-invoice",
-                    args.endpoint
-                ))
-            })?;
-            template::write(&args.output, endpoint)?;
+            let endpoint = args.endpoint;
+            report::template::write(&args.output, endpoint)?;
             eprintln!("wrote {}", args.output.display());
             Ok(exit::OK)
         }

@@ -1,21 +1,24 @@
-//! The command line, the config file and the clock resolved into one [`Settings`]; the
-//! pipeline never sees clap or TOML.
+//! The command line, the config file and the clock resolved into the pipeline's [`Settings`]
+//! (and the sandbox's `Config`); the pipeline never sees clap or TOML.
 //!
 //! Config (TOML): `[defaults]` gives order fields a value where the sheet leaves them blank,
 //! `[columns]` names the sheet's own headers (`field = "Header"`), `[checks]` sets
 //! `norway_checksums = "error" | "warning"` and `vat_rates`. Without `--config`,
 //! `fpgo-export.toml` beside the sheet, else in the current directory, is used if present.
 
-use crate::api::{DateFormat, Endpoint};
-use crate::cli::{SandboxArgs, SheetArgs};
-use crate::columns::Field;
+use crate::api::target::{BaseUrl, Token};
+use crate::cli::{SandboxArgs, SheetArgs, SubmitArgs};
 use crate::error::Error;
-use crate::group::Presets;
-use crate::problem::Severity;
-use crate::read::{Cell, ReadOptions};
+use crate::model::fields::Field;
+use crate::model::problem::Severity;
+use crate::model::{DateFormat, Endpoint};
+use crate::pipeline::group::Presets;
+use crate::pipeline::read::{Cell, ReadOptions};
+use crate::pipeline::validate::Rules;
+use crate::pipeline::values::{cell_number, parse_field, NumberConvention, Value};
+pub use crate::pipeline::Settings;
 use crate::sandbox;
-use crate::validate::Rules;
-use crate::values::{cell_number, parse_field, NumberConvention, Value};
+use crate::send::{dispatch, plan, SendSettings};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -48,23 +51,6 @@ struct Checks {
     vat_rates: Option<Vec<toml::Value>>,
 }
 
-/// Everything a run needs to know.
-#[derive(Debug)]
-pub struct Settings {
-    pub sheet: PathBuf,
-    pub read: ReadOptions,
-    /// The config file used, if any.
-    pub config: Option<PathBuf>,
-    /// Custom headers: field name → header.
-    pub columns: BTreeMap<String, String>,
-    pub presets: Presets,
-    pub rules: Rules,
-    /// How `orderDate` is written on the wire.
-    pub date_format: DateFormat,
-    pub output: PathBuf,
-    pub json: bool,
-}
-
 impl Settings {
     pub fn resolve(args: &SheetArgs) -> Result<Settings, Error> {
         let today = match &args.today {
@@ -83,23 +69,18 @@ impl Settings {
             None => ConfigFile::default(),
         };
         let config_path = config.clone().unwrap_or_default();
-        let bad_endpoint =
-            |name: &str| format!("endpoint \"{name}\": use invoice-session or regular-invoice");
-        let endpoint = match (&args.endpoint, &file.endpoint) {
-            (Some(name), _) => Endpoint::parse(name)
-                .ok_or_else(|| Error::usage(format!("--{}", bad_endpoint(name))))?,
-            (None, Some(name)) => Endpoint::parse(name)
-                .ok_or_else(|| Error::unusable(&config_path, bad_endpoint(name)))?,
+        let endpoint = match (args.endpoint, &file.endpoint) {
+            (Some(endpoint), _) => endpoint,
+            (None, Some(name)) => {
+                Endpoint::named(name).map_err(|why| Error::unusable(&config_path, why))?
+            }
             (None, None) => Endpoint::InvoiceSession,
         };
         let date_format = match file.order_date_format.as_deref() {
             None => DateFormat::Unix,
-            Some(text) => DateFormat::parse(text).ok_or_else(|| {
-                Error::unusable(
-                    &config_path,
-                    format!("order_date_format = \"{text}\": use \"unix\" or \"d M, Y\""),
-                )
-            })?,
+            Some(text) => {
+                DateFormat::named(text).map_err(|why| Error::unusable(&config_path, why))?
+            }
         };
         let mut rules = Rules::new(today);
         rules.endpoint = endpoint;
@@ -222,6 +203,44 @@ fn preset_value(field: Field, cell: &Cell, today: NaiveDate) -> Result<Value, St
     parse_field(field, cell, NumberConvention::DecimalPoint, today).map(|(v, _)| v)
 }
 
+impl SendSettings {
+    /// Where to send, with which token (checked here, before anything is read or sent), which
+    /// ledger and how fast.
+    pub fn resolve(args: &SubmitArgs) -> Result<SendSettings, Error> {
+        let provider = if args.sandbox {
+            None
+        } else {
+            let url = args
+                .base_url
+                .as_deref()
+                .unwrap_or_else(|| args.environment.url());
+            Some((
+                BaseUrl::parse(url)?,
+                Token::load(args.token_file.as_deref())?,
+            ))
+        };
+        Ok(SendSettings {
+            provider,
+            sandbox_rate_limit: args.sandbox_rate_limit.unwrap_or(240),
+            ledger: args.ledger.clone(),
+            new_ledger: args.new_ledger,
+            ledger_growth_limit: args.ledger_growth_limit,
+            timeout: Duration::from_secs(args.timeout),
+            choices: plan::Choices {
+                retry_uncertain: args.retry_uncertain,
+                update: args.update,
+            },
+            options: dispatch::Options {
+                rate: args.rate,
+                workers: args.workers,
+                max_attempts: args.max_attempts,
+                retry_base: Duration::from_millis(args.retry_base_ms),
+                max_wait: Duration::from_secs(args.max_wait),
+            },
+        })
+    }
+}
+
 /// The sandbox's configuration from its command line.
 pub fn sandbox_config(args: &SandboxArgs) -> Result<sandbox::Config, Error> {
     let bind: SocketAddr = args.bind.parse().map_err(|_| {
@@ -271,32 +290,21 @@ pub fn sandbox_config(args: &SandboxArgs) -> Result<sandbox::Config, Error> {
         })?;
         faults.push((kind, p));
     }
-    let random = || {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_nanos() as u64);
-        nanos ^ (u64::from(std::process::id()) << 32)
-    };
     Ok(sandbox::Config {
         bind,
         allow_remote: args.allow_remote,
         token: args
             .token
             .clone()
-            .unwrap_or_else(|| format!("sandbox-{:016x}", random())),
+            .unwrap_or_else(|| format!("sandbox-{:016x}", fastrand::u64(..))),
         latency,
         rate_limit: args.rate_limit,
         faults,
-        seed: args.seed.unwrap_or_else(|| random() % 1_000_000),
+        seed: args.seed.unwrap_or_else(|| fastrand::u64(..1_000_000)),
         strict: !args.lenient,
         slow: Duration::from_secs(args.slow),
         clock: sandbox::Clock::System,
         log: !args.quiet,
-        date_format: DateFormat::parse(&args.order_date_format).ok_or_else(|| {
-            Error::usage(format!(
-                "--order-date-format {}: use \"unix\" or \"d M, Y\"",
-                args.order_date_format
-            ))
-        })?,
+        date_format: args.order_date_format,
     })
 }

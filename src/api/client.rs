@@ -3,8 +3,8 @@
 //! [`MAX_BODY`] of any answer read. It reports what happened on the wire in plain words;
 //! `outcome.rs` decides what that means.
 
+use crate::api::target::{BaseUrl, Token};
 use crate::error::Error;
-use crate::target::{BaseUrl, Token};
 use std::time::Duration;
 
 /// The most of an answer's body that is read. The provider's largest answers (a 417 listing
@@ -65,7 +65,7 @@ impl Client {
             .no_proxy()
             .user_agent(concat!("fpgo-export/", env!("CARGO_PKG_VERSION")))
             .build()
-            .map_err(|e| Error::usage(format!("cannot set up the HTTP client: {e}")))?;
+            .map_err(|e| Error::bug(format!("the HTTP client could not be set up: {e}")))?;
         Ok(Client {
             http,
             base_url: base_url.url.clone(),
@@ -125,6 +125,12 @@ impl Client {
             }
             body.extend_from_slice(&chunk);
         }
+        tracing::debug!(
+            "{} answered {status}: {} bytes{}",
+            response.url().path(),
+            body.len(),
+            if truncated { ", the rest not read" } else { "" }
+        );
         Ok(Answer {
             status,
             retry_after,

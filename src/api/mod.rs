@@ -3,57 +3,5 @@
 
 pub mod client;
 pub mod outcome;
+pub mod target;
 pub mod wire;
-
-/// The provider's endpoints fpgo-export sends to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum Endpoint {
-    /// `POST /connect/orders/invoice/submit` (seeds 000/001).
-    #[default]
-    InvoiceSession,
-    /// `POST /connect/orders/regular/invoice/submit` (seed 003).
-    RegularInvoice,
-}
-
-impl Endpoint {
-    /// Its name in the config, on the command line and in the ledger.
-    pub fn name(self) -> &'static str {
-        match self {
-            Endpoint::InvoiceSession => "invoice-session",
-            Endpoint::RegularInvoice => "regular-invoice",
-        }
-    }
-
-    /// Its path under the base URL.
-    pub fn path(self) -> &'static str {
-        match self {
-            Endpoint::InvoiceSession => "/connect/orders/invoice/submit",
-            Endpoint::RegularInvoice => "/connect/orders/regular/invoice/submit",
-        }
-    }
-
-    pub fn parse(name: &str) -> Option<Endpoint> {
-        [Endpoint::InvoiceSession, Endpoint::RegularInvoice]
-            .into_iter()
-            .find(|e| e.name() == name.trim())
-    }
-}
-
-/// How `orderDate` is written: Unix seconds, or PHP's `d M, Y` (`02 Aug, 2026`), which the
-/// provider's demo server was seen to demand on sibling endpoints.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
-pub enum DateFormat {
-    #[default]
-    Unix,
-    DayMonthYear,
-}
-
-impl DateFormat {
-    pub fn parse(text: &str) -> Option<DateFormat> {
-        match text.trim() {
-            "unix" => Some(DateFormat::Unix),
-            "d M, Y" => Some(DateFormat::DayMonthYear),
-            _ => None,
-        }
-    }
-}

@@ -6,9 +6,8 @@
 //! `unit_price` (or whatever the sheet calls it).
 
 use super::client::{Answer, Failure, NoAnswer, MAX_BODY};
-use super::wire::humanise;
-use crate::columns::{Field, FIELDS};
-use crate::ledger::Ids;
+use crate::model::fields::{humanise, Field, FIELDS};
+use crate::model::outcome::Ids;
 use serde_json::Value;
 use std::time::Duration;
 
@@ -113,7 +112,7 @@ pub fn classify(answer: Result<Answer, NoAnswer>, now: i64) -> Outcome {
 
 /// At most `max` characters of a text the server sent, and its length when it was longer.
 fn shorten(text: &str, max: usize) -> String {
-    crate::problem::mention_up_to(text, max).into_owned()
+    crate::model::problem::mention_up_to(text, max).into_owned()
 }
 
 /// How long a 429 asks to wait: `Retry-After` (seconds, or an HTTP date), else

@@ -8,11 +8,11 @@
 //! asks. regular-invoice sends the order key both as `referenceNo` and
 //! `invoiceReferences.referenceNo`, and `submitPayment` `{via: "invoice", currency: "NOK"}`.
 
-use super::{DateFormat, Endpoint};
-use crate::money::{wire2, wire_rate};
-use crate::order::Order;
-use crate::values::oslo_noon;
-use chrono::NaiveDate;
+use crate::model::money::{wire2, wire_rate};
+use crate::model::order::Order;
+use crate::model::{DateFormat, Endpoint};
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::Europe::Oslo;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
@@ -162,9 +162,20 @@ pub struct SubmitPayment {
     pub currency: &'static str,
 }
 
-/// The request body of an order for an endpoint, as JSON.
-pub fn body(order: &Order, endpoint: Endpoint, format: DateFormat) -> serde_json::Value {
-    let common = InvoiceSessionRequest::new(order, format);
+/// The request body of an order for an endpoint, as JSON; an update of the provider's order
+/// `update_of` (when the sheet names none itself) carries its `fpgoUuid` and
+/// `orderFrom: "PARTNER"`.
+pub fn body(
+    order: &Order,
+    endpoint: Endpoint,
+    format: DateFormat,
+    update_of: Option<&str>,
+) -> serde_json::Value {
+    let mut common = InvoiceSessionRequest::new(order, format);
+    if let (None, Some(uuid)) = (&common.fpgo_uuid, update_of) {
+        common.fpgo_uuid = Some(uuid.to_string());
+        common.order_from = Some("PARTNER");
+    }
     let value = match (&order.regular, endpoint) {
         (Some(r), Endpoint::RegularInvoice) => serde_json::to_value(RegularInvoiceRequest {
             due_date_for_payment_link: r.due_date.map(|d| oslo_noon(d).to_string()),
@@ -274,24 +285,13 @@ impl InvoiceSessionRequest {
     }
 }
 
-/// A field path as Laravel names it in messages: camelCase words split, underscores as spaces
-/// (`customerDetails.email` → `customer details.email`).
-pub fn humanise(path: &str) -> String {
-    let mut out = String::with_capacity(path.len() + 8);
-    let mut previous_lower = false;
-    for c in path.chars() {
-        if c.is_uppercase() {
-            if previous_lower {
-                out.push(' ');
-            }
-            out.extend(c.to_lowercase());
-            previous_lower = false;
-        } else {
-            out.push(if c == '_' { ' ' } else { c });
-            previous_lower = c.is_lowercase() || c.is_ascii_digit();
-        }
-    }
-    out
+/// Unix seconds of noon in Europe/Oslo on a date (the order date and due date on the wire).
+pub fn oslo_noon(date: NaiveDate) -> i64 {
+    let noon = date.and_hms_opt(12, 0, 0).expect("valid time");
+    Oslo.from_local_datetime(&noon)
+        .earliest()
+        .map(|t| t.timestamp())
+        .unwrap_or_else(|| noon.and_utc().timestamp())
 }
 
 #[cfg(test)]

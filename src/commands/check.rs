@@ -3,9 +3,10 @@
 use crate::api::wire;
 use crate::cli::CheckArgs;
 use crate::error::Error;
+use crate::exit;
+use crate::pipeline as check;
 use crate::report::{self, AtomicFile};
 use crate::settings::Settings;
-use crate::{check, exit};
 use std::io::Write;
 
 /// Checks a sheet: result file, payloads on request, summary; exit 0 or 1.
@@ -21,7 +22,7 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
             let line = serde_json::json!({
                 "order_ref": order.key,
                 "rows": order.rows(),
-                "payload": wire::body(order, settings.rules.endpoint, settings.date_format),
+                "payload": wire::body(order, settings.rules.endpoint, settings.date_format, None),
             });
             serde_json::to_writer(&mut file.writer, &line)
                 .map_err(std::io::Error::from)
@@ -38,7 +39,7 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
     // A closed stderr must not turn a finished run into a failure.
     let _ = report::summary::print_human(&checked, &settings, None, &mut stderr);
     if settings.json {
-        println!("{}", report::summary::json(&checked, &settings, None));
+        report::stdout_line(&report::summary::json(&checked, &settings, None).to_string());
     }
     Ok(if checked.valid_orders() == checked.orders.len() {
         exit::OK

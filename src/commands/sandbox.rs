@@ -8,7 +8,7 @@ use crate::{exit, sandbox, settings};
 pub fn run(args: &SandboxArgs) -> Result<i32, Error> {
     let config = settings::sandbox_config(args)?;
     let runtime = tokio::runtime::Runtime::new()
-        .map_err(|e| Error::usage(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Error::bug(format!("the async runtime did not start: {e}")))?;
     runtime.block_on(async {
         let seed = config.seed;
         let sandbox = sandbox::Sandbox::start(config).await?;

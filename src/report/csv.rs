@@ -8,8 +8,9 @@
 //! back byte for byte. Other rows are written cell by cell.
 
 use super::{cap, ids, messages, visit_results, ID_HEADERS, MAX_CELL};
-use crate::check::{Checked, RowResult};
-use crate::read::{Cell, Row};
+use crate::model::outcome::RowResult;
+use crate::pipeline::read::{Cell, Row};
+use crate::pipeline::Checked;
 use std::borrow::Cow;
 use std::io::Write;
 

@@ -2,7 +2,7 @@
 //! streamed row by row.
 
 use super::{ids, messages, visit_results, ID_HEADERS};
-use crate::check::Checked;
+use crate::pipeline::Checked;
 use serde_json::{json, Map, Value};
 use std::io::Write;
 

@@ -5,13 +5,16 @@
 
 mod csv;
 mod json;
+pub mod progress;
 pub mod summary;
+pub mod template;
 mod xlsx;
 
-use crate::check::{Checked, RowResult};
 use crate::error::Error;
-use crate::problem::{mention, some_of, Problem};
-use crate::read::Row;
+use crate::model::outcome::RowResult;
+use crate::model::problem::{mention, some_of, Problem};
+use crate::pipeline::read::Row;
+use crate::pipeline::Checked;
 use std::borrow::Cow;
 use std::io::Write;
 use std::ops::ControlFlow;
@@ -19,7 +22,7 @@ use std::path::Path;
 
 /// Writes the result file; its format follows the extension (.csv, .xlsx, .json).
 pub fn write_result(checked: &Checked, path: &Path) -> Result<(), Error> {
-    let ext = crate::read::extension(path);
+    let ext = crate::pipeline::read::extension(path);
     match ext.as_str() {
         "xlsx" => {
             let bytes = xlsx::render(checked)
@@ -44,7 +47,7 @@ pub fn write_failed_rows(checked: &Checked, path: &Path) -> Result<usize, Error>
         .flat_map(|o| o.rows.iter().copied())
         .collect();
     rows.sort_unstable();
-    match crate::read::extension(path).as_str() {
+    match crate::pipeline::read::extension(path).as_str() {
         "csv" | "txt" | "tsv" => atomic_write(path, |w| csv::write_rows(checked, &rows, w))?,
         other => {
             return Err(Error::usage(format!(
@@ -183,6 +186,15 @@ fn cap(text: &str, max: usize) -> Cow<'_, str> {
     let keep = max.saturating_sub(note(total).chars().count());
     let end = text.char_indices().nth(keep).map_or(text.len(), |(i, _)| i);
     Cow::Owned(format!("{}{}", &text[..end], note(total - keep)))
+}
+
+/// Writes a line on stdout. A closed pipe (`… --json | head -c1`) is a normal end for a
+/// reader that has seen enough, as for ripgrep: the line is dropped and the run keeps its own
+/// exit code.
+pub fn stdout_line(text: &str) {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
 }
 
 #[cfg(test)]

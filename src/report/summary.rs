@@ -1,9 +1,10 @@
 //! The run's summary: for people on stderr, for machines as JSON on stdout.
 
-use crate::check::{Checked, RowStatus};
-use crate::money::wire2;
-use crate::problem::{mask_personal_numbers, Severity};
-use crate::settings::Settings;
+use crate::model::money::wire2;
+use crate::model::outcome::RowStatus;
+use crate::model::problem::{mask_personal_numbers, Severity};
+use crate::pipeline::Checked;
+use crate::pipeline::Settings;
 use rust_decimal::Decimal;
 use serde_json::json;
 use std::io::Write;
@@ -59,36 +60,7 @@ pub fn print_human(
     for note in &checked.notes {
         writeln!(out, "warning: {note}")?;
     }
-    let problems: Vec<_> = checked.problems().collect();
-    let errors = problems
-        .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .count();
-    if !problems.is_empty() {
-        writeln!(
-            out,
-            "\n{} error(s), {} warning(s):",
-            errors,
-            problems.len() - errors
-        )?;
-        let name = sheet
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default();
-        for p in problems.iter().take(LISTED) {
-            // stderr is a log: personal numbers are masked (the result file keeps the rows).
-            let line = mask_personal_numbers(&p.describe(&checked.map));
-            writeln!(out, "  {name} row {}: {line}", p.row)?;
-        }
-        if problems.len() > LISTED {
-            writeln!(
-                out,
-                "  … and {} more in the result file",
-                problems.len() - LISTED
-            )?;
-        }
-    }
+    print_problems(checked, out)?;
     let (orders, valid) = (checked.orders.len(), checked.valid_orders());
     writeln!(out)?;
     writeln!(
@@ -126,44 +98,86 @@ pub fn print_human(
         writeln!(out, "the sheet has no order lines below its header")?;
     }
     if let Some(sending) = sending {
-        let counts: Vec<String> = SENT_STATUSES
-            .iter()
-            .map(|s| (s, count(checked, *s)))
-            .filter(|(_, n)| *n > 0)
-            .map(|(s, n)| format!("{n} {}", s.as_str().replace('_', " ")))
-            .collect();
-        writeln!(
-            out,
-            "sent:   {}",
-            if counts.is_empty() {
-                "nothing".to_string()
-            } else {
-                counts.join(", ")
-            }
-        )?;
-        let seconds = sending.sending.as_secs_f64();
-        writeln!(
-            out,
-            "{} request(s) to {} in {seconds:.1} s ({:.1}/s); {:.1} s in all",
-            sending.requests,
-            sending.base_url,
-            sending.requests as f64 / seconds.max(0.001),
-            sending.elapsed.as_secs_f64()
-        )?;
-        writeln!(
-            out,
-            "ledger: {}{}",
-            sending.ledger,
-            if sending.ledger_created { " (new)" } else { "" }
-        )?;
-        if let Some(why) = &sending.stopped {
-            writeln!(out, "stopped early: {why}")?;
-        }
-        if let Some(path) = &sending.failed_rows {
-            writeln!(out, "rows of orders not created: {path}")?;
-        }
+        print_sending(checked, sending, out)?;
     }
     writeln!(out, "result: {}", settings.output.display())
+}
+
+/// Every problem, row by row (the first [`LISTED`]; the rest are in the result file).
+fn print_problems(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
+    let sheet = &checked.sheet;
+    let problems: Vec<_> = checked.problems().collect();
+    let errors = problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .count();
+    if !problems.is_empty() {
+        writeln!(
+            out,
+            "\n{} error(s), {} warning(s):",
+            errors,
+            problems.len() - errors
+        )?;
+        let name = sheet
+            .path
+            .file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default();
+        for p in problems.iter().take(LISTED) {
+            // stderr is a log: personal numbers are masked (the result file keeps the rows).
+            let line = mask_personal_numbers(&p.describe(&checked.map));
+            writeln!(out, "  {name} row {}: {line}", p.row)?;
+        }
+        if problems.len() > LISTED {
+            writeln!(
+                out,
+                "  … and {} more in the result file",
+                problems.len() - LISTED
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// What the sending did: the statuses, the requests, the ledger, why it stopped early.
+fn print_sending(checked: &Checked, sending: &Sending, out: &mut dyn Write) -> std::io::Result<()> {
+    let counts: Vec<String> = SENT_STATUSES
+        .iter()
+        .map(|s| (s, count(checked, *s)))
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {}", s.as_str().replace('_', " ")))
+        .collect();
+    writeln!(
+        out,
+        "sent:   {}",
+        if counts.is_empty() {
+            "nothing".to_string()
+        } else {
+            counts.join(", ")
+        }
+    )?;
+    let seconds = sending.sending.as_secs_f64();
+    writeln!(
+        out,
+        "{} request(s) to {} in {seconds:.1} s ({:.1}/s); {:.1} s in all",
+        sending.requests,
+        sending.base_url,
+        sending.requests as f64 / seconds.max(0.001),
+        sending.elapsed.as_secs_f64()
+    )?;
+    writeln!(
+        out,
+        "ledger: {}{}",
+        sending.ledger,
+        if sending.ledger_created { " (new)" } else { "" }
+    )?;
+    if let Some(why) = &sending.stopped {
+        writeln!(out, "stopped early: {why}")?;
+    }
+    if let Some(path) = &sending.failed_rows {
+        writeln!(out, "rows of orders not created: {path}")?;
+    }
+    Ok(())
 }
 
 /// The summary for machines.
@@ -189,8 +203,8 @@ pub fn json(
         "endpoint": settings.rules.endpoint.name(),
         "format": checked.sheet.format.to_string(),
         "number_convention": match checked.convention {
-            crate::values::NumberConvention::DecimalPoint => "decimal point",
-            crate::values::NumberConvention::DecimalComma => "decimal comma",
+            crate::pipeline::values::NumberConvention::DecimalPoint => "decimal point",
+            crate::pipeline::values::NumberConvention::DecimalComma => "decimal comma",
         },
         "config": settings.config.as_ref().map(|c| c.display().to_string()),
         "notes": checked.notes,

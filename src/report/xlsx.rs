@@ -3,9 +3,10 @@
 //! text is capped at Excel's cell limit, the sheet's own cells too.
 
 use super::{cap, ids, messages, visit_results, ID_HEADERS, MAX_CELL};
-use crate::check::{Checked, RowResult, RowStatus};
-use crate::problem::{Origin, Severity};
-use crate::read::{Cell, Row};
+use crate::model::outcome::{RowResult, RowStatus};
+use crate::model::problem::{Origin, Severity};
+use crate::pipeline::read::{Cell, Row};
+use crate::pipeline::Checked;
 use rust_xlsxwriter::{Color, Format, FormatBorder, Note, Workbook, Worksheet, XlsxError};
 use std::borrow::Cow;
 
@@ -62,103 +63,122 @@ fn write_row(
     top: u32,
     formats: &Formats,
 ) -> Result<(), XlsxError> {
-    let Formats {
-        date,
-        error,
-        warning,
-    } = formats;
     let width = checked.sheet.headers.len() as u16;
+    let r = row.number - top;
+    write_cells(sheet, row, r, width, &formats.date)?;
+    write_notes(sheet, checked, row, result, r, formats)?;
+    if !result
+        .problems
+        .iter()
+        .any(|p| p.field.is_none() || p.origin != Origin::Sheet)
     {
-        let r = row.number - top;
-        for (c, cell) in row.cells.iter().enumerate().take(width as usize) {
-            let c = c as u16;
-            match cell {
-                Cell::Empty => {}
-                Cell::Text(t) => {
-                    sheet.write_string(r, c, clip(t))?;
-                }
-                Cell::Number(n) => {
-                    sheet.write_number(r, c, *n)?;
-                }
-                Cell::Date(d) => {
-                    let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default();
-                    let serial = (d.date() - epoch).num_days() as f64
-                        + d.time()
-                            .signed_duration_since(chrono::NaiveTime::MIN)
-                            .num_seconds() as f64
-                            / 86_400.0;
-                    sheet.write_number_with_format(r, c, serial, date)?;
-                }
-                Cell::Bool(b) => {
-                    sheet.write_boolean(r, c, *b)?;
-                }
-                Cell::Error(e) => {
-                    sheet.write_string(r, c, clip(e))?;
-                }
+        let plain = Format::new();
+        let format = if result.status == RowStatus::Invalid {
+            &formats.error
+        } else {
+            &plain
+        };
+        sheet.write_string_with_format(r, width, result.status.as_str(), format)?;
+    }
+    let ids = ids(checked, result);
+    for (i, id) in ids.iter().flatten().enumerate() {
+        sheet.write_string(r, width + 1 + i as u16, clip(id))?;
+    }
+    let messages_column = width + 1 + ids.map_or(0, |i| i.len() as u16);
+    sheet.write_string(
+        r,
+        messages_column,
+        clip(&messages(checked, result).join("\n")),
+    )?;
+    Ok(())
+}
+
+/// The row's own cells, as the sheet had them.
+fn write_cells(
+    sheet: &mut Worksheet,
+    row: &Row,
+    r: u32,
+    width: u16,
+    date: &Format,
+) -> Result<(), XlsxError> {
+    for (c, cell) in row.cells.iter().enumerate().take(width as usize) {
+        let c = c as u16;
+        match cell {
+            Cell::Empty => {}
+            Cell::Text(t) => {
+                sheet.write_string(r, c, clip(t))?;
+            }
+            Cell::Number(n) => {
+                sheet.write_number(r, c, *n)?;
+            }
+            Cell::Date(d) => {
+                let epoch = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap_or_default();
+                let serial = (d.date() - epoch).num_days() as f64
+                    + d.time()
+                        .signed_duration_since(chrono::NaiveTime::MIN)
+                        .num_seconds() as f64
+                        / 86_400.0;
+                sheet.write_number_with_format(r, c, serial, date)?;
+            }
+            Cell::Bool(b) => {
+                sheet.write_boolean(r, c, *b)?;
+            }
+            Cell::Error(e) => {
+                sheet.write_string(r, c, clip(e))?;
             }
         }
-        // Highlight each problem cell, its messages in a note.
-        let mut noted: Vec<(u16, Severity, Vec<String>)> = Vec::new();
-        for p in &result.problems {
-            let column = p
-                .field
-                .filter(|_| p.origin == Origin::Sheet)
-                .and_then(|f| checked.map.column(f))
-                .map_or(width, |c| c as u16);
-            match noted.iter_mut().find(|(c, _, _)| *c == column) {
-                Some((_, severity, lines)) => {
-                    *severity = (*severity).max(p.severity);
-                    lines.push(p.describe(&checked.map));
-                }
-                None => noted.push((column, p.severity, vec![p.describe(&checked.map)])),
+    }
+    Ok(())
+}
+
+/// Each problem cell highlighted, its messages in a note (the status cell for problems of no
+/// column of the sheet).
+fn write_notes(
+    sheet: &mut Worksheet,
+    checked: &Checked,
+    row: &Row,
+    result: &RowResult,
+    r: u32,
+    formats: &Formats,
+) -> Result<(), XlsxError> {
+    let width = checked.sheet.headers.len() as u16;
+    let mut noted: Vec<(u16, Severity, Vec<String>)> = Vec::new();
+    for p in &result.problems {
+        let column = p
+            .field
+            .filter(|_| p.origin == Origin::Sheet)
+            .and_then(|f| checked.map.column(f))
+            .map_or(width, |c| c as u16);
+        match noted.iter_mut().find(|(c, _, _)| *c == column) {
+            Some((_, severity, lines)) => {
+                *severity = (*severity).max(p.severity);
+                lines.push(p.describe(&checked.map));
             }
+            None => noted.push((column, p.severity, vec![p.describe(&checked.map)])),
         }
-        for (column, severity, lines) in noted {
-            let format = if severity == Severity::Error {
-                error
-            } else {
-                warning
+    }
+    for (column, severity, lines) in noted {
+        let format = if severity == Severity::Error {
+            &formats.error
+        } else {
+            &formats.warning
+        };
+        let text = row.cell(column as usize).display();
+        if column == width {
+            sheet.write_string_with_format(r, column, result.status.as_str(), format)?;
+        } else if text.is_empty() {
+            sheet.write_blank(r, column, format)?;
+        } else {
+            match row.cell(column as usize) {
+                Cell::Number(n) => sheet.write_number_with_format(r, column, *n, format)?,
+                _ => sheet.write_string_with_format(r, column, clip(&text), format)?,
             };
-            let text = row.cell(column as usize).display();
-            if column == width {
-                sheet.write_string_with_format(r, column, result.status.as_str(), format)?;
-            } else if text.is_empty() {
-                sheet.write_blank(r, column, format)?;
-            } else {
-                match row.cell(column as usize) {
-                    Cell::Number(n) => sheet.write_number_with_format(r, column, *n, format)?,
-                    _ => sheet.write_string_with_format(r, column, clip(&text), format)?,
-                };
-            }
-            let note = Note::new(cap(&lines.join("\n"), MAX_NOTE))
-                .set_author("fpgo-export")
-                .set_width(360)
-                .set_height(120);
-            sheet.insert_note(r, column, &note)?;
         }
-        if !result
-            .problems
-            .iter()
-            .any(|p| p.field.is_none() || p.origin != Origin::Sheet)
-        {
-            let plain = Format::new();
-            let format = if result.status == RowStatus::Invalid {
-                error
-            } else {
-                &plain
-            };
-            sheet.write_string_with_format(r, width, result.status.as_str(), format)?;
-        }
-        let ids = ids(checked, result);
-        for (i, id) in ids.iter().flatten().enumerate() {
-            sheet.write_string(r, width + 1 + i as u16, clip(id))?;
-        }
-        let messages_column = width + 1 + ids.map_or(0, |i| i.len() as u16);
-        sheet.write_string(
-            r,
-            messages_column,
-            clip(&messages(checked, result).join("\n")),
-        )?;
+        let note = Note::new(cap(&lines.join("\n"), MAX_NOTE))
+            .set_author("fpgo-export")
+            .set_width(360)
+            .set_height(120);
+        sheet.insert_note(r, column, &note)?;
     }
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! wording with the humanised attribute (`The customer details.email must be a valid email
 //! address.`), wildcard errors after the others. It knows nothing of fpgo-export's own checks.
 
-pub use crate::api::wire::humanise;
+pub use crate::model::fields::humanise;
 use serde_json::Value;
 
 /// One validation rule, as Laravel names them.
@@ -43,7 +43,7 @@ pub struct Context<'a> {
     /// Today's date as Unix seconds of its start (for "today or later").
     pub today_start: i64,
     /// How `orderDate` must be written.
-    pub date_format: crate::api::DateFormat,
+    pub date_format: crate::model::DateFormat,
 }
 
 /// Validates `body` against `rules` and returns every failure message.
@@ -310,7 +310,7 @@ mod tests {
         Context {
             order_exists: &|id| id == "ODR1",
             today_start: 0,
-            date_format: crate::api::DateFormat::Unix,
+            date_format: crate::model::DateFormat::Unix,
         }
     }
 

@@ -118,7 +118,7 @@ pub struct Config {
     /// Log one line per request on stderr.
     pub log: bool,
     /// How `orderDate` must be written (the tool's `order_date_format`).
-    pub date_format: crate::api::DateFormat,
+    pub date_format: crate::model::DateFormat,
 }
 
 impl Default for Config {
@@ -135,7 +135,7 @@ impl Default for Config {
             slow: Duration::from_secs(60),
             clock: Clock::System,
             log: false,
-            date_format: crate::api::DateFormat::Unix,
+            date_format: crate::model::DateFormat::Unix,
         }
     }
 }

@@ -3,8 +3,8 @@
 //! strictness. Independent of the tool's validator on purpose: it is here to catch its mistakes.
 
 use super::laravel::{as_text, is_numeric, Context, Rule};
-use crate::api::DateFormat;
-use crate::countries;
+use crate::model::countries;
+use crate::model::DateFormat;
 use chrono::TimeZone;
 use rust_decimal::{Decimal, RoundingStrategy};
 use serde_json::Value;
@@ -12,7 +12,7 @@ use std::str::FromStr;
 use std::sync::OnceLock;
 
 /// Which endpoint a request came to: the provider's endpoints as the tool names them.
-pub use crate::api::Endpoint;
+pub use crate::model::Endpoint;
 
 type Rules = Vec<(&'static str, Vec<Rule>)>;
 

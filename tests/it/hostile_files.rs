@@ -370,5 +370,5 @@ fn a_quote_that_never_closes_swallowed_the_rest_of_the_file() {
 
 /// Excel's letters for a zero-based column index.
 fn column(index: usize) -> String {
-    fpgo_export::columns::column_letters(index)
+    fpgo_export::model::problem::column_letters(index)
 }

@@ -51,6 +51,8 @@ mod regular_created;
 mod regular_rules;
 // Both endpoints: unused columns, one sheet as two sets of orders, `d M, Y`, templates.
 mod regular_endpoints;
+// Command-line conventions: a closed stdout, the levels of -v.
+mod conventions;
 // Snapshots (insta) of a result file and the summaries a person reads.
 mod snapshot;
 // The harness: workdir, fixtures, runs and the `Test` builder, readers, providers.

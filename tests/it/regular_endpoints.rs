@@ -3,7 +3,7 @@
 //! template per endpoint.
 
 use crate::support::*;
-use fpgo_export::api::DateFormat;
+use fpgo_export::model::DateFormat;
 use fpgo_export::sandbox::Config;
 use serde_json::json;
 use std::collections::BTreeSet;
@@ -262,7 +262,10 @@ async fn the_d_m_y_order_date_round_trips() {
             "127.0.0.1:0",
         ])
         .status(2)
-        .stderr_has(&["--order-date-format Y-m-d: use \"unix\" or \"d M, Y\""])
+        .stderr_has(&[
+            "invalid value 'Y-m-d' for '--order-date-format <FORMAT>'",
+            "[possible values: unix, \"d M, Y\"]",
+        ])
         .run();
     Test::on(&work)
         .write("bad.toml", "order_date_format = \"Y-m-d\"\n")
@@ -342,7 +345,10 @@ fn the_regular_invoice_template_passes_its_check_and_holds_its_columns() {
     Test::on(&work)
         .args(&["template", "--endpoint", "regular", "--output", "x.csv"])
         .status(2)
-        .stderr_has(&["--endpoint regular: use invoice-session or regular-invoice"])
+        .stderr_has(&[
+            "invalid value 'regular' for '--endpoint <NAME>'",
+            "[possible values: invoice-session, regular-invoice]",
+        ])
         .no_file("x.csv")
         .run();
 }

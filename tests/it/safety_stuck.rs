@@ -146,7 +146,8 @@ async fn an_endless_429_gives_up_after_max_wait() {
 #[tokio::test(flavor = "multi_thread")]
 async fn a_broken_retry_after_is_said_not_silently_replaced() {
     let answer = Canned::answer("429 Too Many Requests", &[("Retry-After", "soon")], b"{}");
-    let (limited, _work, run) = against(answer, 2, &["--max-wait", "10"]).await;
+    let extra = ["--max-wait", "10", "--workers", "1"];
+    let (limited, _work, run) = against(answer, 2, &extra).await;
     run.expect(1);
     // A minute (the whole window, for want of a reset) is more than ten seconds: stop at once.
     assert_eq!(limited.requests(), 1);

@@ -1,9 +1,9 @@
 //! `fpgo-export template`: a ready-to-fill sheet with every column of an endpoint and one
 //! example order (two lines) that passes `check` as it is.
 
-use crate::api::Endpoint;
-use crate::columns::{self, Field, FieldInfo, FIELDS};
 use crate::error::Error;
+use crate::model::fields::{self as columns, Field, FieldInfo, FIELDS};
+use crate::model::Endpoint;
 use crate::report::atomic_write;
 use rust_xlsxwriter::{Format, FormatBorder, Note, Workbook};
 use std::path::Path;
@@ -62,7 +62,7 @@ pub fn write(path: &Path, endpoint: Endpoint) -> Result<(), Error> {
         .iter()
         .filter(|f| columns::used_by(f.field, endpoint))
         .collect();
-    let ext = crate::read::extension(path);
+    let ext = crate::pipeline::read::extension(path);
     match ext.as_str() {
         "csv" => atomic_write(path, |w| {
             w.write_all(b"\xef\xbb\xbf")?;

@@ -7,12 +7,31 @@ use crate::error::Error;
 use reqwest::Url;
 use std::path::Path;
 
-/// The provider's environments: `demo` (the default) and `production` (fpgo-api.md: the
-/// production URL is not in the public docs; this is the one a third-party client used).
-pub fn environment_url(name: &str) -> &'static str {
-    match name {
-        "production" => "https://apigo.frontpayment.no/api/v1",
-        _ => "https://demo-api.frontpayment.no/api/v1",
+/// The provider's environments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum Environment {
+    #[default]
+    Demo,
+    Production,
+}
+
+impl Environment {
+    pub const ALL: [Environment; 2] = [Environment::Demo, Environment::Production];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Environment::Demo => "demo",
+            Environment::Production => "production",
+        }
+    }
+
+    /// Its base URL (fpgo-api.md: the production URL is not in the public docs; this is the
+    /// one a third-party client used).
+    pub fn url(self) -> &'static str {
+        match self {
+            Environment::Demo => "https://demo-api.frontpayment.no/api/v1",
+            Environment::Production => "https://apigo.frontpayment.no/api/v1",
+        }
     }
 }
 

@@ -3,7 +3,7 @@
 //! how any message shows a value from the sheet ([`quote`], [`mention`], [`some_of`]), so that
 //! a message stays a line long whatever a cell holds.
 
-use crate::columns::{ColumnMap, Field};
+use crate::model::fields::Field;
 use serde::Serialize;
 use std::borrow::Cow;
 
@@ -65,23 +65,23 @@ impl Problem {
     }
 
     /// The column as the user knows it: the sheet's header, or where a default came from.
-    pub fn column(&self, map: &ColumnMap) -> Option<String> {
+    pub fn column(&self, headers: &dyn Headers) -> Option<String> {
         let field = self.field?;
         Some(match self.origin {
-            Origin::Sheet => mention(map.header(field)).into_owned(),
+            Origin::Sheet => mention(headers.header(field)).into_owned(),
             Origin::Default => format!("{field} (config default)"),
             Origin::Set => format!("{field} (--set)"),
         })
     }
 
     /// One line for the result file: `error: unit_price "12,3,4": … what to do`.
-    pub fn describe(&self, map: &ColumnMap) -> String {
+    pub fn describe(&self, headers: &dyn Headers) -> String {
         let mut out = String::new();
         out.push_str(match self.severity {
             Severity::Error => "error: ",
             Severity::Warning => "warning: ",
         });
-        if let Some(column) = self.column(map) {
+        if let Some(column) = self.column(headers) {
             out.push_str(&column);
             if let Some(value) = &self.value {
                 out.push(' ');
@@ -92,6 +92,12 @@ impl Problem {
         out.push_str(&self.message);
         out
     }
+}
+
+/// What the sheet calls each field (the map stage knows; the model only asks).
+pub trait Headers {
+    /// The sheet's header of the field, or the field's own name when the sheet has none.
+    fn header(&self, field: Field) -> &str;
 }
 
 /// How many characters of a value a message shows.
@@ -175,6 +181,20 @@ pub fn mask_personal_numbers(text: &str) -> String {
     out
 }
 
+/// Excel's letters for a zero-based column index (0 → A, 26 → AA).
+pub fn column_letters(mut index: usize) -> String {
+    let mut letters = Vec::new();
+    loop {
+        letters.push(b'A' + (index % 26) as u8);
+        if index < 26 {
+            break;
+        }
+        index = index / 26 - 1;
+    }
+    letters.reverse();
+    String::from_utf8(letters).unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -211,5 +231,13 @@ mod tests {
             mask_personal_numbers("914286018 and ODR1234567890"),
             "914286018 and ODR1234567890"
         );
+    }
+
+    #[test]
+    fn letters() {
+        assert_eq!(column_letters(0), "A");
+        assert_eq!(column_letters(25), "Z");
+        assert_eq!(column_letters(26), "AA");
+        assert_eq!(column_letters(16383), "XFD");
     }
 }

@@ -2,15 +2,15 @@
 //! the sanity rules and Norway's checks of product.md, and the pricing of every order. All
 //! problems are collected; an order with none becomes a typed [`Order`]. No I/O happens here.
 
-use crate::api::Endpoint;
-use crate::columns::Field;
-use crate::countries;
-use crate::group::{OrderDraft, Presets, Sourced};
-use crate::money::{self, Discount, LineInput, LinePrice};
-use crate::norway;
-use crate::order::{Customer, CustomerType, Order, OrderLine, Regular};
-use crate::problem::{Problem, Severity};
-use crate::values::{NumberConvention, Value};
+use crate::model::countries;
+use crate::model::fields::Field;
+use crate::model::money::{self, Discount, LineInput, LinePrice};
+use crate::model::order::{Customer, CustomerType, Order, OrderLine, Regular};
+use crate::model::problem::{Problem, Severity};
+use crate::model::Endpoint;
+use crate::pipeline::group::{OrderDraft, Presets, Sourced};
+use crate::pipeline::norway;
+use crate::pipeline::values::{NumberConvention, Value};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 

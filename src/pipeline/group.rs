@@ -3,10 +3,10 @@
 //! different non-blank values is a problem on the row that disagrees, naming the row it
 //! disagrees with. Config defaults fill what is still blank; `--set` overrides every order.
 
-use crate::columns::{Field, Level};
-use crate::order::OrderLine;
-use crate::problem::{mention, quote, Origin, Problem};
-use crate::values::Value;
+use crate::model::fields::{Field, Level};
+use crate::model::order::OrderLine;
+use crate::model::problem::{mention, quote, Origin, Problem};
+use crate::pipeline::values::Value;
 use std::collections::HashMap;
 
 /// A value and where it came from.

@@ -9,11 +9,13 @@ mod csv;
 mod encoding;
 mod spreadsheet;
 
-use crate::columns::column_letters;
 use crate::error::Error;
+use crate::model::problem::column_letters;
 use chrono::NaiveDateTime;
+use rust_decimal::Decimal;
 use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 pub use encoding::TextEncoding;
 
@@ -46,7 +48,7 @@ impl Cell {
         match self {
             Cell::Empty => String::new(),
             Cell::Text(t) => t.clone(),
-            Cell::Number(n) => crate::values::decimal_from_f64(*n)
+            Cell::Number(n) => decimal_from_f64(*n)
                 .map(|d| d.to_string())
                 .unwrap_or_else(|_| format!("{n:e}")),
             Cell::Date(d) if d.time() == chrono::NaiveTime::MIN => d.date().to_string(),
@@ -55,6 +57,39 @@ impl Cell {
             Cell::Error(e) => e.clone(),
         }
     }
+}
+
+/// The significant digits Excel keeps of a number.
+const EXCEL_DIGITS: usize = 15;
+
+/// The decimal Excel shows for a numeric cell: the shortest decimal that reads back as the same
+/// float, limited to the 15 significant digits Excel keeps (so 0.1 stays 0.1 and the result of
+/// `=0.1*3` is 0.3, not 0.30000000000000004).
+pub fn decimal_from_f64(value: f64) -> Result<Decimal, String> {
+    if !value.is_finite() {
+        return Err("is not a number".to_string());
+    }
+    if value != 0.0 && value.abs() < 1e-12 {
+        return Err("is too small to be a real amount".into());
+    }
+    if value.abs() >= 1e15 {
+        return Err(format!("is too large (more than {EXCEL_DIGITS} digits)"));
+    }
+    let shortest = Decimal::from_str(&format!("{value}")).map_err(|e| e.to_string())?;
+    let digits = shortest.mantissa().unsigned_abs().to_string().len();
+    if digits <= 15 {
+        return Ok(shortest.normalize());
+    }
+    // Round to 15 significant digits, as Excel displays it.
+    let magnitude = if value == 0.0 {
+        0
+    } else {
+        value.abs().log10().floor() as i32
+    };
+    let scale = (14 - magnitude).clamp(0, 28) as u32;
+    Ok(shortest
+        .round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
+        .normalize())
 }
 
 /// One row of the sheet.

@@ -1,7 +1,7 @@
 //! The order model after validation: every value typed, every rule satisfied. This is what the
 //! payload is built from (`api/wire.rs`); it knows nothing about sheets or JSON.
 
-use crate::money::Summary;
+use crate::model::money::Summary;
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
 

@@ -6,7 +6,12 @@
 //! doubt stays an update.
 
 use crate::api::client::Client;
-use crate::ledger::{Ids, Record, State};
+use crate::api::wire;
+use crate::model::order::Order;
+use crate::model::outcome::Ids;
+use crate::model::{DateFormat, Endpoint};
+use crate::send::dispatch::Job;
+use crate::send::ledger::{Record, State};
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -77,6 +82,56 @@ pub fn decide(record: Option<&Record>, fingerprint: &str, choices: Choices) -> D
         // Failed (never taken), rejected content since changed, or uncertain and asked for.
         _ => Decision::Send { update_of: known },
     }
+}
+
+/// The verdict on every valid order of a sheet: the ones to send, as jobs, and the others.
+#[derive(Debug, Default)]
+pub struct Plan {
+    pub jobs: Vec<Job>,
+    /// The index (into the checked orders) of each job's order.
+    pub job_orders: Vec<usize>,
+    /// The orders not sent, by index, and why.
+    pub held: Vec<(usize, Decision)>,
+}
+
+/// Plans a sheet: `valid` are the valid orders (with their index), `records` the ledger's
+/// record of each, `lookup` what the provider's listing said of the uncertain ones.
+pub fn plan(
+    valid: &[(usize, Order)],
+    records: &[Option<Record>],
+    lookup: &Lookup,
+    (endpoint, format): (Endpoint, DateFormat),
+    choices: Choices,
+) -> Plan {
+    let mut plan = Plan::default();
+    for ((index, order), record) in valid.iter().zip(records) {
+        let payload = wire::body(order, endpoint, format, None);
+        let fingerprint = fingerprint(&payload);
+        let decision = match lookup.found.get(&order.key) {
+            Some(ids) => Decision::AlreadyCreated(ids.clone()),
+            None => decide(record.as_ref(), &fingerprint, choices),
+        };
+        let Decision::Send { update_of } = decision else {
+            plan.held.push((*index, decision));
+            continue;
+        };
+        let update_of = order.fpgo_uuid.clone().or(update_of);
+        let payload = match &update_of {
+            Some(uuid) if order.fpgo_uuid.is_none() => {
+                wire::body(order, endpoint, format, Some(uuid))
+            }
+            _ => payload,
+        };
+        plan.jobs.push(Job {
+            key: order.key.clone(),
+            body: payload.to_string().into_bytes(),
+            fingerprint,
+            rows: order.rows(),
+            update_of,
+        });
+        plan.job_orders.push(*index);
+    }
+    plan
 }
 
 /// A stable fingerprint of a request body: FNV-1a over its JSON with the parts that change

@@ -11,7 +11,15 @@
 //! One run at a time: the lock is taken on the database file itself (by its inode, so a
 //! symlink, a hard link or a deleted lock file cannot get past it).
 
+mod lock;
+mod schema;
+mod writer;
+
+pub use writer::{Unrecorded, Writer, GROUP_COMMIT};
+
 use crate::error::Error;
+use crate::model::outcome::Ids;
+use lock::{holder, lock_target};
 use rusqlite::{params, Connection, OptionalExtension, TransactionBehavior};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -60,14 +68,6 @@ pub struct Record {
     pub last_error: Option<String>,
 }
 
-/// The provider's ids for a created order.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Ids {
-    pub order_uuid: String,
-    pub customer_uuid: Option<String>,
-    pub url: Option<String>,
-}
-
 /// Which orders a run concerns: one provider (base URL) and one endpoint.
 #[derive(Clone, Debug)]
 pub struct Scope {
@@ -87,46 +87,6 @@ pub struct Ledger {
 }
 
 const SCHEMA_VERSION: i32 = 2;
-
-/// What a run's lock is taken on. On Unix, the database file itself: flock(2) and SQLite's
-/// own fcntl(2) locks do not disturb each other, and every link to the file shares its lock.
-#[cfg(unix)]
-fn lock_target(database: File, _path: &Path) -> Result<File, Error> {
-    Ok(database)
-}
-
-/// Windows locks are mandatory (SQLite could not read a file locked so): there the lock is a
-/// `.lock` file beside the ledger, which a second link to the ledger does not share.
-#[cfg(not(unix))]
-fn lock_target(_database: File, path: &Path) -> Result<File, Error> {
-    let lock = path.with_extension("lock");
-    std::fs::OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .open(&lock)
-        .map_err(|e| Error::file(&lock, e))
-}
-
-/// The run that holds a ledger, as its `holder` row says (`process N since T`). Read from the
-/// database file alone (`immutable`): through a hard link, SQLite would look for a WAL of the
-/// link's name, so the holder row is checkpointed into the file when it is written.
-fn holder(path: &Path) -> Option<String> {
-    let mut uri = url::Url::from_file_path(path).ok()?;
-    uri.set_query(Some("immutable=1"));
-    let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_URI;
-    let connection = Connection::open_with_flags(uri.as_str(), flags).ok()?;
-    connection
-        .query_row("SELECT pid, since FROM holder WHERE id = 1", [], |r| {
-            Ok(format!(
-                "process {} since {}",
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?
-            ))
-        })
-        .ok()
-}
 
 /// The default ledger: `ledger.sqlite` in the user's data directory.
 pub fn default_path() -> PathBuf {
@@ -204,7 +164,7 @@ impl Ledger {
             .map_err(|e| sql(&ledger.path, e))?;
         ledger
             .connection
-            .query_row("PRAGMA wal_checkpoint(PASSIVE)", [], |_| Ok(()))
+            .query_row("PRAGMA wal_checkpoint(FULL)", [], |_| Ok(()))
             .map_err(|e| sql(&ledger.path, e))?;
         Ok(ledger)
     }
@@ -259,86 +219,6 @@ impl Ledger {
 
     pub fn path(&self) -> &Path {
         &self.path
-    }
-
-    fn migrate(&mut self) -> Result<(), Error> {
-        let path = self.path.clone();
-        let version: i32 = self
-            .connection
-            .query_row("PRAGMA user_version", [], |r| r.get(0))
-            .map_err(|e| sql(&path, e))?;
-        if version > SCHEMA_VERSION {
-            return Err(Error::unusable(
-                &path,
-                format!("the ledger was written by a newer fpgo-export (schema {version}); use that version"),
-            ));
-        }
-        if version < 1 {
-            self.connection
-                .execute_batch(
-                    "BEGIN;
-                     CREATE TABLE IF NOT EXISTS orders (
-                         base_url      TEXT NOT NULL,
-                         endpoint      TEXT NOT NULL,
-                         order_key     TEXT NOT NULL,
-                         fingerprint   TEXT NOT NULL,
-                         state         TEXT NOT NULL,
-                         attempts      INTEGER NOT NULL DEFAULT 0,
-                         order_uuid    TEXT,
-                         customer_uuid TEXT,
-                         url           TEXT,
-                         last_error    TEXT,
-                         source_file   TEXT,
-                         source_rows   TEXT,
-                         first_seen    TEXT NOT NULL,
-                         updated_at    TEXT NOT NULL,
-                         PRIMARY KEY (base_url, endpoint, order_key)
-                     );
-                     PRAGMA user_version = 1;
-                     COMMIT;",
-                )
-                .map_err(|e| sql(&path, e))?;
-        }
-        if version < 2 {
-            self.canonical_keys().map_err(|e| sql(&path, e))?;
-        }
-        Ok(())
-    }
-
-    /// Schema 2: orders keyed by the canonical base URL and the NFC order key (schema 1 used
-    /// the text as given, so `localhost` and `127.0.0.1` were two providers), and the table
-    /// that names the run holding the ledger. A key whose canonical form is already taken
-    /// keeps its old form: nothing is lost, and the taken one is the one that answers.
-    fn canonical_keys(&mut self) -> rusqlite::Result<()> {
-        let tx = self
-            .connection
-            .transaction_with_behavior(TransactionBehavior::Immediate)?;
-        let keys: Vec<(String, String, String)> = tx
-            .prepare("SELECT base_url, endpoint, order_key FROM orders")?
-            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
-            .collect::<rusqlite::Result<_>>()?;
-        for (base_url, endpoint, key) in keys {
-            let canonical_url = crate::target::BaseUrl::parse(&base_url)
-                .map(|b| b.key)
-                .unwrap_or_else(|_| base_url.clone());
-            let canonical_key = crate::order::normalise_key(&key);
-            if (&canonical_url, &canonical_key) != (&base_url, &key) {
-                tx.execute(
-                    "UPDATE OR IGNORE orders SET base_url = ?4, order_key = ?5
-                     WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3",
-                    params![base_url, endpoint, key, canonical_url, canonical_key],
-                )?;
-            }
-        }
-        tx.execute_batch(
-            "CREATE TABLE IF NOT EXISTS holder (
-                 id    INTEGER PRIMARY KEY CHECK (id = 1),
-                 pid   INTEGER NOT NULL,
-                 since TEXT NOT NULL
-             );
-             PRAGMA user_version = 2;",
-        )?;
-        tx.commit()
     }
 
     /// Orders a dead run left `sending` become `uncertain`: their request may have gone out.
@@ -536,148 +416,6 @@ fn write(connection: &Connection, scope: &Scope, change: &Change) -> rusqlite::R
     }
 }
 
-/// The ledger on a thread of its own while orders are sent: changes queue up in order and are
-/// committed in batches, one sync to disk for all that queued meanwhile, so waiting for the
-/// disk never holds up the requests. A request waits for its `sending` record's commit; an
-/// answer's record is committed with the next `sending` record or within [`GROUP_COMMIT`],
-/// whichever comes first (a crash in between leaves the order `sending`, which the next run
-/// treats as uncertain and looks up).
-///
-/// The first commit that fails (a full disk, a lost file) is the last one tried: from then on
-/// every change is kept aside as unrecorded, the failure is signalled at once
-/// ([`Writer::failed`]), and [`Writer::finish`] hands the unrecorded changes back so that
-/// they can be shown to the user instead of being lost.
-/// The longest an answer's record waits to share a sync to disk with the next request's.
-pub const GROUP_COMMIT: std::time::Duration = std::time::Duration::from_millis(25);
-
-type Queued = (Change, Option<tokio::sync::oneshot::Sender<bool>>);
-
-pub struct Writer {
-    queue: std::sync::mpsc::Sender<Queued>,
-    failed: tokio::sync::watch::Receiver<Option<String>>,
-    thread: std::thread::JoinHandle<Result<Ledger, Unrecorded>>,
-}
-
-/// A ledger that could not be written: why, and every change that is not on disk.
-#[derive(Debug)]
-pub struct Unrecorded {
-    pub error: Error,
-    pub changes: Vec<Change>,
-}
-
-impl Writer {
-    pub fn start(mut ledger: Ledger, scope: Scope) -> Writer {
-        let (queue, changes) = std::sync::mpsc::channel::<Queued>();
-        let (signal, failed) = tokio::sync::watch::channel(None);
-        let thread = std::thread::spawn(move || {
-            use std::sync::mpsc::RecvTimeoutError;
-            let mut failure: Option<Error> = None;
-            let mut unrecorded: Vec<Change> = Vec::new();
-            let mut batch: Vec<Queued> = Vec::new();
-            let mut since = std::time::Instant::now();
-            loop {
-                // A change someone waits for is committed at once, with all that queued before
-                // it; an answer's record may wait a moment for the next one (group commit).
-                let next = if batch.is_empty() {
-                    changes.recv().map_err(|_| RecvTimeoutError::Disconnected)
-                } else {
-                    changes.recv_timeout(GROUP_COMMIT.saturating_sub(since.elapsed()))
-                };
-                let (urgent, closed) = match next {
-                    Ok(change) => {
-                        if batch.is_empty() {
-                            since = std::time::Instant::now();
-                        }
-                        let urgent = change.1.is_some() || failure.is_some();
-                        batch.push(change);
-                        (urgent, false)
-                    }
-                    Err(RecvTimeoutError::Timeout) => (true, false),
-                    Err(RecvTimeoutError::Disconnected) => (true, true),
-                };
-                if urgent && !batch.is_empty() {
-                    batch.extend(changes.try_iter());
-                    let list: Vec<Change> = batch.iter().map(|(c, _)| c.clone()).collect();
-                    let committed = failure.is_none() && {
-                        match ledger.apply(&scope, &list) {
-                            Ok(()) => true,
-                            Err(e) => {
-                                let _ = signal.send(Some(e.to_string()));
-                                failure = Some(e);
-                                false
-                            }
-                        }
-                    };
-                    if !committed {
-                        unrecorded.extend(list);
-                    }
-                    for (_, ack) in batch.drain(..) {
-                        if let Some(ack) = ack {
-                            let _ = ack.send(committed);
-                        }
-                    }
-                }
-                if closed {
-                    break;
-                }
-            }
-            match failure {
-                Some(error) => Err(Unrecorded {
-                    error,
-                    changes: unrecorded,
-                }),
-                None => Ok(ledger),
-            }
-        });
-        Writer {
-            queue,
-            failed,
-            thread,
-        }
-    }
-
-    /// Queues a change; the answer comes when it is committed (`true`) or could not be
-    /// (`false`).
-    pub fn commit(&self, change: Change) -> tokio::sync::oneshot::Receiver<bool> {
-        let (ack, committed) = tokio::sync::oneshot::channel();
-        let _ = self.queue.send((change, Some(ack)));
-        committed
-    }
-
-    /// Queues a change without waiting for it.
-    pub fn record(&self, change: Change) {
-        let _ = self.queue.send((change, None));
-    }
-
-    /// Resolves, with the reason, once a commit has failed (never, while none has).
-    pub async fn failed(&self) -> String {
-        let mut failed = self.failed.clone();
-        loop {
-            if let Some(reason) = failed.borrow_and_update().clone() {
-                return reason;
-            }
-            if failed.changed().await.is_err() {
-                // The thread is gone without a failure: nothing more will fail.
-                std::future::pending::<()>().await;
-            }
-        }
-    }
-
-    /// Commits what is queued and hands the ledger back; or, when a commit failed, the
-    /// failure and every change that is not on disk.
-    pub fn finish(self) -> Result<Ledger, Unrecorded> {
-        drop(self.queue);
-        self.thread.join().unwrap_or_else(|_| {
-            Err(Unrecorded {
-                error: Error::usage(
-                    "the ledger's writer thread stopped unexpectedly (a bug in fpgo-export: please report it)",
-                ),
-                changes: Vec::new(),
-            })
-        })
-    }
-}
-
 fn sql(path: &Path, e: rusqlite::Error) -> Error {
     Error::unusable(path, format!("ledger: {e}"))
 }
@@ -728,92 +466,5 @@ mod tests {
             ..scope()
         };
         assert_eq!(ledger.get(&other, "A").unwrap(), None, "keyed by base URL");
-    }
-
-    #[test]
-    fn one_run_per_ledger() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ledger.sqlite");
-        let first = Ledger::open(&path).unwrap();
-        assert!(first.created());
-        let second = Ledger::open(&path).err().unwrap().to_string();
-        let holder = format!(
-            "in use by another run (process {} since",
-            std::process::id()
-        );
-        assert!(second.contains(&holder), "{second}");
-        assert!(
-            !second.contains("give this run its own"),
-            "never suggests a second ledger: {second}"
-        );
-        drop(first);
-        assert!(!Ledger::open(&path).unwrap().created());
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn the_ledger_lock_holds_through_a_symlink_a_hard_link_and_a_deleted_lock_file() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ledger.sqlite");
-        let _first = Ledger::open(&path).unwrap();
-        let symlink = dir.path().join("link.sqlite");
-        std::os::unix::fs::symlink(&path, &symlink).unwrap();
-        let hard = dir.path().join("hard.sqlite");
-        std::fs::hard_link(&path, &hard).unwrap();
-        for other in [&symlink, &hard] {
-            let refused = Ledger::open(other).err().map(|e| e.to_string());
-            assert!(
-                refused.as_deref().is_some_and(|e| e.contains("in use")),
-                "{}: {refused:?}",
-                other.display()
-            );
-        }
-        // There is no lock file to delete: whatever sits beside the ledger, it stays locked.
-        for entry in std::fs::read_dir(dir.path()).unwrap() {
-            let entry = entry.unwrap().path();
-            if entry.extension().is_some_and(|e| e == "lock") {
-                std::fs::remove_file(entry).unwrap();
-            }
-        }
-        assert!(Ledger::open(&path).is_err());
-    }
-
-    #[test]
-    fn a_zero_byte_ledger_is_refused_not_started_afresh() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ledger.sqlite");
-        std::fs::write(&path, b"").unwrap();
-        let refused = Ledger::open(&path).err().unwrap().to_string();
-        assert!(refused.contains("empty (0 bytes)"), "{refused}");
-        assert!(refused.contains("Restore it from a backup"), "{refused}");
-    }
-
-    #[test]
-    fn schema_1_keys_become_canonical_urls_and_nfc_order_keys() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("ledger.sqlite");
-        {
-            let connection = Connection::open(&path).unwrap();
-            connection
-                .execute_batch(
-                    "CREATE TABLE orders (base_url TEXT NOT NULL, endpoint TEXT NOT NULL,
-                         order_key TEXT NOT NULL, fingerprint TEXT NOT NULL, state TEXT NOT NULL,
-                         attempts INTEGER NOT NULL DEFAULT 0, order_uuid TEXT, customer_uuid TEXT,
-                         url TEXT, last_error TEXT, source_file TEXT, source_rows TEXT,
-                         first_seen TEXT NOT NULL, updated_at TEXT NOT NULL,
-                         PRIMARY KEY (base_url, endpoint, order_key));
-                     INSERT INTO orders VALUES ('http://127.0.0.1:8080/api/v1', 'invoice-session',
-                         'A\u{30a}-1', 'f', 'created', 1, 'ODR1', NULL, NULL, NULL, NULL, NULL, 't', 't');
-                     PRAGMA user_version = 1;",
-                )
-                .unwrap();
-        }
-        let ledger = Ledger::open(&path).unwrap();
-        let scope = Scope {
-            base_url: "http://localhost:8080/api/v1".into(),
-            endpoint: "invoice-session".into(),
-        };
-        let record = ledger.get(&scope, "\u{c5}-1").unwrap().unwrap();
-        assert_eq!(record.order_uuid.as_deref(), Some("ODR1"));
     }
 }

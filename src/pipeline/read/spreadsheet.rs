@@ -5,8 +5,8 @@
 //! column are dropped with a note.
 
 use super::{Body, Cell, Format, Row};
-use crate::columns::column_letters;
 use crate::error::Error;
+use crate::model::problem::column_letters;
 use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
 use std::io::Cursor;
 use std::path::Path;

@@ -1,11 +1,10 @@
-//! Stage **map**: which sheet column holds which field.
-//!
-//! Every field of the order model is listed once in [`FIELDS`] with its canonical name, its level
+//! The fields of the order model, each listed once in [`FIELDS`]: its canonical name, its
+//! level (order or line), the kind of value it holds, the API's own name for it, the aliases
+//! people type (English and Norwegian), and which endpoint needs it. Every field of the order model is listed once in [`FIELDS`] with its canonical name, its level
 //! (order or line), the kind of value it holds, the API's own name for it and the aliases people
 //! type (English and Norwegian). Header matching ignores case, spaces, `_`, `-` and `.`.
 
-use crate::api::Endpoint;
-use std::collections::BTreeMap;
+use super::endpoint::Endpoint;
 use std::fmt;
 
 /// One field of the order model. The order of variants is the order of the template's columns.
@@ -326,100 +325,30 @@ pub fn used_by(field: Field, endpoint: Endpoint) -> bool {
     endpoint == Endpoint::RegularInvoice || !regular_only
 }
 
-/// Which column of the sheet holds which field.
-#[derive(Debug, Clone)]
-pub struct ColumnMap {
-    /// The header row as the sheet writes it.
-    pub headers: Vec<String>,
-    /// For each column, the field it maps to.
-    pub by_column: Vec<Option<Field>>,
-    /// Headers that map to no field.
-    pub unknown: Vec<String>,
-}
-
-/// Why a header row cannot be mapped.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum MapError {
-    /// Two columns claim the same field.
-    Duplicate {
-        field: Field,
-        first: String,
-        second: String,
-    },
-    /// A `[columns]` entry of the config names a field that does not exist.
-    UnknownField(String),
-}
-
-impl ColumnMap {
-    /// Maps a header row. `custom` holds the config's `[columns]` table: field name → header.
-    pub fn new(headers: &[String], custom: &BTreeMap<String, String>) -> Result<Self, MapError> {
-        let mut renamed: Vec<(String, Field)> = Vec::new();
-        for (field_name, header) in custom {
-            let field = Field::lookup(field_name)
-                .ok_or_else(|| MapError::UnknownField(field_name.clone()))?;
-            renamed.push((normalize(header), field));
-        }
-        let mut by_column = Vec::with_capacity(headers.len());
-        let mut unknown = Vec::new();
-        let mut seen: BTreeMap<Field, usize> = BTreeMap::new();
-        for (col, header) in headers.iter().enumerate() {
-            let key = normalize(header);
-            let field = renamed
-                .iter()
-                .find(|(h, _)| *h == key)
-                .map(|(_, f)| *f)
-                .or_else(|| Field::lookup(header));
-            if let Some(field) = field {
-                if let Some(&first) = seen.get(&field) {
-                    return Err(MapError::Duplicate {
-                        field,
-                        first: headers[first].clone(),
-                        second: header.clone(),
-                    });
-                }
-                seen.insert(field, col);
-            } else if !key.is_empty() {
-                unknown.push(header.clone());
+/// A field path as Laravel names it in messages: camelCase words split, underscores as spaces
+/// (`customerDetails.email` → `customer details.email`).
+pub fn humanise(path: &str) -> String {
+    let mut out = String::with_capacity(path.len() + 8);
+    let mut previous_lower = false;
+    for c in path.chars() {
+        if c.is_uppercase() {
+            if previous_lower {
+                out.push(' ');
             }
-            by_column.push(field);
+            out.extend(c.to_lowercase());
+            previous_lower = false;
+        } else {
+            out.push(if c == '_' { ' ' } else { c });
+            previous_lower = c.is_lowercase() || c.is_ascii_digit();
         }
-        Ok(ColumnMap {
-            headers: headers.to_vec(),
-            by_column,
-            unknown,
-        })
     }
-
-    /// The column index of a field, if the sheet has it.
-    pub fn column(&self, field: Field) -> Option<usize> {
-        self.by_column.iter().position(|f| *f == Some(field))
-    }
-
-    /// The header under which the sheet shows a field, or its canonical name.
-    pub fn header(&self, field: Field) -> &str {
-        self.column(field)
-            .map(|c| self.headers[c].as_str())
-            .unwrap_or(field.name())
-    }
-}
-
-/// Excel's letters for a zero-based column index (0 → A, 26 → AA).
-pub fn column_letters(mut index: usize) -> String {
-    let mut letters = Vec::new();
-    loop {
-        letters.push(b'A' + (index % 26) as u8);
-        if index < 26 {
-            break;
-        }
-        index = index / 26 - 1;
-    }
-    letters.reverse();
-    String::from_utf8(letters).unwrap_or_default()
+    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::collections::BTreeMap;
 
     #[test]
     fn table_is_in_variant_order() {
@@ -458,34 +387,5 @@ mod tests {
         assert_eq!(Field::lookup("products.*.rate"), Some(Field::UnitPrice));
         assert_eq!(Field::lookup("Unit Price"), Some(Field::UnitPrice));
         assert_eq!(Field::lookup("colour"), None);
-    }
-
-    #[test]
-    fn custom_headers_and_duplicates() {
-        let headers: Vec<String> = ["Bestilling", "navn", "colour"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
-        let custom = BTreeMap::from([("order_ref".to_string(), "bestilling".to_string())]);
-        let map = ColumnMap::new(&headers, &custom).unwrap();
-        assert_eq!(map.column(Field::OrderRef), Some(0));
-        assert_eq!(map.header(Field::Name), "navn");
-        assert_eq!(map.unknown, vec!["colour".to_string()]);
-        let dup: Vec<String> = vec!["email".into(), "E-post".into()];
-        assert!(matches!(
-            ColumnMap::new(&dup, &BTreeMap::new()),
-            Err(MapError::Duplicate {
-                field: Field::Email,
-                ..
-            })
-        ));
-    }
-
-    #[test]
-    fn letters() {
-        assert_eq!(column_letters(0), "A");
-        assert_eq!(column_letters(25), "Z");
-        assert_eq!(column_letters(26), "AA");
-        assert_eq!(column_letters(16383), "XFD");
     }
 }

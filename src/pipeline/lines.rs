@@ -1,0 +1,269 @@
+//! Each non-blank row of the sheet, read in one pass: its layout checked (cells beyond the
+//! header, a runaway quote), its order key normalised, its cells parsed into values, its line
+//! validated as it is read, and the row handed to the grouper. Only the compact typed line is
+//! kept; most order cells repeat the order's earlier value and are compared unparsed.
+
+use super::group::{Grouper, OrderDraft, Sourced};
+use super::map::ColumnMap;
+use super::read::{Cell, Row, Sheet};
+use super::validate::{self, Rules};
+use super::values::{cell_text, parse_field, same_text, Value};
+use super::Settings;
+use crate::model::fields::{self as columns, Field, Kind, Level};
+use crate::model::order::normalise_key;
+use crate::model::outcome::{RowResult, RowStatus};
+use crate::model::problem::{column_letters, mention, quote, Origin, Problem};
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::ops::ControlFlow;
+
+/// The sheet's non-blank rows, with the problems found reading them, and the orders they form.
+pub fn read(
+    sheet: &Sheet,
+    map: &ColumnMap,
+    settings: &Settings,
+    rules: &Rules,
+) -> (Vec<RowResult>, Vec<OrderDraft>) {
+    let mut lines = Lines::new(map, settings, rules);
+    sheet.visit_rows(|row| {
+        if !row.is_blank() {
+            lines.row(row);
+        }
+        ControlFlow::Continue(())
+    });
+    lines.finish()
+}
+
+/// The state of one pass over the rows.
+struct Lines<'a> {
+    map: &'a ColumnMap,
+    settings: &'a Settings,
+    rules: &'a Rules,
+    /// The order key's column: read apart from the other fields, it decides where a row goes.
+    key_column: Option<usize>,
+    /// The other columns with a field this endpoint uses, that no `--set` overrides.
+    mapped: Vec<(usize, Field)>,
+    numbers: Vec<(u32, Option<(usize, usize)>)>,
+    problems: Vec<Problem>,
+    grouper: Grouper,
+    /// The line cells of the row at hand (kept to reuse the allocation).
+    line_values: Vec<(Field, Sourced)>,
+    /// The first way each order key was written, where that is not its normal form.
+    unusual_keys: HashMap<String, String>,
+}
+
+impl<'a> Lines<'a> {
+    fn new(map: &'a ColumnMap, settings: &'a Settings, rules: &'a Rules) -> Self {
+        let mapped = map
+            .by_column
+            .iter()
+            .enumerate()
+            .filter_map(|(c, f)| f.map(|f| (c, f)))
+            .filter(|(_, f)| *f != Field::OrderRef && !settings.presets.overrides(*f))
+            .filter(|(_, f)| columns::used_by(*f, rules.endpoint))
+            .collect();
+        Lines {
+            map,
+            settings,
+            rules,
+            key_column: map.column(Field::OrderRef),
+            mapped,
+            numbers: Vec::new(),
+            problems: Vec::new(),
+            grouper: Grouper::default(),
+            line_values: Vec::new(),
+            unusual_keys: HashMap::new(),
+        }
+    }
+
+    fn row(&mut self, row: &Row) {
+        self.layout(row);
+        let key_cell = self.key_column.map_or(&Cell::Empty, |c| row.cell(c));
+        let written: Cow<str> = match key_cell {
+            Cell::Text(t) => Cow::Borrowed(t.trim()),
+            other => cell_text(other).map(Cow::Owned).unwrap_or_else(|why| {
+                self.problems.push(
+                    Problem::error(row.number, Some(Field::OrderRef), why)
+                        .with_value(other.display()),
+                );
+                Cow::Borrowed("")
+            }),
+        };
+        let key = order_key(&written);
+        self.compare_key(row.number, &written, &key);
+        if key_cell.is_blank() {
+            self.problems.push(Problem::error(
+                row.number,
+                Some(Field::OrderRef),
+                "is blank; every line needs the number of the order it belongs to",
+            ));
+        }
+        let values = self.values(row, &key);
+        let line = validate::line(
+            row.number,
+            &mut self.line_values,
+            self.rules,
+            &mut self.problems,
+        );
+        self.grouper
+            .add(row.number, &key, values, line, &mut self.problems);
+        self.numbers.push((row.number, row.span));
+    }
+
+    /// Cells right of the last header, and a quote that never closed.
+    fn layout(&mut self, row: &Row) {
+        let width = self.map.headers.len();
+        let beyond = row
+            .cells
+            .iter()
+            .skip(width)
+            .filter(|c| !c.is_blank())
+            .count();
+        if beyond > 0 {
+            self.problems.push(Problem::warning(
+                row.number,
+                None,
+                format!(
+                    "{beyond} cell(s) right of the last column (from {}) have no header and are ignored; give them a header, or check for a delimiter inside a value",
+                    column_letters(width)
+                ),
+            ));
+        }
+        if let Some(flaw) = &row.flaw {
+            // Named by the field's header when the column has one, else by its letters.
+            let field = self.map.by_column.get(flaw.column).copied().flatten();
+            let message = match (field, self.map.headers.get(flaw.column)) {
+                (Some(_), _) => flaw.message.clone(),
+                (None, Some(header)) if !header.is_empty() => format!(
+                    "column {} ({}): {}",
+                    column_letters(flaw.column),
+                    mention(header),
+                    flaw.message
+                ),
+                (None, _) => format!("column {}: {}", column_letters(flaw.column), flaw.message),
+            };
+            self.problems
+                .push(Problem::error(row.number, field, message));
+        }
+    }
+
+    /// Keys that differ only in spaces or in how a letter is encoded are one order; a row
+    /// that writes its key unlike the order's first row is told so.
+    fn compare_key(&mut self, row: u32, written: &str, key: &str) {
+        match self.grouper.get(key) {
+            Some(order) => {
+                let first = self.unusual_keys.get(key).map_or(key, String::as_str);
+                if written != first {
+                    self.problems.push(
+                        Problem::warning(
+                            row,
+                            Some(Field::OrderRef),
+                            format!(
+                                "is written differently from row {} ({}): they differ only in spaces or in how a letter such as Å is encoded, so both rows are order {}",
+                                order.first_row(),
+                                quote(first),
+                                quote(key)
+                            ),
+                        )
+                        .with_value(written),
+                    );
+                }
+            }
+            None if written != key => {
+                self.unusual_keys
+                    .insert(key.to_string(), written.to_string());
+            }
+            None => {}
+        }
+    }
+
+    /// The row's order-level values (the line's go to `line_values`, presets applied).
+    fn values(&mut self, row: &Row, key: &str) -> Vec<(Field, Value)> {
+        let (convention, today) = (self.rules.numbers, self.rules.today);
+        // Most lines repeat their order's cells: compare those texts in place, unparsed.
+        let existing = self.grouper.get(key);
+        let mut values = Vec::new();
+        self.line_values.clear();
+        for &(column, field) in &self.mapped {
+            let cell = row.cell(column);
+            if cell.is_blank() {
+                continue;
+            }
+            if let (Some(order), Cell::Text(text)) = (existing, cell) {
+                let repeated = field.kind() == Kind::Text
+                    && matches!(order.get(field), Some(Sourced { value: Value::Text(v), .. }) if same_text(v, text.trim()));
+                if repeated {
+                    continue;
+                }
+            }
+            let value = match parse_field(field, cell, convention, today) {
+                Ok((value, note)) => {
+                    if let Some(note) = note {
+                        self.problems.push(
+                            Problem::warning(row.number, Some(field), note)
+                                .with_value(cell.display()),
+                        );
+                    }
+                    value
+                }
+                Err(why) => {
+                    self.problems.push(
+                        Problem::error(row.number, Some(field), why).with_value(cell.display()),
+                    );
+                    Value::Invalid
+                }
+            };
+            match field.level() {
+                Level::Order => values.push((field, value)),
+                Level::Line => self.line_values.push((
+                    field,
+                    Sourced {
+                        value,
+                        row: row.number,
+                        origin: Origin::Sheet,
+                    },
+                )),
+            }
+        }
+        self.settings
+            .presets
+            .apply(&mut self.line_values, Level::Line, row.number);
+        values
+    }
+
+    fn finish(self) -> (Vec<RowResult>, Vec<OrderDraft>) {
+        let mut rows: Vec<RowResult> = self
+            .numbers
+            .into_iter()
+            .map(|(number, span)| RowResult {
+                number,
+                order: 0,
+                status: RowStatus::Valid,
+                problems: Vec::new(),
+                span,
+            })
+            .collect();
+        // Rows are in file order, so their numbers ascend.
+        for p in self.problems {
+            if let Ok(i) = rows.binary_search_by_key(&p.row, |r| r.number) {
+                rows[i].problems.push(p);
+            }
+        }
+        (rows, self.grouper.finish())
+    }
+}
+
+/// The order key of a cell's text: itself when it is already in normal form (plain ASCII
+/// with single spaces, the common case, borrowed), else [`normalise_key`]'s form.
+fn order_key(written: &str) -> Cow<'_, str> {
+    let normal = written.is_ascii()
+        && !written.contains("  ")
+        && !written
+            .bytes()
+            .any(|b| b.is_ascii_whitespace() && b != b' ');
+    if normal {
+        Cow::Borrowed(written)
+    } else {
+        Cow::Owned(normalise_key(written))
+    }
+}

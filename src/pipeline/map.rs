@@ -1,0 +1,225 @@
+//! Stage **map**: which sheet column holds which field, by the headers of the sheet, the
+//! aliases of [`FIELDS`] and the config's `[columns]`. Header matching ignores case, spaces,
+//! `_`, `-` and `.`.
+
+use super::read::Sheet;
+use super::Settings;
+use crate::error::Error;
+use crate::model::fields::{self as columns, normalize, Field};
+use crate::model::problem::{mention, quote, some_of, Headers};
+use std::collections::BTreeMap;
+
+/// Which column of the sheet holds which field.
+#[derive(Debug, Clone)]
+pub struct ColumnMap {
+    /// The header row as the sheet writes it.
+    pub headers: Vec<String>,
+    /// For each column, the field it maps to.
+    pub by_column: Vec<Option<Field>>,
+    /// Headers that map to no field.
+    pub unknown: Vec<String>,
+}
+
+impl Headers for ColumnMap {
+    fn header(&self, field: Field) -> &str {
+        ColumnMap::header(self, field)
+    }
+}
+
+/// Why a header row cannot be mapped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MapError {
+    /// Two columns claim the same field.
+    Duplicate {
+        field: Field,
+        first: String,
+        second: String,
+    },
+    /// A `[columns]` entry of the config names a field that does not exist.
+    UnknownField(String),
+}
+
+impl ColumnMap {
+    /// Maps a header row. `custom` holds the config's `[columns]` table: field name → header.
+    pub fn new(headers: &[String], custom: &BTreeMap<String, String>) -> Result<Self, MapError> {
+        let mut renamed: Vec<(String, Field)> = Vec::new();
+        for (field_name, header) in custom {
+            let field = Field::lookup(field_name)
+                .ok_or_else(|| MapError::UnknownField(field_name.clone()))?;
+            renamed.push((normalize(header), field));
+        }
+        let mut by_column = Vec::with_capacity(headers.len());
+        let mut unknown = Vec::new();
+        let mut seen: BTreeMap<Field, usize> = BTreeMap::new();
+        for (col, header) in headers.iter().enumerate() {
+            let key = normalize(header);
+            let field = renamed
+                .iter()
+                .find(|(h, _)| *h == key)
+                .map(|(_, f)| *f)
+                .or_else(|| Field::lookup(header));
+            if let Some(field) = field {
+                if let Some(&first) = seen.get(&field) {
+                    return Err(MapError::Duplicate {
+                        field,
+                        first: headers[first].clone(),
+                        second: header.clone(),
+                    });
+                }
+                seen.insert(field, col);
+            } else if !key.is_empty() {
+                unknown.push(header.clone());
+            }
+            by_column.push(field);
+        }
+        Ok(ColumnMap {
+            headers: headers.to_vec(),
+            by_column,
+            unknown,
+        })
+    }
+
+    /// The column index of a field, if the sheet has it.
+    pub fn column(&self, field: Field) -> Option<usize> {
+        self.by_column.iter().position(|f| *f == Some(field))
+    }
+
+    /// The header under which the sheet shows a field, or its canonical name.
+    pub fn header(&self, field: Field) -> &str {
+        self.column(field)
+            .map(|c| self.headers[c].as_str())
+            .unwrap_or(field.name())
+    }
+}
+
+/// The column map of a sheet, by its headers and the config's `[columns]`; an error naming
+/// what is missing when a required field has neither a column nor a default.
+pub fn map_sheet(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error> {
+    let map = ColumnMap::new(&sheet.headers, &settings.columns).map_err(|e| {
+        let message = match e {
+            MapError::Duplicate {
+                field,
+                first,
+                second,
+            } => format!(
+                "the columns {} and {} both hold {field}; remove or rename one of them",
+                quote(&first),
+                quote(&second)
+            ),
+            MapError::UnknownField(name) => format!(
+                "the config's [columns] names {}, which is not a field; see docs/columns.md",
+                quote(&name)
+            ),
+        };
+        Error::Columns {
+            path: sheet.path.clone(),
+            message,
+        }
+    })?;
+    let missing: Vec<&str> = columns::required(settings.rules.endpoint)
+        .iter()
+        .filter(|f| map.column(**f).is_none() && !settings.presets.gives(**f))
+        .map(|f| f.name())
+        .collect();
+    if !missing.is_empty() {
+        let found = if sheet.headers.is_empty() {
+            "none".to_string()
+        } else {
+            some_of(&sheet.headers, LISTED_HEADERS, |h| quote(h))
+        };
+        return Err(Error::Columns {
+            path: sheet.path.clone(),
+            message: format!(
+                "required columns are missing: {}.\n  Headers found on row {}: {found}.\n  Add these columns (docs/columns.md lists the names each accepts), name your headers in the config's [columns], or give a value to every order with [defaults] or --set FIELD=VALUE.",
+                missing.join(", "),
+                sheet.header_row
+            ),
+        });
+    }
+    Ok(map)
+}
+
+/// How many headers a message lists; a sheet may have thousands.
+const LISTED_HEADERS: usize = 20;
+
+/// Headers for a message, each named bare as [`mention`] shows it.
+fn headers<T: AsRef<str>>(all: &[T]) -> String {
+    some_of(all, LISTED_HEADERS, |h| mention(h.as_ref()).into_owned())
+}
+
+/// What the user should know about the columns: the ignored ones, the ones this endpoint does
+/// not use, the defaults it does not use, and the columns a `--set` overrides.
+pub fn notes(map: &ColumnMap, settings: &Settings) -> Vec<String> {
+    let mut notes = Vec::new();
+    if !map.unknown.is_empty() {
+        notes.push(format!(
+            "columns ignored (no field has these names): {}; see docs/columns.md or map them in the config's [columns]",
+            headers(&map.unknown)
+        ));
+    }
+    let unused: Vec<&str> = map
+        .by_column
+        .iter()
+        .zip(&map.headers)
+        .filter(|(f, _)| f.is_some_and(|f| !columns::used_by(f, settings.rules.endpoint)))
+        .map(|(_, h)| h.as_str())
+        .collect();
+    if !unused.is_empty() {
+        notes.push(format!(
+            "columns not used by the {} endpoint, ignored: {}",
+            settings.rules.endpoint.name(),
+            headers(&unused)
+        ));
+    }
+    let endpoint = settings.rules.endpoint;
+    let unused_presets: Vec<&str> = settings
+        .presets
+        .defaults
+        .iter()
+        .chain(&settings.presets.overrides)
+        .filter(|(f, _)| !columns::used_by(*f, endpoint))
+        .map(|(f, _)| f.name())
+        .collect();
+    if !unused_presets.is_empty() {
+        notes.push(format!(
+            "defaults and --set values not used by the {} endpoint, ignored: {}",
+            endpoint.name(),
+            unused_presets.join(", ")
+        ));
+    }
+    for (field, _) in &settings.presets.overrides {
+        if map.column(*field).is_some() && columns::used_by(*field, endpoint) {
+            notes.push(format!(
+                "column {} is ignored: --set {field} gives every order its value",
+                mention(map.header(*field))
+            ));
+        }
+    }
+    notes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn custom_headers_and_duplicates() {
+        let headers: Vec<String> = ["Bestilling", "navn", "colour"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        let custom = BTreeMap::from([("order_ref".to_string(), "bestilling".to_string())]);
+        let map = ColumnMap::new(&headers, &custom).unwrap();
+        assert_eq!(map.column(Field::OrderRef), Some(0));
+        assert_eq!(map.header(Field::Name), "navn");
+        assert_eq!(map.unknown, vec!["colour".to_string()]);
+        let dup: Vec<String> = vec!["email".into(), "E-post".into()];
+        assert!(matches!(
+            ColumnMap::new(&dup, &BTreeMap::new()),
+            Err(MapError::Duplicate {
+                field: Field::Email,
+                ..
+            })
+        ));
+    }
+}

@@ -1,0 +1,249 @@
+//! The offline half, stage by stage: [`read`] → [`map`] → [`group`] → [`validate`] (pricing
+//! and checking, with [`values`] and [`norway`]). [`check`] runs them over a sheet and returns
+//! what happened to every row and order; valid orders are handed to a callback as they are
+//! found, so a million-line sheet never holds all its payloads at once.
+
+pub mod group;
+pub mod lines;
+pub mod map;
+pub mod norway;
+pub mod read;
+pub mod validate;
+pub mod values;
+
+use crate::error::Error;
+use crate::model::fields::Kind;
+use crate::model::order::Order;
+use crate::model::outcome::{Ids, OrderResult, RowResult, RowStatus};
+use crate::model::problem::Problem;
+use crate::model::DateFormat;
+use crate::pipeline::group::{OrderDraft, Presets};
+use crate::pipeline::map::ColumnMap;
+use crate::pipeline::read::{Cell, ReadOptions, Sheet};
+use crate::pipeline::values::NumberConvention;
+use std::collections::BTreeMap;
+use std::ops::ControlFlow;
+use std::path::PathBuf;
+use validate::Rules;
+
+/// Everything a check needs to know, resolved from the command line, the config file and the
+/// clock (`settings.rs`).
+#[derive(Debug)]
+pub struct Settings {
+    pub sheet: PathBuf,
+    pub read: ReadOptions,
+    /// The config file used, if any.
+    pub config: Option<PathBuf>,
+    /// Custom headers: field name → header.
+    pub columns: BTreeMap<String, String>,
+    pub presets: Presets,
+    pub rules: Rules,
+    /// How `orderDate` is written on the wire.
+    pub date_format: DateFormat,
+    pub output: PathBuf,
+    pub json: bool,
+}
+
+/// Everything `check` learned about a sheet.
+#[derive(Debug)]
+pub struct Checked {
+    pub sheet: Sheet,
+    pub map: ColumnMap,
+    pub convention: NumberConvention,
+    pub rows: Vec<RowResult>,
+    pub orders: Vec<OrderResult>,
+    /// Things the user should know about the file as a whole.
+    pub notes: Vec<String>,
+    /// Whether the orders were sent (the result file then has the provider's ids).
+    pub submitted: bool,
+}
+
+impl Checked {
+    /// The result of a sheet row, by its number.
+    pub fn row(&self, number: u32) -> Option<&RowResult> {
+        self.rows
+            .binary_search_by_key(&number, |r| r.number)
+            .ok()
+            .map(|i| &self.rows[i])
+    }
+    /// The rows of an invalid order that hold its errors.
+    pub fn rows_with_errors(&self, order: &OrderResult) -> Vec<u32> {
+        order
+            .rows
+            .iter()
+            .copied()
+            .filter(|&n| {
+                self.row(n)
+                    .is_some_and(|r| r.problems.iter().any(Problem::is_error))
+            })
+            .collect()
+    }
+    pub fn valid_orders(&self) -> usize {
+        self.orders.iter().filter(|o| o.valid).count()
+    }
+    /// The rows of valid orders, whatever became of them when sent.
+    pub fn valid_rows(&self) -> usize {
+        self.rows
+            .iter()
+            .filter(|r| r.status != RowStatus::Invalid)
+            .count()
+    }
+    /// Records what became of an order when it was sent, on it and on its rows; messages go on
+    /// the order's rows (`line` picks one of its lines, else the first row).
+    pub fn settle(
+        &mut self,
+        order: usize,
+        status: RowStatus,
+        ids: Option<Ids>,
+        messages: &[(Option<usize>, Problem)],
+    ) {
+        self.submitted = true;
+        let rows = self.orders[order].rows.clone();
+        self.orders[order].status = status;
+        self.orders[order].ids = ids;
+        for &number in &rows {
+            if let Ok(i) = self.rows.binary_search_by_key(&number, |r| r.number) {
+                self.rows[i].status = status;
+            }
+        }
+        for (line, problem) in messages {
+            let number = line
+                .and_then(|l| rows.get(l))
+                .or(rows.first())
+                .copied()
+                .unwrap_or(0);
+            if let Ok(i) = self.rows.binary_search_by_key(&number, |r| r.number) {
+                let mut problem = problem.clone();
+                problem.row = number;
+                self.rows[i].problems.push(problem);
+            }
+        }
+    }
+
+    /// Every problem, in row order.
+    pub fn problems(&self) -> impl Iterator<Item = &Problem> {
+        self.rows.iter().flat_map(|r| r.problems.iter())
+    }
+}
+
+/// Runs the offline pipeline over the sheet of `settings`; `on_valid` sees each valid order,
+/// with its index in [`Checked::orders`].
+pub fn check(
+    settings: &Settings,
+    mut on_valid: impl FnMut(usize, &Order) -> Result<(), Error>,
+) -> Result<Checked, Error> {
+    let sheet = Sheet::open(&settings.sheet, &settings.read)?;
+    let map = map::map_sheet(&sheet, settings)?;
+    let mut notes = sheet.notes.clone();
+    notes.extend(map::notes(&map, settings));
+    let convention = detect_convention(&sheet, &map);
+    let rules = Rules {
+        numbers: convention,
+        ..settings.rules.clone()
+    };
+
+    let (mut rows, drafts) = lines::read(&sheet, &map, settings, &rules);
+
+    let orders = validate_orders(drafts, &mut rows, settings, &rules, &mut on_valid)?;
+    Ok(Checked {
+        sheet,
+        map,
+        convention,
+        rows,
+        orders,
+        notes,
+        submitted: false,
+    })
+}
+
+/// Prices and validates each order (its problems onto its rows); an order valid on every row
+/// is handed to `on_valid`.
+fn validate_orders(
+    drafts: Vec<OrderDraft>,
+    rows: &mut [RowResult],
+    settings: &Settings,
+    rules: &Rules,
+    on_valid: &mut impl FnMut(usize, &Order) -> Result<(), Error>,
+) -> Result<Vec<OrderResult>, Error> {
+    let index =
+        |rows: &[RowResult], number: u32| rows.binary_search_by_key(&number, |r| r.number).ok();
+    let mut problems = Vec::new();
+    let mut orders = Vec::with_capacity(drafts.len());
+    for (o, draft) in drafts.into_iter().enumerate() {
+        let order_rows: Vec<u32> = draft.rows().collect();
+        let key = draft.key.clone();
+        let order = validate::validate(draft, &settings.presets, rules, &mut problems);
+        for p in problems.drain(..) {
+            if let Some(i) = index(rows, p.row) {
+                rows[i].problems.push(p);
+            }
+        }
+        let positions: Vec<usize> = order_rows.iter().filter_map(|&n| index(rows, n)).collect();
+        let clean = positions
+            .iter()
+            .all(|&i| !rows[i].problems.iter().any(Problem::is_error));
+        let order = order.filter(|_| clean);
+        for &i in &positions {
+            rows[i].order = o as u32;
+            if order.is_none() {
+                rows[i].status = RowStatus::Invalid;
+            }
+        }
+        let totals = order
+            .as_ref()
+            .map(|o| (o.summary.grand_total, o.summary.total_tax));
+        if let Some(order) = &order {
+            on_valid(o, order)?;
+        }
+        orders.push(OrderResult {
+            key,
+            rows: order_rows,
+            valid: order.is_some(),
+            status: if order.is_some() {
+                RowStatus::Valid
+            } else {
+                RowStatus::Invalid
+            },
+            ids: None,
+            totals,
+        });
+    }
+    Ok(orders)
+}
+
+/// The file's number convention, from the text of its numeric columns. A CSV separated by
+/// semicolons falls back to decimal commas (that is how a Norwegian Excel writes them).
+fn detect_convention(sheet: &Sheet, map: &ColumnMap) -> NumberConvention {
+    let columns: Vec<usize> = map
+        .by_column
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| {
+            f.is_some_and(|f| matches!(f.kind(), Kind::Money | Kind::Price | Kind::Number))
+        })
+        .map(|(c, _)| c)
+        .collect();
+    let fallback = if sheet.delimiter() == b';' {
+        NumberConvention::DecimalComma
+    } else {
+        NumberConvention::DecimalPoint
+    };
+    // Enough evidence is found in the first rows of any real sheet; stop there.
+    const ENOUGH: usize = 10_000;
+    let mut texts: Vec<String> = Vec::new();
+    sheet.visit_rows(|row| {
+        for &c in &columns {
+            if let Cell::Text(t) = row.cell(c) {
+                if t.contains([',', '.']) {
+                    texts.push(t.clone());
+                }
+            }
+        }
+        if texts.len() >= ENOUGH {
+            ControlFlow::Break(())
+        } else {
+            ControlFlow::Continue(())
+        }
+    });
+    NumberConvention::detect(texts.iter().map(String::as_str), fallback)
+}

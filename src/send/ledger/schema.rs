@@ -1,0 +1,123 @@
+//! The ledger's schema and its migrations, by `user_version`: 1 the orders table, 2 the keys
+//! made canonical (base URL and order key) and the `holder` table.
+
+use super::{sql, Ledger, SCHEMA_VERSION};
+use crate::error::Error;
+use rusqlite::{params, TransactionBehavior};
+
+impl Ledger {
+    pub(super) fn migrate(&mut self) -> Result<(), Error> {
+        let path = self.path.clone();
+        let version: i32 = self
+            .connection
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql(&path, e))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::unusable(
+                &path,
+                format!("the ledger was written by a newer fpgo-export (schema {version}); use that version"),
+            ));
+        }
+        if version < 1 {
+            self.connection
+                .execute_batch(
+                    "BEGIN;
+                     CREATE TABLE IF NOT EXISTS orders (
+                         base_url      TEXT NOT NULL,
+                         endpoint      TEXT NOT NULL,
+                         order_key     TEXT NOT NULL,
+                         fingerprint   TEXT NOT NULL,
+                         state         TEXT NOT NULL,
+                         attempts      INTEGER NOT NULL DEFAULT 0,
+                         order_uuid    TEXT,
+                         customer_uuid TEXT,
+                         url           TEXT,
+                         last_error    TEXT,
+                         source_file   TEXT,
+                         source_rows   TEXT,
+                         first_seen    TEXT NOT NULL,
+                         updated_at    TEXT NOT NULL,
+                         PRIMARY KEY (base_url, endpoint, order_key)
+                     );
+                     PRAGMA user_version = 1;
+                     COMMIT;",
+                )
+                .map_err(|e| sql(&path, e))?;
+        }
+        if version < 2 {
+            self.canonical_keys().map_err(|e| sql(&path, e))?;
+        }
+        Ok(())
+    }
+
+    /// Schema 2: orders keyed by the canonical base URL and the NFC order key (schema 1 used
+    /// the text as given, so `localhost` and `127.0.0.1` were two providers), and the table
+    /// that names the run holding the ledger. A key whose canonical form is already taken
+    /// keeps its old form: nothing is lost, and the taken one is the one that answers.
+    fn canonical_keys(&mut self) -> rusqlite::Result<()> {
+        let tx = self
+            .connection
+            .transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let keys: Vec<(String, String, String)> = tx
+            .prepare("SELECT base_url, endpoint, order_key FROM orders")?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        for (base_url, endpoint, key) in keys {
+            let canonical_url = crate::api::target::BaseUrl::parse(&base_url)
+                .map(|b| b.key)
+                .unwrap_or_else(|_| base_url.clone());
+            let canonical_key = crate::model::order::normalise_key(&key);
+            if (&canonical_url, &canonical_key) != (&base_url, &key) {
+                tx.execute(
+                    "UPDATE OR IGNORE orders SET base_url = ?4, order_key = ?5
+                     WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3",
+                    params![base_url, endpoint, key, canonical_url, canonical_key],
+                )?;
+            }
+        }
+        tx.execute_batch(
+            "CREATE TABLE IF NOT EXISTS holder (
+                 id    INTEGER PRIMARY KEY CHECK (id = 1),
+                 pid   INTEGER NOT NULL,
+                 since TEXT NOT NULL
+             );
+             PRAGMA user_version = 2;",
+        )?;
+        tx.commit()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{Ledger, Scope};
+    use rusqlite::Connection;
+
+    #[test]
+    fn schema_1_keys_become_canonical_urls_and_nfc_order_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        {
+            let connection = Connection::open(&path).unwrap();
+            connection
+                .execute_batch(
+                    "CREATE TABLE orders (base_url TEXT NOT NULL, endpoint TEXT NOT NULL,
+                         order_key TEXT NOT NULL, fingerprint TEXT NOT NULL, state TEXT NOT NULL,
+                         attempts INTEGER NOT NULL DEFAULT 0, order_uuid TEXT, customer_uuid TEXT,
+                         url TEXT, last_error TEXT, source_file TEXT, source_rows TEXT,
+                         first_seen TEXT NOT NULL, updated_at TEXT NOT NULL,
+                         PRIMARY KEY (base_url, endpoint, order_key));
+                     INSERT INTO orders VALUES ('http://127.0.0.1:8080/api/v1', 'invoice-session',
+                         'A\u{30a}-1', 'f', 'created', 1, 'ODR1', NULL, NULL, NULL, NULL, NULL, 't', 't');
+                     PRAGMA user_version = 1;",
+                )
+                .unwrap();
+        }
+        let ledger = Ledger::open(&path).unwrap();
+        let scope = Scope {
+            base_url: "http://localhost:8080/api/v1".into(),
+            endpoint: "invoice-session".into(),
+        };
+        let record = ledger.get(&scope, "\u{c5}-1").unwrap().unwrap();
+        assert_eq!(record.order_uuid.as_deref(), Some("ODR1"));
+    }
+}

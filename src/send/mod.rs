@@ -1,0 +1,103 @@
+//! The online half: the plan for each valid order (the ledger's verdict), the ledger itself,
+//! and the paced, concurrent sending loop. [`look_up`] and [`run`] are what a front end calls
+//! (the command line's `submit`, a browser page): they never print and never exit.
+
+pub mod dispatch;
+pub mod ledger;
+pub mod plan;
+pub mod verdicts;
+
+use crate::api::client::Client;
+use crate::api::target::{BaseUrl, Token};
+use crate::error::Error;
+use crate::model::event::Event;
+use crate::model::order::Order;
+use crate::model::outcome::Ids;
+use dispatch::{Job, Report};
+use ledger::{Ledger, Record, Scope, State, Unrecorded, Writer};
+use plan::Lookup;
+use rust_decimal::Decimal;
+use std::path::PathBuf;
+use std::time::Duration;
+use tokio::sync::mpsc::UnboundedSender;
+
+/// The ledger's record of each valid order, after asking the provider about the ones an
+/// earlier run left uncertain (new orders only: an update's order is there either way); the
+/// ones it has are recorded as created.
+pub async fn look_up(
+    ledger: &mut Ledger,
+    scope: &Scope,
+    valid: &[(usize, Order)],
+    client: &Client,
+) -> Result<(Vec<Option<Record>>, Lookup), Error> {
+    let mut records = Vec::with_capacity(valid.len());
+    for (_, order) in valid {
+        records.push(ledger.get(scope, &order.key)?);
+    }
+    let wanted: Vec<(String, Decimal)> = valid
+        .iter()
+        .zip(&records)
+        .filter(|(_, r)| {
+            r.as_ref()
+                .is_some_and(|r| r.state == State::Uncertain && r.order_uuid.is_none())
+        })
+        .map(|((_, o), _)| (o.key.clone(), o.summary.grand_total))
+        .collect();
+    let lookup = plan::ask_provider(client, &wanted).await;
+    for (key, ids) in &lookup.found {
+        ledger.settle(scope, key, State::Created, Some::<&Ids>(ids), None)?;
+    }
+    Ok((records, lookup))
+}
+
+/// Where and how a run sends: the provider's path for the endpoint, the sheet the orders come
+/// from (for the ledger), the pacing.
+pub struct Sending<'a> {
+    pub client: &'a Client,
+    pub path: &'a str,
+    pub source: &'a str,
+    pub options: &'a dispatch::Options,
+}
+
+/// Sends the jobs, the ledger on a thread of its own (commits in batches, never blocking the
+/// requests), telling `events` as it goes. Back come what became of each job and the ledger,
+/// every change on disk; or, when the ledger could not be written, every change it lacks.
+pub async fn run(
+    ledger: Ledger,
+    scope: Scope,
+    jobs: &[Job],
+    sending: Sending<'_>,
+    events: UnboundedSender<Event>,
+) -> (Report, Result<Ledger, Unrecorded>) {
+    let writer = Writer::start(ledger, scope);
+    let report = dispatch::send(
+        jobs,
+        sending.path,
+        sending.client,
+        &writer,
+        sending.source,
+        sending.options,
+        events,
+    )
+    .await;
+    (report, writer.finish())
+}
+
+/// Everything a submit run needs besides the check's settings, resolved from the command line
+/// and the environment (`settings.rs`): where to, with which token, which ledger, how fast.
+#[derive(Debug)]
+pub struct SendSettings {
+    /// The provider and its token; `None` for the in-process sandbox.
+    pub provider: Option<(BaseUrl, Token)>,
+    /// The in-process sandbox's rate limit per minute.
+    pub sandbox_rate_limit: u32,
+    /// `--ledger`, else the default one (or, with the sandbox, a temporary one).
+    pub ledger: Option<PathBuf>,
+    /// Start a new `--ledger` even though the default ledger holds orders of the sheet.
+    pub new_ledger: bool,
+    /// For tests: how many pages the ledger may grow by (as a full disk would allow).
+    pub ledger_growth_limit: Option<u32>,
+    pub timeout: Duration,
+    pub choices: plan::Choices,
+    pub options: dispatch::Options,
+}

@@ -1,0 +1,104 @@
+//! What the ledger's verdicts and the provider's answers mean for the sheet: each order's
+//! status, its ids, and the messages on its rows (the provider's own on the line and column
+//! they name).
+
+use crate::api::outcome::locate;
+use crate::model::outcome::{RowStatus, Sent};
+use crate::model::problem::{Problem, Severity};
+use crate::pipeline::Checked;
+use crate::send::plan::{Decision, Lookup};
+
+/// A message for an order's first row.
+fn note(severity: Severity, message: String) -> Vec<(Option<usize>, Problem)> {
+    vec![(
+        None,
+        Problem {
+            severity,
+            ..Problem::error(0, None, message)
+        },
+    )]
+}
+
+/// The orders the plan holds back: already created, changed, uncertain, rejected before.
+pub fn held(checked: &mut Checked, held: Vec<(usize, Decision)>, lookup: &Lookup) {
+    for (index, decision) in held {
+        let key = &checked.orders[index].key;
+        let (status, ids, problems) = match decision {
+            Decision::Send { .. } => continue,
+            Decision::AlreadyCreated(ids) => (RowStatus::AlreadyCreated, Some(ids), Vec::new()),
+            Decision::Changed(ids) => {
+                let message = format!(
+                    "created earlier as {}; its content changed since: --update sends the change",
+                    ids.order_uuid
+                );
+                (
+                    RowStatus::Changed,
+                    Some(ids),
+                    note(Severity::Warning, message),
+                )
+            }
+            Decision::UpdateUncertain(ids, why) => {
+                let message = format!(
+                    "an update of {} sent by an earlier run got no answer ({why}): it may or may not have been applied, so it is not counted done. --update sends the update again (always as an update of {0}, never as a new order)",
+                    ids.order_uuid
+                );
+                (
+                    RowStatus::Uncertain,
+                    Some(ids),
+                    note(Severity::Error, message),
+                )
+            }
+            Decision::Uncertain(why) => {
+                let doubt = lookup
+                    .doubts
+                    .get(key)
+                    .map(|d| format!(" {d}."))
+                    .unwrap_or_default();
+                let message = format!(
+                    "an earlier run got no answer ({why}); the provider may have it.{doubt} Not sent again: check with the provider, or send it again with --retry-uncertain"
+                );
+                (RowStatus::Uncertain, None, note(Severity::Error, message))
+            }
+            Decision::Rejected(why) => {
+                let message =
+                    format!("rejected by the provider before, with the same content: {why}");
+                (RowStatus::Rejected, None, note(Severity::Error, message))
+            }
+        };
+        checked.settle(index, status, ids, &problems);
+    }
+}
+
+/// What became of each job sent, on its order's rows.
+pub fn sent(checked: &mut Checked, job_orders: &[usize], sent: Vec<Sent>) {
+    for (&order, sent) in job_orders.iter().zip(sent) {
+        let error = |message: String| note(Severity::Error, message);
+        let (status, ids, problems) = match sent {
+            Sent::Created(ids) => (RowStatus::Created, Some(ids), Vec::new()),
+            Sent::Rejected(messages) => {
+                let problems = messages
+                    .iter()
+                    .map(|m| {
+                        let (line, field) = locate(m);
+                        (line, Problem::error(0, field, format!("the provider says: {m}")))
+                    })
+                    .collect();
+                (RowStatus::Rejected, None, problems)
+            }
+            Sent::Failed(why) => (
+                RowStatus::Failed,
+                None,
+                error(format!("not created: {why}")),
+            ),
+            Sent::Uncertain(why) => (
+                RowStatus::Uncertain,
+                None,
+                error(format!(
+                    "no answer ({why}); the provider may have created it. The next run asks the provider; --retry-uncertain sends it again"
+                )),
+            ),
+            Sent::Skipped(why) => (RowStatus::Skipped, None, error(why)),
+        };
+        checked.settle(order, status, ids, &problems);
+    }
+}
