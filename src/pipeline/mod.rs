@@ -5,7 +5,6 @@
 
 pub mod group;
 pub mod map;
-pub mod norway;
 pub mod read;
 pub mod validate;
 pub mod values;

@@ -9,10 +9,11 @@ use crate::model::order::{Customer, CustomerType, Order, OrderLine, Regular};
 use crate::model::problem::{Problem, Severity};
 use crate::model::Endpoint;
 use crate::pipeline::group::{OrderDraft, Presets, Sourced};
-use crate::pipeline::norway;
 use crate::pipeline::values::{NumberConvention, Value};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
+
+pub mod norway;
 
 /// What the rules depend on besides the order.
 #[derive(Clone, Debug)]
