@@ -5,6 +5,7 @@
 
 pub mod group;
 pub mod map;
+pub mod price;
 pub mod read;
 pub mod validate;
 pub mod values;
