@@ -6,7 +6,6 @@ use super::{norway, Check, OrderView, Rules};
 use crate::model::countries;
 use crate::model::fields::Field;
 use crate::model::order::{Customer, CustomerType};
-use crate::model::Endpoint;
 use crate::pipeline::group::Sourced;
 
 impl Check<'_> {
@@ -32,12 +31,11 @@ impl Check<'_> {
         );
         let email = self.email(get(Field::Email), row);
         let (country_code, msisdn) = self.phone(d, row, norway).unzip();
-        let regular = rules.endpoint == Endpoint::RegularInvoice;
         let personal_number =
             self.personal_number(get(Field::PersonalNumber), row, kind, norway, rules);
         let organization_id =
             self.organisation_number(get(Field::OrganizationId), row, kind, norway, rules);
-        let language = self.language(get(Field::Language), row, regular);
+        let language = self.language(get(Field::Language), row, rules);
         let (street, zip, city) = self.address(d, row, norway);
         if self.errors > errors {
             return None;
@@ -104,10 +102,9 @@ impl Check<'_> {
         norway: bool,
         rules: &Rules,
     ) -> Option<String> {
-        let regular = rules.endpoint == Endpoint::RegularInvoice;
         let personal = self.text(v);
         match (kind, personal) {
-            (_, None) if regular && !Self::invalid(v) => self.missing(
+            (_, None) if rules.requires(Field::PersonalNumber) && !Self::invalid(v) => self.missing(
                 row,
                 Field::PersonalNumber,
                 "regular invoices need the customer's (or the company contact's) 11-digit personal number",
@@ -179,7 +176,7 @@ impl Check<'_> {
     }
 
     /// The preferred language as the provider's code; people write names in several languages.
-    fn language(&mut self, v: Option<&Sourced>, row: u32, regular: bool) -> Option<String> {
+    fn language(&mut self, v: Option<&Sourced>, row: u32, rules: &Rules) -> Option<String> {
         match self.text(v) {
             Some((t, s)) => match language_code(t) {
                 Some(code) => Some(code.to_string()),
@@ -192,7 +189,7 @@ impl Check<'_> {
                     None
                 }
             },
-            None if regular && !Self::invalid(v) => {
+            None if rules.requires(Field::Language) && !Self::invalid(v) => {
                 self.missing(
                     row,
                     Field::Language,

@@ -3,7 +3,7 @@
 //! ([`line`] as each row is read, [`validate`] once an order is whole) and the [`Check`] that
 //! collects problems; each concern has its own file. No I/O happens here.
 
-use crate::model::fields::Field;
+use crate::model::fields::{self, Field};
 use crate::model::money;
 use crate::model::order::{Order, OrderLine};
 use crate::model::problem::{Problem, Severity};
@@ -46,6 +46,12 @@ impl Rules {
             numbers: NumberConvention::DecimalPoint,
             endpoint: Endpoint::InvoiceSession,
         }
+    }
+
+    /// Whether the endpoint cannot do without `field`. The model's field table is the one
+    /// source of this: a blank cell is refused where a missing column is.
+    fn requires(&self, field: Field) -> bool {
+        fields::required_on(field, self.endpoint)
     }
 }
 
@@ -331,5 +337,110 @@ impl<'a> Check<'a> {
             return false;
         }
         true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::fields::{required_on, used_by};
+    use crate::model::problem::Origin;
+    use crate::pipeline::group::LineEntry;
+    use crate::pipeline::read::Cell;
+    use crate::pipeline::values::parse_field;
+
+    /// An order valid on both endpoints, for a corporate customer so that nothing is required
+    /// by the customer's type (a private one needs a personal number everywhere).
+    const ORDER: &[(Field, &str)] = &[
+        (Field::CustomerType, "corporate"),
+        (Field::Name, "Fjordkraft AS"),
+        (Field::Email, "faktura@example.no"),
+        (Field::Phone, "+47 465 67 468"),
+        (Field::PersonalNumber, "28038712383"),
+        (Field::OrganizationId, "914286018"),
+        (Field::Language, "no"),
+        (Field::Street, "Klosterenget 144"),
+        (Field::Zip, "7030"),
+        (Field::City, "Trondheim"),
+        (Field::Country, "NO"),
+        (Field::InvoiceFee, "yes"),
+        (Field::CallbackUrl, "https://shop.example.no/cb"),
+        (Field::SuccessUrl, "https://shop.example.no/ok"),
+        (Field::FailureUrl, "https://shop.example.no/fail"),
+        (Field::ShippingCost, "0"),
+        (Field::SendBySms, "no"),
+        (Field::SendByEmail, "yes"),
+        (Field::SendByInvoice, "no"),
+        (Field::CreditCheck, "no"),
+        (Field::InvoiceAsPaymentOption, "yes"),
+    ];
+    const LINE: &[(Field, &str)] = &[
+        (Field::ProductName, "Router"),
+        (Field::Quantity, "1"),
+        (Field::UnitPrice, "4500"),
+        (Field::VatRate, "12"),
+    ];
+
+    /// The problems of [`ORDER`] sent to `endpoint` with `blank` left blank.
+    fn check_without(endpoint: Endpoint, blank: Option<Field>) -> (Option<Order>, Vec<Problem>) {
+        let rules = Rules {
+            endpoint,
+            ..Rules::new(NaiveDate::from_ymd_opt(2026, 1, 1).unwrap())
+        };
+        let values = |fields: &[(Field, &str)]| -> Vec<(Field, Sourced)> {
+            fields
+                .iter()
+                .filter(|(f, _)| used_by(*f, endpoint) && Some(*f) != blank)
+                .map(|(f, text)| {
+                    let cell = Cell::Text(text.to_string());
+                    let (value, _) = parse_field(*f, &cell, rules.numbers, rules.today).unwrap();
+                    let origin = Origin::Sheet;
+                    (
+                        *f,
+                        Sourced {
+                            value,
+                            row: 2,
+                            origin,
+                        },
+                    )
+                })
+                .collect()
+        };
+        let mut problems = Vec::new();
+        let line = line(2, &mut values(LINE), &rules, &mut problems);
+        let draft = OrderDraft {
+            key: "1001".to_string(),
+            values: values(ORDER),
+            lines: vec![LineEntry { row: 2, line }],
+        };
+        let order = validate(draft, &Presets::default(), &rules, &mut problems);
+        (order, problems)
+    }
+
+    /// Validation asks for a field exactly where `fields::required` says the endpoint needs
+    /// it; the order key is the pipeline's, the customer's type and organisation number are
+    /// required by the kind of customer, not by the endpoint.
+    #[test]
+    fn a_blank_field_is_refused_exactly_where_the_endpoint_requires_it() {
+        for endpoint in Endpoint::ALL {
+            let (order, problems) = check_without(endpoint, None);
+            assert!(order.is_some() && problems.is_empty(), "{problems:?}");
+            let by_endpoint = Field::all().filter(|f| {
+                used_by(*f, endpoint)
+                    && ![Field::OrderRef, Field::CustomerType, Field::OrganizationId].contains(f)
+            });
+            for field in by_endpoint {
+                let (_, problems) = check_without(endpoint, Some(field));
+                let refused = problems
+                    .iter()
+                    .any(|p| p.field == Some(field) && p.message.starts_with("is blank"));
+                assert_eq!(
+                    refused,
+                    required_on(field, endpoint),
+                    "{field} on {}: {problems:?}",
+                    endpoint.name()
+                );
+            }
+        }
     }
 }

@@ -18,12 +18,12 @@ impl Check<'_> {
         let errors = self.errors;
         let row = self.first_row;
         let get = |f: Field| d.get(f);
-        let session = rules.endpoint == Endpoint::InvoiceSession;
         let order_date = self.order_date(get(Field::OrderDate), rules.today);
         let customer = self.customer(d, row, rules);
         let invoice_interval = self.invoice_interval(get(Field::InvoiceInterval));
         let invoice_fee = Self::boolean(get(Field::InvoiceFee));
-        if session && invoice_fee.is_none() && !Self::invalid(get(Field::InvoiceFee)) {
+        let fee_required = rules.requires(Field::InvoiceFee);
+        if fee_required && invoice_fee.is_none() && !Self::invalid(get(Field::InvoiceFee)) {
             self.missing(
                 row,
                 Field::InvoiceFee,
@@ -33,9 +33,10 @@ impl Check<'_> {
         let invoice_maturity = self.invoice_maturity(get(Field::InvoiceMaturity));
         let [callback_url, success_url, failure_url] =
             [Field::CallbackUrl, Field::SuccessUrl, Field::FailureUrl]
-                .map(|field| self.url(get(field), field, row, session));
+                .map(|field| self.url(get(field), field, row, rules));
         let fpgo_uuid = self.fpgo_uuid(get(Field::FpgoUuid));
-        let regular = (!session).then(|| self.regular(d, row, invoice_interval));
+        let regular = (rules.endpoint == Endpoint::RegularInvoice)
+            .then(|| self.regular(d, row, invoice_interval));
         if self.errors > errors {
             return None;
         }
@@ -48,7 +49,8 @@ impl Check<'_> {
             customer: customer?,
             invoice_interval,
             separate_invoices: Self::boolean(get(Field::SeparateInvoices)),
-            invoice_fee: if session {
+            // A required fee left unreadable leaves the order out; its problem is reported.
+            invoice_fee: if fee_required {
                 Some(invoice_fee?)
             } else {
                 invoice_fee
@@ -121,17 +123,18 @@ impl Check<'_> {
     }
 
     /// A callback URL as given, or empty when there is none.
-    fn url(&mut self, v: Option<&Sourced>, field: Field, row: u32, session: bool) -> String {
-        // regular-invoice does without a callback URL (seed 003).
-        let url = if field == Field::CallbackUrl && !session {
-            self.text(v).map(|(t, _)| t)
-        } else {
+    fn url(&mut self, v: Option<&Sourced>, field: Field, row: u32, rules: &Rules) -> String {
+        // One the endpoint does without (regular-invoice's callback, seed 003) is checked
+        // only when given.
+        let url = if rules.requires(field) {
             self.required_text(
                 v,
                 field,
                 row,
                 "write a full https:// address, or set it in the config's [defaults]",
             )
+        } else {
+            self.text(v).map(|(t, _)| t)
         };
         if let (Some(u), Some(s)) = (&url, v) {
             if !is_url(u) {

@@ -21,6 +21,8 @@ impl Check<'_> {
     ) -> Option<Regular> {
         let errors = self.errors;
         let get = |f: Field| d.get(f);
+        // Shipping and the five flags are in `fields::required` for regular-invoice, and the
+        // block cannot be built without them; the test in mod.rs holds the two together.
         let shipping = self.shipping(get(Field::ShippingCost), row);
         let mut flag = |field: Field| {
             let value = Self::boolean(get(field));
