@@ -162,18 +162,22 @@ impl Check<'_> {
     }
 }
 
-/// An absolute http(s) URL with a host.
+/// An absolute http(s) URL with a host, as the url crate parses it. The spelling the
+/// hand-written check demanded stays on top, because the parser also takes what a person
+/// does not mean as a full address: `HTTPS://`, `https:host`, `https:///host`, a host that
+/// starts with a dot, and spaces (it would percent-encode them).
 fn is_url(u: &str) -> bool {
-    let rest = u
+    let Some(rest) = u
         .strip_prefix("https://")
-        .or_else(|| u.strip_prefix("http://"));
-    match rest {
-        Some(rest) => {
-            let host = rest.split(['/', '?', '#']).next().unwrap_or("");
-            !host.is_empty() && !u.chars().any(char::is_whitespace) && !host.starts_with('.')
-        }
-        None => false,
+        .or_else(|| u.strip_prefix("http://"))
+    else {
+        return false;
+    };
+    let host = rest.split(['/', '?', '#']).next().unwrap_or("");
+    if host.is_empty() || host.starts_with('.') || u.chars().any(char::is_whitespace) {
+        return false;
     }
+    url::Url::parse(u).is_ok_and(|url| url.has_host())
 }
 
 #[cfg(test)]
@@ -185,5 +189,44 @@ mod tests {
         assert!(is_url("https://shop.example.no/cb?x=1"));
         assert!(!is_url("shop.example.no"));
         assert!(!is_url("https://"));
+        for ok in [
+            "http://127.0.0.1:8080/cb",
+            "https://[::1]/cb",
+            "https://bütikk.no/cb",
+            "https://user@shop.example.no/cb#top",
+        ] {
+            assert!(is_url(ok), "{ok}");
+        }
+    }
+
+    /// The url crate takes these, but they are not written as a full address.
+    #[test]
+    fn urls_keep_the_spelling_of_a_full_address() {
+        for not in [
+            "HTTPS://shop.example.no/cb",
+            "https:shop.example.no/cb",
+            "https:///shop.example.no/cb",
+            "https://.shop.example.no/cb",
+            "https://shop.example.no/fpgo callback",
+            "ftp://shop.example.no/cb",
+        ] {
+            assert!(!is_url(not), "{not}");
+        }
+    }
+
+    /// What the url crate refuses is refused, though the hand-written check took it: no host
+    /// before the port, a port out of range, a character no host may hold, an impossible IP.
+    #[test]
+    fn urls_the_url_crate_refuses() {
+        for not in [
+            "https://:80/cb",
+            "https://shop.example.no:99999/cb",
+            "https://shop<example.no/cb",
+            "https://shop%20example.no/cb",
+            "https://999.1.1.1/cb",
+            "https://[::1/cb",
+        ] {
+            assert!(!is_url(not), "{not}");
+        }
     }
 }
