@@ -8,6 +8,16 @@ use crate::model::fields::Field;
 use crate::model::order::{Customer, CustomerType};
 use crate::pipeline::group::Sourced;
 
+/// What the checks of a personal or organisation number know of its holder: the order's
+/// row for a blank number, the customer's type (each type needs its own number) and whether
+/// the customer is in Norway (only Norway's numbers can be checked further).
+#[derive(Clone, Copy)]
+struct Holder {
+    row: u32,
+    kind: Option<CustomerType>,
+    norway: bool,
+}
+
 impl Check<'_> {
     pub(super) fn customer(&mut self, d: &OrderView, row: u32, rules: &Rules) -> Option<Customer> {
         let errors = self.errors;
@@ -31,10 +41,9 @@ impl Check<'_> {
         );
         let email = self.email(get(Field::Email), row);
         let (country_code, msisdn) = self.phone(d, row, norway).unzip();
-        let personal_number =
-            self.personal_number(get(Field::PersonalNumber), row, kind, norway, rules);
-        let organization_id =
-            self.organisation_number(get(Field::OrganizationId), row, kind, norway, rules);
+        let holder = Holder { row, kind, norway };
+        let personal_number = self.personal_number(get(Field::PersonalNumber), &holder, rules);
+        let organization_id = self.organisation_number(get(Field::OrganizationId), &holder, rules);
         let language = self.language(get(Field::Language), row, rules);
         let (street, zip, city) = self.address(d, row, norway);
         if self.errors > errors {
@@ -97,11 +106,10 @@ impl Check<'_> {
     fn personal_number(
         &mut self,
         v: Option<&Sourced>,
-        row: u32,
-        kind: Option<CustomerType>,
-        norway: bool,
+        holder: &Holder,
         rules: &Rules,
     ) -> Option<String> {
+        let Holder { row, kind, norway } = *holder;
         let personal = self.text(v);
         match (kind, personal) {
             (_, None) if rules.requires(Field::PersonalNumber) && !Self::invalid(v) => self.missing(
@@ -140,11 +148,10 @@ impl Check<'_> {
     fn organisation_number(
         &mut self,
         v: Option<&Sourced>,
-        row: u32,
-        kind: Option<CustomerType>,
-        norway: bool,
+        holder: &Holder,
         rules: &Rules,
     ) -> Option<String> {
+        let Holder { row, kind, norway } = *holder;
         let organisation = self
             .text(v)
             .map(|(t, s)| (norway::clean_organisation_number(t), s));
