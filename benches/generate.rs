@@ -4,7 +4,7 @@
 
 #![allow(dead_code)] // each benchmark uses a part of the generator
 
-use fpgo_export::pipeline::norway::{mod11, ORGANISATION, PERSONAL_K1, PERSONAL_K2};
+use fpgo_export::pipeline::validate::norway::{mod11, ORGANISATION, PERSONAL_K1, PERSONAL_K2};
 use std::io::Write;
 
 /// A small deterministic generator (xorshift64*), so every run writes the same sheet.

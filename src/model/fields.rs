@@ -304,6 +304,12 @@ pub fn required(endpoint: Endpoint) -> &'static [Field] {
     }
 }
 
+/// Whether an order sent to `endpoint` cannot do without `field`: validation refuses a blank
+/// one exactly where [`required`] demands the column.
+pub fn required_on(field: Field, endpoint: Endpoint) -> bool {
+    required(endpoint).contains(&field)
+}
+
 /// Whether an endpoint has a use for a field (the others are ignored, with a note).
 pub fn used_by(field: Field, endpoint: Endpoint) -> bool {
     use Field::*;

@@ -6,7 +6,7 @@
 pub mod group;
 pub mod lines;
 pub mod map;
-pub mod norway;
+pub mod price;
 pub mod read;
 pub mod validate;
 pub mod values;
