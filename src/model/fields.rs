@@ -1,8 +1,7 @@
 //! The fields of the order model, each listed once in [`FIELDS`]: its canonical name, its
-//! level (order or line), the kind of value it holds, the API's own name for it, the aliases
-//! people type (English and Norwegian), and which endpoint needs it. Every field of the order model is listed once in [`FIELDS`] with its canonical name, its level
-//! (order or line), the kind of value it holds, the API's own name for it and the aliases people
-//! type (English and Norwegian). Header matching ignores case, spaces, `_`, `-` and `.`.
+//! level (order or line), the kind of value it holds, the API's own name for it and the aliases
+//! people type (English and Norwegian); and which endpoint needs which field ([`required`],
+//! [`used_by`]), the one source of that. Header matching ignores case, spaces, `_`, `-` and `.`.
 
 use super::endpoint::Endpoint;
 use std::fmt;

@@ -1,7 +1,7 @@
-//! The offline half, stage by stage: [`read`] → [`map`] → [`group`] → [`validate`] (pricing
-//! and checking, with [`values`] and [`norway`]). [`check`] runs them over a sheet and returns
-//! what happened to every row and order; valid orders are handed to a callback as they are
-//! found, so a million-line sheet never holds all its payloads at once.
+//! The offline half, stage by stage: [`read`] → [`map`] → [`lines`] (each row read, with
+//! [`values`], into [`group`]) → [`price`] → [`validate`]. [`check`] runs them over a sheet and
+//! returns what happened to every row and order; valid orders are handed to a callback as
+//! they are found, so a million-line sheet never holds all its payloads at once.
 
 pub mod group;
 pub mod lines;
