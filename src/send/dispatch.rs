@@ -162,7 +162,7 @@ pub async fn send(
                 if signal && run.stop.is_none() {
                     run.halt(Stop::Interrupted, "interrupted (Ctrl-C again to quit at once)".into());
                 } else if signal {
-                    run.emit(Event::Stopping {
+                    run.emit(|| Event::Stopping {
                         why: "interrupted twice: quitting without waiting; the orders in flight are uncertain".into(),
                         in_flight: run.flying.len(),
                     });
@@ -240,14 +240,17 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn emit(&self, event: Event) {
-        let _ = self.events.send(event);
+    /// Tells the listeners, if any are left: an event is only made when someone reads it.
+    fn emit(&self, event: impl FnOnce() -> Event) {
+        if !self.events.is_closed() {
+            let _ = self.events.send(event());
+        }
     }
 
     /// Stops dispatching, for the first reason only: each is said once.
     fn halt(&mut self, why: Stop, line: String) {
         if self.stop.is_none() {
-            self.emit(Event::Stopping {
+            self.emit(|| Event::Stopping {
                 why: line,
                 in_flight: self.flying.len(),
             });
@@ -270,7 +273,7 @@ impl<'a> Run<'a> {
         self.requests += 1;
         self.first_request.get_or_insert_with(Instant::now);
         self.flying.insert(index);
-        self.emit(Event::Requested {
+        self.emit(|| Event::Requested {
             key: job.key.clone(),
             attempt: self.attempts[index],
             update_of: job.update_of.clone(),
@@ -308,7 +311,7 @@ impl<'a> Run<'a> {
                 no.reason.clone()
             }
         };
-        self.emit(Event::Answered {
+        self.emit(|| Event::Answered {
             key: job.key.clone(),
             status,
             took: done.took,
@@ -320,7 +323,7 @@ impl<'a> Run<'a> {
         let outcome = classify(done.answer, chrono::Utc::now().timestamp());
         let sent = self.outcome(done.job, outcome);
         if let Some(sent) = sent {
-            self.emit(Event::Finished {
+            self.emit(|| Event::Finished {
                 key: job.key.clone(),
                 sent: sent.clone(),
             });
@@ -415,7 +418,7 @@ impl<'a> Run<'a> {
         self.hold_until = self.hold_until.max(now + wait);
         self.ledger
             .record(unsend(job, "rate limited (429); waiting"));
-        self.emit(Event::Waiting { wait, note });
+        self.emit(|| Event::Waiting { wait, note });
         self.ready.push_front(index);
         None
     }
@@ -439,7 +442,7 @@ impl<'a> Run<'a> {
             .saturating_mul(1 << attempts.min(16))
             .min(RETRY_CAP);
         let wait = ceiling.mul_f64(fastrand::f64());
-        self.emit(Event::Retrying {
+        self.emit(|| Event::Retrying {
             key: job.key.clone(),
             reason,
             wait,
