@@ -4,7 +4,7 @@ use crate::api::wire;
 use crate::cli::CheckArgs;
 use crate::error::Error;
 use crate::exit;
-use crate::pipeline as check;
+use crate::pipeline;
 use crate::report::{self, AtomicFile};
 use crate::settings::Settings;
 use std::io::Write;
@@ -17,7 +17,7 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
         Some(path) => Some((path, AtomicFile::create(path)?)),
         None => None,
     };
-    let checked = check::check(&settings, |_, order| {
+    let checked = pipeline::check(&settings, |_, order| {
         if let Some((path, file)) = payloads.as_mut() {
             let line = serde_json::json!({
                 "order_ref": order.key,

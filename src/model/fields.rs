@@ -66,7 +66,7 @@ pub enum Level {
     Line,
 }
 
-/// How a cell of the field is read (see `values.rs`).
+/// How a cell of the field is read (see `pipeline/values/`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Kind {
     /// Free text, trimmed.

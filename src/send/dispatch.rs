@@ -1,4 +1,4 @@
-//! Stage **submit**, the only async part: every valid order sent exactly once, at the
+//! Stage **send**, the only async part: every valid order sent exactly once, at the
 //! provider's pace. One coordinator records each order's state through the ledger's writer
 //! (`ledger::Writer`): a request leaves only after its `sending` record is committed, and each
 //! answer is recorded as it comes. Requests run as tasks, at most `workers` at a time, paced by
