@@ -57,7 +57,7 @@ pub struct Store {
     orders: Mutex<Orders>,
     windows: Mutex<HashMap<String, Window>>,
     stats: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
-    dice: Mutex<u64>,
+    dice: Mutex<fastrand::Rng>,
 }
 
 /// The length of a rate-limit window.
@@ -72,7 +72,7 @@ impl Store {
             orders: Mutex::default(),
             windows: Mutex::default(),
             stats: Mutex::default(),
-            dice: Mutex::new(seed ^ 0x9E37_79B9_7F4A_7C15),
+            dice: Mutex::new(fastrand::Rng::with_seed(seed)),
         }
     }
 
@@ -80,20 +80,15 @@ impl Store {
         &self.config.clock
     }
 
-    /// A number from the seeded sequence (splitmix64): the same seed replays the same faults
-    /// and ids for the same sequence of requests.
+    /// A number from the seeded sequence (the tool's one generator, `fastrand`, seeded): the
+    /// same seed replays the same faults and ids for the same sequence of requests.
     fn roll(&self) -> u64 {
-        let mut state = self.dice.lock().unwrap_or_else(|e| e.into_inner());
-        *state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = *state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
+        self.dice.lock().unwrap_or_else(|e| e.into_inner()).u64(..)
     }
 
     /// A uniform number in [0, 1).
     pub fn uniform(&self) -> f64 {
-        (self.roll() >> 11) as f64 / (1u64 << 53) as f64
+        self.dice.lock().unwrap_or_else(|e| e.into_inner()).f64()
     }
 
     /// The fault this request suffers, if any: one roll against the cumulative probabilities.

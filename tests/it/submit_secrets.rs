@@ -21,7 +21,7 @@ async fn the_token_is_in_nothing_the_binary_prints_or_writes() {
             (Fault::Drop, 0.1),
             (Fault::CommitDrop, 0.1),
         ],
-        seed: 3,
+        seed: 4,
         ..config()
     })
     .await;
