@@ -140,7 +140,7 @@ fn wait_of(answer: &Answer, now: i64) -> (Duration, Option<String>) {
         .as_deref()
         .and_then(|v| v.trim().parse::<i64>().ok())
         .map(|reset| (reset - now).max(0) as u64);
-    // The provider's window is a minute (fpgo-api.md, "Rate limit").
+    // The provider's window is a minute (the rate-limit headers the demo server sends).
     let seconds = retry_after.or(reset).unwrap_or(60);
     (Duration::from_secs(seconds.clamp(1, 86_400)), note)
 }

@@ -25,7 +25,7 @@ impl Environment {
         }
     }
 
-    /// Its base URL (fpgo-api.md: the production URL is not in the public docs; this is the
+    /// Its base URL (the production URL is not in the public docs; this is the
     /// one a third-party client used).
     pub fn url(self) -> &'static str {
         match self {

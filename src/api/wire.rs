@@ -1,4 +1,4 @@
-//! The JSON bodies of the provider's API (fpgo-api.md), apart from the order model.
+//! The JSON bodies of the provider's API (docs/money.md, docs/regular-invoice.md), apart from the order model.
 //!
 //! Wire decisions live here, in one place: money as strings with exactly two decimals, `rate`
 //! with two to four, quantity and tax as plain decimal strings, booleans as JSON booleans,
@@ -109,7 +109,7 @@ pub struct Callback {
     pub failure: String,
 }
 
-/// The body of `POST /connect/orders/regular/invoice/submit` (seed 003).
+/// The body of `POST /connect/orders/regular/invoice/submit`.
 #[derive(Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
 pub struct RegularInvoiceRequest {

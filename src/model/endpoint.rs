@@ -4,10 +4,10 @@
 /// The provider's endpoints fpgo-export sends to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
 pub enum Endpoint {
-    /// `POST /connect/orders/invoice/submit` (seeds 000/001).
+    /// `POST /connect/orders/invoice/submit` (*Create Session for Invoice Order*).
     #[default]
     InvoiceSession,
-    /// `POST /connect/orders/regular/invoice/submit` (seed 003).
+    /// `POST /connect/orders/regular/invoice/submit` (the provider's regular-invoice page).
     RegularInvoice,
 }
 

@@ -1,4 +1,4 @@
-//! Money: THE rounding function and the pricing rules of fpgo-api.md, in one place.
+//! Money: THE rounding function and the pricing rules (docs/money.md), in one place.
 //!
 //! `amount = round2(quantity × rate) − discount`; VAT per rate: for each rate r, gross G_r is
 //! the sum of the amounts at r, net N_r = round2(G_r × 100 / (100 + r)), VAT T_r = G_r − N_r.

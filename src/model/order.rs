@@ -80,7 +80,7 @@ pub struct Order {
     pub regular: Option<Regular>,
 }
 
-/// What a regular invoice adds (seed 003).
+/// What a regular invoice adds (the provider's regular-invoice page).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Regular {
     /// dueDateForPaymentLink (required when invoiceInterval is 0).

@@ -1,4 +1,4 @@
-//! Stage **price**: what a line and an order cost, by the pricing rules of fpgo-api.md. The
+//! Stage **price**: what a line and an order cost, by the pricing rules of docs/money.md. The
 //! arithmetic and THE rounding function are `model/money.rs`; this stage applies them to the
 //! pipeline's validated lines, so that validation only compares and never computes a price.
 

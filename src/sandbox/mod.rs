@@ -1,4 +1,4 @@
-//! The sandbox: a local FPGO that behaves like the real server as fpgo-api.md describes it
+//! The sandbox: a local FPGO that behaves like the real server as its documentation describes it
 //! (envelopes, 417 arrays in the provider's wording, rate-limit headers and 429s, 401s, ids in
 //! the provider's format, order state behind the status routes), with knobs for latency and
 //! faults, and a loopback-only introspection API that shows what it received. It validates with
@@ -30,9 +30,9 @@ pub use store::WINDOW_SECONDS;
 /// A fault the sandbox can inject, each with a probability.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Fault {
-    /// 500 with the seed's body; nothing is created.
+    /// 500 with the body the provider documents; nothing is created.
     Internal,
-    /// 510 with the seed's body; nothing is created.
+    /// 510 with the body the provider documents; nothing is created.
     Execution,
     /// 502 as the nginx in front writes it (HTML); nothing is created.
     BadGateway,

@@ -1,6 +1,6 @@
-//! The sandbox's rule sets, one per endpoint, written from the seeds (000/001 for
-//! invoice-session, 003 for regular-invoice) and fpgo-api.md, plus its own arithmetic
-//! strictness. Independent of the tool's validator on purpose: it is here to catch its mistakes.
+//! The sandbox's rule sets, one per endpoint, written from the provider's pages (*Create
+//! Session for Invoice Order* for invoice-session, the regular-invoice page for regular-invoice),
+//! plus its own arithmetic strictness. Independent of the tool's validator on purpose: it is here to catch its mistakes.
 
 use super::laravel::{as_text, is_numeric, Context, Rule};
 use crate::model::countries;
@@ -27,7 +27,7 @@ fn order_exists(value: &Value, context: &Context) -> bool {
     (context.order_exists)(&as_text(value))
 }
 
-/// "Unix timestamp for the date of the order", today or later (fpgo-api.md); with the `d M, Y`
+/// "Unix timestamp for the date of the order", today or later (the provider's documentation); with the `d M, Y`
 /// setting, that day at midnight in Oslo.
 fn today_or_later(value: &Value, context: &Context) -> bool {
     let text = as_text(value);
@@ -155,7 +155,7 @@ fn common() -> Rules {
     ]
 }
 
-/// `POST /connect/orders/invoice/submit` (seeds 000 and 001; the stricter seed for callbacks).
+/// `POST /connect/orders/invoice/submit` (*Create Session for Invoice Order*, the stricter of its renderings for callbacks).
 fn invoice_session() -> Rules {
     use Rule::*;
     let mut rules = common();
@@ -183,7 +183,7 @@ fn invoice_session() -> Rules {
     rules
 }
 
-/// `POST /connect/orders/regular/invoice/submit` (seed 003's validation block, and the
+/// `POST /connect/orders/regular/invoice/submit` (the regular-invoice page's validation block, and the
 /// shipping cost its table and the recorded errors require).
 fn regular_invoice() -> Rules {
     use Rule::*;
@@ -262,7 +262,7 @@ fn round2(value: Decimal) -> Decimal {
 }
 
 /// The sandbox's own strictness, beyond what the provider checks: every line amount and the
-/// order summary must follow fpgo-api.md's pricing rules to the øre. Runs on a body that
+/// order summary must follow the pricing rules (docs/money.md) to the øre. Runs on a body that
 /// passed validation; returns a message per field that disagrees, naming the expected value.
 pub fn arithmetic(body: &Value, endpoint: Endpoint) -> Vec<String> {
     let mut messages = Vec::new();

@@ -1,5 +1,5 @@
-//! Stage **validate**: every rule of the provider's endpoints (fpgo-api.md), the sanity rules
-//! and Norway's checks of product.md. This file holds the [`Rules`], the two entry points
+//! Stage **validate**: every rule of the provider's endpoints (docs/validation.md), the sanity rules
+//! and Norway's own checks. This file holds the [`Rules`], the two entry points
 //! ([`line`] as each row is read, [`validate`] once an order is whole) and the [`Check`] that
 //! collects problems; each concern has its own file. No I/O happens here.
 

@@ -124,7 +124,7 @@ impl Check<'_> {
 
     /// A callback URL as given, or empty when there is none.
     fn url(&mut self, v: Option<&Sourced>, field: Field, row: u32, rules: &Rules) -> String {
-        // One the endpoint does without (regular-invoice's callback, seed 003) is checked
+        // One the endpoint does without (regular-invoice's callback) is checked
         // only when given.
         let url = if rules.requires(field) {
             self.required_text(

@@ -1,4 +1,4 @@
-//! The fields only regular-invoice has (seed 003): shipping, how the invoice is sent, the
+//! The fields only regular-invoice has (its page of the provider's documentation): shipping, how the invoice is sent, the
 //! credit check, invoice as a payment option, the due date of the payment link and the
 //! references printed on the invoice.
 
