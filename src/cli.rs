@@ -159,6 +159,9 @@ pub struct TemplateArgs {
     /// The endpoint whose columns the template has.
     #[arg(long, value_name = "NAME", default_value = "invoice-session")]
     pub endpoint: Endpoint,
+    /// Replace the file if it exists.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

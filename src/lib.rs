@@ -30,12 +30,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Check(args) => commands::check::run(&args),
         Command::Submit(args) => commands::submit::run(&args),
         Command::Sandbox(args) => commands::sandbox::run(&args),
-        Command::Template(args) => {
-            let endpoint = args.endpoint;
-            report::template::write(&args.output, endpoint)?;
-            eprintln!("wrote {}", args.output.display());
-            Ok(exit::OK)
-        }
+        Command::Template(args) => commands::template::run(&args),
     }
 }
 

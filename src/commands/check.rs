@@ -13,6 +13,7 @@ use std::io::Write;
 pub fn run(args: &CheckArgs) -> Result<i32, Error> {
     let settings = Settings::resolve(&args.sheet)?;
     crate::refuse_to_overwrite_inputs(&settings, &[("--payloads", args.payloads.as_deref())])?;
+    report::check_writable(&settings.output, report::Output::Result)?;
     let mut payloads = match &args.payloads {
         Some(path) => Some((path, AtomicFile::create(path)?)),
         None => None,
@@ -37,7 +38,13 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
     }
     let mut stderr = std::io::stderr().lock();
     // A closed stderr must not turn a finished run into a failure.
-    let _ = report::summary::print_human(&checked, &settings, None, &mut stderr);
+    let _ = report::summary::print_human(
+        &checked,
+        &settings,
+        None,
+        report::summary::Paint::stderr(),
+        &mut stderr,
+    );
     if settings.json {
         report::stdout_line(&report::summary::json(&checked, &settings, None).to_string());
     }

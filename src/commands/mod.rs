@@ -3,3 +3,4 @@
 pub mod check;
 pub mod sandbox;
 pub mod submit;
+pub mod template;

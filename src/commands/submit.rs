@@ -24,6 +24,12 @@ pub fn run(args: &SubmitArgs) -> Result<i32, Error> {
         &settings,
         &[("--failed-rows", args.failed_rows.as_deref())],
     )?;
+    // Every output is known to be writable before the first request: a run that sent orders
+    // never stops at its last step.
+    report::check_writable(&settings.output, report::Output::Result)?;
+    if let Some(path) = &args.failed_rows {
+        report::check_writable(path, report::Output::FailedRows)?;
+    }
     // One thread is plenty for requests that mostly wait, and it spends the least CPU per
     // order (no wake-ups across threads).
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -233,6 +239,7 @@ async fn submit_sheet(
         base_url: target.base_url.url,
         unrecorded: unrecorded.is_some(),
         started,
+        sent_now: planned.job_orders.clone(),
     };
     finish(args, settings, &checked, run)
 }
@@ -246,6 +253,8 @@ struct Run {
     base_url: String,
     unrecorded: bool,
     started: Instant,
+    /// The orders this run sent.
+    sent_now: Vec<usize>,
 }
 
 /// The result file(s), the summary and the exit code.
@@ -260,12 +269,15 @@ fn finish(
             Some(path) => report::write_failed_rows(checked, path).map(drop),
             None => Ok(()),
         });
-    match written {
-        Ok(()) => {}
-        // The run already sent orders: its exit code says so, not "could not run".
-        Err(e) if run.unrecorded => eprintln!("error: {e}"),
-        Err(e) => return Err(e),
-    }
+    // The run sent orders: a file that could not be written after all (the disk filled up
+    // meanwhile) is said, and the exit code is never "could not run".
+    let write_failed = match written {
+        Ok(()) => false,
+        Err(e) => {
+            eprintln!("error: {e}; the orders were sent as the summary below says, and the ledger holds them");
+            true
+        }
+    };
     let summary = report::summary::Sending {
         requests: run.requests.0,
         elapsed: run.started.elapsed(),
@@ -275,9 +287,16 @@ fn finish(
         base_url: run.base_url,
         failed_rows: args.failed_rows.as_ref().map(|p| p.display().to_string()),
         stopped: run.stop.as_ref().map(Stop::reason),
+        sent_now: run.sent_now,
     };
     let mut stderr = std::io::stderr().lock();
-    let _ = report::summary::print_human(checked, settings, Some(&summary), &mut stderr);
+    let _ = report::summary::print_human(
+        checked,
+        settings,
+        Some(&summary),
+        report::summary::Paint::stderr(),
+        &mut stderr,
+    );
     if settings.json {
         report::stdout_line(&report::summary::json(checked, settings, Some(&summary)).to_string());
     }
@@ -286,6 +305,7 @@ fn finish(
         Some(Stop::LedgerFailed(_)) => exit::LEDGER_FAILED,
         Some(Stop::Refused) => exit::REFUSED,
         Some(Stop::Interrupted) => exit::INTERRUPTED,
+        _ if write_failed => exit::SOME_FAILED,
         None if checked.orders.iter().all(|o| o.status.is_created()) => exit::OK,
         _ => exit::SOME_FAILED,
     })

@@ -20,20 +20,57 @@ use std::io::Write;
 use std::ops::ControlFlow;
 use std::path::Path;
 
+/// The files a run writes, by what they hold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Output {
+    /// Every row with its status (`--output`).
+    Result,
+    /// The rows of the orders not created (`--failed-rows`).
+    FailedRows,
+}
+
+/// The formats a file of this kind can be written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Format {
+    Csv,
+    Xlsx,
+    Json,
+}
+
+/// The format of an output, by its extension; a message naming the ones there are otherwise.
+fn format_of(path: &Path, output: Output) -> Result<Format, Error> {
+    let ext = crate::pipeline::read::extension(path);
+    match (output, ext.as_str()) {
+        (_, "csv" | "txt" | "tsv") => Ok(Format::Csv),
+        (Output::Result, "xlsx") => Ok(Format::Xlsx),
+        (Output::Result, "json") => Ok(Format::Json),
+        (Output::Result, other) => Err(Error::usage(format!(
+            "cannot write a result file with the extension \".{other}\"; use .csv, .xlsx or .json"
+        ))),
+        (Output::FailedRows, other) => Err(Error::usage(format!(
+            "--failed-rows: cannot write \".{other}\"; use a .csv file"
+        ))),
+    }
+}
+
+/// Whether an output can be written there: a format this tool writes and a folder where a
+/// file can be created. Asked before a run sends anything, so that it never stops, orders
+/// sent, at its last step.
+pub fn check_writable(path: &Path, output: Output) -> Result<(), Error> {
+    format_of(path, output)?;
+    AtomicFile::create(path).map(drop)
+}
+
 /// Writes the result file; its format follows the extension (.csv, .xlsx, .json).
 pub fn write_result(checked: &Checked, path: &Path) -> Result<(), Error> {
-    let ext = crate::pipeline::read::extension(path);
-    match ext.as_str() {
-        "xlsx" => {
+    match format_of(path, Output::Result)? {
+        Format::Xlsx => {
             let bytes = xlsx::render(checked)
                 .map_err(|e| Error::unusable(path, format!("cannot write XLSX: {e}")))?;
             atomic_write(path, |w| w.write_all(&bytes))
         }
-        "json" => atomic_write(path, |w| json::write(checked, w)),
-        "csv" | "txt" | "tsv" => atomic_write(path, |w| csv::write(checked, w)),
-        other => Err(Error::usage(format!(
-            "cannot write a result file with the extension \".{other}\"; use .csv, .xlsx or .json"
-        ))),
+        Format::Json => atomic_write(path, |w| json::write(checked, w)),
+        Format::Csv => atomic_write(path, |w| csv::write(checked, w)),
     }
 }
 
@@ -47,14 +84,9 @@ pub fn write_failed_rows(checked: &Checked, path: &Path) -> Result<usize, Error>
         .flat_map(|o| o.rows.iter().copied())
         .collect();
     rows.sort_unstable();
-    match crate::pipeline::read::extension(path).as_str() {
-        "csv" | "txt" | "tsv" => atomic_write(path, |w| csv::write_rows(checked, &rows, w))?,
-        other => {
-            return Err(Error::usage(format!(
-                "--failed-rows: cannot write \".{other}\"; use a .csv file"
-            )))
-        }
-    }
+    // Failed rows are CSV: `format_of` refuses anything else.
+    format_of(path, Output::FailedRows)?;
+    atomic_write(path, |w| csv::write_rows(checked, &rows, w))?;
     Ok(rows.len())
 }
 
@@ -80,10 +112,16 @@ impl AtomicFile {
             Some(d) if !d.as_os_str().is_empty() => d,
             _ => Path::new("."),
         };
-        let temp = tempfile::Builder::new()
-            .prefix(".fpgo-export-")
-            .tempfile_in(dir)
-            .map_err(|e| Error::file(path, e))?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".fpgo-export-");
+        // A temporary file is private (0600); an output is an ordinary file, for colleagues and
+        // a cron job's reader too: 0666 less the user's umask, as any program creates one.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            builder.permissions(std::fs::Permissions::from_mode(0o666));
+        }
+        let temp = builder.tempfile_in(dir).map_err(|e| Error::file(path, e))?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
             writer: std::io::BufWriter::new(temp),

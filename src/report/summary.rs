@@ -1,4 +1,6 @@
-//! The run's summary: for people on stderr, for machines as JSON on stdout.
+//! The run's summary: for people on stderr (in colour on a terminal: errors red, warnings
+//! yellow, created green; never with `NO_COLOR`), for machines as JSON on stdout. A submit run
+//! says what it did apart from what earlier runs had done.
 
 use crate::model::money::wire2;
 use crate::model::outcome::RowStatus;
@@ -25,9 +27,42 @@ pub struct Sending {
     pub failed_rows: Option<String>,
     /// Why sending stopped before the end, if it did.
     pub stopped: Option<String>,
+    /// The orders this run sent (indices into the checked orders); the other valid ones were
+    /// dealt with by earlier runs.
+    pub sent_now: Vec<usize>,
 }
 
-/// The statuses an order can end a submit run with, in the order the summary lists them.
+/// Colour on a terminal: on when stderr is one (or `CLICOLOR_FORCE` asks), never when
+/// `NO_COLOR` is set (<https://no-color.org>).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Paint(bool);
+
+impl Paint {
+    /// For text written on stderr.
+    pub fn stderr() -> Paint {
+        use std::io::IsTerminal;
+        let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty() && v != "0");
+        Paint(!set("NO_COLOR") && (set("CLICOLOR_FORCE") || std::io::stderr().is_terminal()))
+    }
+    fn paint(self, code: &str, text: &str) -> String {
+        if self.0 {
+            format!("\x1b[{code}m{text}\x1b[0m")
+        } else {
+            text.to_string()
+        }
+    }
+    fn red(self, text: &str) -> String {
+        self.paint("31", text)
+    }
+    fn yellow(self, text: &str) -> String {
+        self.paint("33", text)
+    }
+    fn green(self, text: &str) -> String {
+        self.paint("32", text)
+    }
+}
+
+/// The statuses an order can have after a submit run, in the order the summary lists them.
 const SENT_STATUSES: [RowStatus; 8] = [
     RowStatus::Created,
     RowStatus::AlreadyCreated,
@@ -48,6 +83,7 @@ pub fn print_human(
     checked: &Checked,
     settings: &Settings,
     sending: Option<&Sending>,
+    paint: Paint,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let sheet = &checked.sheet;
@@ -58,9 +94,9 @@ pub fn print_human(
         writeln!(out, "config: {}", config.display())?;
     }
     for note in &checked.notes {
-        writeln!(out, "warning: {note}")?;
+        writeln!(out, "{} {note}", paint.yellow("warning:"))?;
     }
-    print_problems(checked, out)?;
+    print_problems(checked, paint, out)?;
     let (orders, valid) = (checked.orders.len(), checked.valid_orders());
     writeln!(out)?;
     writeln!(
@@ -79,7 +115,7 @@ pub fn print_human(
         .filter(|(s, n)| {
             *n > 0 || sending.is_none() && matches!(s, RowStatus::Valid | RowStatus::Invalid)
         })
-        .map(|(s, n)| format!("{n} {}", s.as_str().replace('_', " ")))
+        .map(|(s, n)| shown(paint, *s, n))
         .collect();
     writeln!(
         out,
@@ -87,24 +123,26 @@ pub fn print_human(
         checked.rows.len(),
         by_status.join(", ")
     )?;
-    let (total, tax) = money_totals(checked);
-    writeln!(
-        out,
-        "valid orders total {} NOK incl. VAT, of which VAT {}",
-        wire2(total),
-        wire2(tax)
-    )?;
+    if sending.is_none() {
+        let (total, tax) = money_totals(checked, |_| true);
+        writeln!(
+            out,
+            "valid orders total {} NOK incl. VAT, of which VAT {}",
+            wire2(total),
+            wire2(tax)
+        )?;
+    }
     if orders == 0 {
         writeln!(out, "the sheet has no order lines below its header")?;
     }
     if let Some(sending) = sending {
-        print_sending(checked, sending, out)?;
+        print_sending(checked, sending, paint, out)?;
     }
     writeln!(out, "result: {}", settings.output.display())
 }
 
 /// Every problem, row by row (the first [`LISTED`]; the rest are in the result file).
-fn print_problems(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
+fn print_problems(checked: &Checked, paint: Paint, out: &mut dyn Write) -> std::io::Result<()> {
     let sheet = &checked.sheet;
     let problems: Vec<_> = checked.problems().collect();
     let errors = problems
@@ -114,9 +152,9 @@ fn print_problems(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()>
     if !problems.is_empty() {
         writeln!(
             out,
-            "\n{} error(s), {} warning(s):",
-            errors,
-            problems.len() - errors
+            "\n{}, {}:",
+            paint.red(&format!("{errors} error(s)")),
+            paint.yellow(&format!("{} warning(s)", problems.len() - errors))
         )?;
         let name = sheet
             .path
@@ -126,6 +164,11 @@ fn print_problems(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()>
         for p in problems.iter().take(LISTED) {
             // stderr is a log: personal numbers are masked (the result file keeps the rows).
             let line = mask_personal_numbers(&p.describe(&checked.map));
+            let line = match line.split_once(": ") {
+                Some((kind @ "error", rest)) => format!("{}: {rest}", paint.red(kind)),
+                Some((kind @ "warning", rest)) => format!("{}: {rest}", paint.yellow(kind)),
+                _ => line,
+            };
             writeln!(out, "  {name} row {}: {line}", p.row)?;
         }
         if problems.len() > LISTED {
@@ -139,30 +182,100 @@ fn print_problems(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()>
     Ok(())
 }
 
-/// What the sending did: the statuses, the requests, the ledger, why it stopped early.
-fn print_sending(checked: &Checked, sending: &Sending, out: &mut dyn Write) -> std::io::Result<()> {
-    let counts: Vec<String> = SENT_STATUSES
-        .iter()
-        .map(|s| (s, count(checked, *s)))
-        .filter(|(_, n)| *n > 0)
-        .map(|(s, n)| format!("{n} {}", s.as_str().replace('_', " ")))
-        .collect();
-    writeln!(
-        out,
-        "sent:   {}",
-        if counts.is_empty() {
-            "nothing".to_string()
-        } else {
-            counts.join(", ")
+/// A count of orders with a status, as the summary writes it (created in green, the ones
+/// that need the user in red).
+fn shown(paint: Paint, status: RowStatus, n: usize) -> String {
+    let text = format!("{n} {}", status.as_str().replace('_', " "));
+    match status {
+        RowStatus::Created | RowStatus::AlreadyCreated => paint.green(&text),
+        RowStatus::Invalid | RowStatus::Rejected | RowStatus::Failed | RowStatus::Uncertain => {
+            paint.red(&text)
         }
-    )?;
+        _ => text,
+    }
+}
+
+/// The statuses of these orders, counted, in the summary's order.
+fn counts(checked: &Checked, orders: &[usize]) -> Vec<(RowStatus, usize)> {
+    SENT_STATUSES
+        .iter()
+        .map(|s| {
+            (
+                *s,
+                orders
+                    .iter()
+                    .filter(|&&o| checked.orders[o].status == *s)
+                    .count(),
+            )
+        })
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+/// The valid orders this run did not send: the ones earlier runs dealt with.
+fn earlier(checked: &Checked, sending: &Sending) -> Vec<usize> {
+    (0..checked.orders.len())
+        .filter(|o| checked.orders[*o].valid && !sending.sent_now.contains(o))
+        .collect()
+}
+
+/// What the sending did, apart from what earlier runs had done; the requests, the ledger,
+/// why it stopped early.
+fn print_sending(
+    checked: &Checked,
+    sending: &Sending,
+    paint: Paint,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    let list = |counts: Vec<(RowStatus, usize)>| {
+        counts
+            .into_iter()
+            .map(|(s, n)| shown(paint, s, n))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let now = counts(checked, &sending.sent_now);
+    if now.is_empty() {
+        writeln!(out, "sent now: nothing")?;
+    } else {
+        let (total, _) = money_totals(checked, |o| {
+            sending.sent_now.contains(&o) && checked.orders[o].status == RowStatus::Created
+        });
+        writeln!(
+            out,
+            "sent now: {} order(s): {}; created now {} NOK incl. VAT",
+            sending.sent_now.len(),
+            list(now),
+            wire2(total)
+        )?;
+    }
+    let earlier = earlier(checked, sending);
+    if !earlier.is_empty() {
+        let (total, _) = money_totals(checked, |o| {
+            checked.orders[o].status == RowStatus::AlreadyCreated
+        });
+        writeln!(
+            out,
+            "earlier runs: {}; created earlier {} NOK incl. VAT",
+            list(counts(checked, &earlier)),
+            wire2(total)
+        )?;
+    }
     let seconds = sending.sending.as_secs_f64();
+    // A rate over a moment says nothing: only a second of sending or more gets one.
+    let rate = if seconds >= 1.0 {
+        format!(
+            " in {seconds:.1} s ({:.1}/s)",
+            sending.requests as f64 / seconds
+        )
+    } else {
+        String::new()
+    };
     writeln!(
         out,
-        "{} request(s) to {} in {seconds:.1} s ({:.1}/s); {:.1} s in all",
+        "{} request(s) to {}{rate}; {:.1} s in all",
         sending.requests,
         sending.base_url,
-        sending.requests as f64 / seconds.max(0.001),
         sending.elapsed.as_secs_f64()
     )?;
     writeln!(
@@ -172,7 +285,7 @@ fn print_sending(checked: &Checked, sending: &Sending, out: &mut dyn Write) -> s
         if sending.ledger_created { " (new)" } else { "" }
     )?;
     if let Some(why) = &sending.stopped {
-        writeln!(out, "stopped early: {why}")?;
+        writeln!(out, "stopped early: {}", paint.red(why))?;
     }
     if let Some(path) = &sending.failed_rows {
         writeln!(out, "rows of orders not created: {path}")?;
@@ -193,7 +306,7 @@ pub fn json(
         .iter()
         .filter(|p| p.severity == Severity::Error)
         .count();
-    let (total, tax) = money_totals(checked);
+    let (total, tax) = money_totals(checked, |_| true);
     let mut summary = json!({
         "orders": {"total": orders, "valid": valid, "invalid": orders - valid},
         "rows": {"total": rows, "valid": valid_rows, "invalid": rows - valid_rows},
@@ -223,15 +336,34 @@ pub fn json(
         summary["base_url"] = json!(sending.base_url);
         summary["failed_rows"] = json!(sending.failed_rows);
         summary["stopped"] = json!(sending.stopped);
+        let by_status = |counts: Vec<(RowStatus, usize)>| {
+            counts
+                .into_iter()
+                .map(|(s, n)| (s.as_str().to_string(), json!(n)))
+                .collect::<serde_json::Map<_, _>>()
+        };
+        summary["sent_now"] = json!(by_status(counts(checked, &sending.sent_now)));
+        summary["earlier"] = json!(by_status(counts(checked, &earlier(checked, sending))));
+        let created_now = money_totals(checked, |o| {
+            sending.sent_now.contains(&o) && checked.orders[o].status == RowStatus::Created
+        });
+        let created_earlier = money_totals(checked, |o| {
+            checked.orders[o].status == RowStatus::AlreadyCreated
+        });
+        summary["money"]["created_now"] = json!(wire2(created_now.0));
+        summary["money"]["created_earlier"] = json!(wire2(created_earlier.0));
     }
     summary
 }
 
-fn money_totals(checked: &Checked) -> (Decimal, Decimal) {
+/// The grand total and VAT of the valid orders `which` picks (by index).
+fn money_totals(checked: &Checked, which: impl Fn(usize) -> bool) -> (Decimal, Decimal) {
     checked
         .orders
         .iter()
-        .filter_map(|o| o.totals)
+        .enumerate()
+        .filter(|(i, _)| which(*i))
+        .filter_map(|(_, o)| o.totals)
         .fold((Decimal::ZERO, Decimal::ZERO), |(g, t), (og, ot)| {
             (g + og, t + ot)
         })

@@ -111,6 +111,10 @@ impl Ledger {
         let options = || {
             let mut o = std::fs::OpenOptions::new();
             o.read(true).write(true);
+            // The ledger is the run's own record, private to its user (SQLite gives its WAL
+            // and shared-memory files the same mode).
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
             o
         };
         let (lock, created) = match options().create_new(true).open(path) {
