@@ -7,12 +7,28 @@ use clap::builder::PossibleValue;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 
+/// The end of the top-level help: every exit code of `exit.rs`, and where the rest is written.
+const AFTER_HELP: &str = "\
+Exit codes:
+  0    every order valid (check), or created or already created (submit)
+  1    the run finished, but some orders are invalid or were not created: see the result file
+  2    could not run: arguments, an unreadable file, missing columns, a bad config
+  3    the provider refused the token (401/403); nothing more was sent
+  4    the ledger could not be written; every answer it could not record is on stderr
+  70   a bug in fpgo-export: the message says what to report
+  130  interrupted (Ctrl-C, SIGTERM), after the requests in flight were recorded
+
+First run: `fpgo-export init SHEET` writes a commented fpgo-export.toml beside the sheet.
+Documentation: README.md, and docs/columns.md (headers), docs/values.md, docs/money.md,
+docs/validation.md, docs/config.md, docs/submit.md, docs/regular-invoice.md, docs/sandbox.md,
+docs/exit-codes.md.";
+
 #[derive(Debug, Parser)]
 #[command(
     name = "fpgo-export",
     version,
     about = "Turns order spreadsheets (CSV, XLSX) into invoice orders at Front Payment Go",
-    after_help = "Exit codes: 0 every order valid (check) or created (submit), 1 some were not, 2 could not run, 3 the token was refused, 4 the ledger could not be written, 130 interrupted.\nDocs: docs/ in the source tree (docs/exit-codes.md)."
+    after_help = AFTER_HELP
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -33,6 +49,13 @@ pub enum Command {
     Submit(SubmitArgs),
     /// Write a ready-to-fill sheet (CSV or XLSX by extension) with every column and an example.
     Template(TemplateArgs),
+    /// Write a commented config file (fpgo-export.toml) with every order-level default
+    /// explained: beside SHEET when one is given, else in the current directory.
+    Init(InitArgs),
+    /// Print a shell completion script on stdout (bash, zsh, fish, powershell, elvish).
+    Completions(CompletionsArgs),
+    /// Print the manual page (roff) on stdout: `fpgo-export man > fpgo-export.1`.
+    Man,
     /// Serve a local FPGO on loopback: the provider's routes, rules, envelopes and rate limit,
     /// with latency and faults on demand. Ctrl-C stops it.
     Sandbox(SandboxArgs),
@@ -162,6 +185,29 @@ pub struct TemplateArgs {
     /// Replace the file if it exists.
     #[arg(long)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// The sheet the config is for: it is written beside it, where check and submit look.
+    #[arg(value_name = "SHEET")]
+    pub sheet: Option<PathBuf>,
+    /// Write the config here instead.
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// The endpoint the config is for, written as its `endpoint`.
+    #[arg(long, value_name = "NAME")]
+    pub endpoint: Option<Endpoint>,
+    /// Replace an existing file.
+    #[arg(long)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    #[arg(value_name = "SHELL")]
+    pub shell: clap_complete::Shell,
 }
 
 #[derive(Debug, Args)]

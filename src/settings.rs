@@ -241,11 +241,29 @@ impl SendSettings {
     }
 }
 
+/// `--bind`: an IP address and port, or `localhost:PORT`, which is 127.0.0.1 (as the submit
+/// side counts `localhost` as loopback); the sandbox itself refuses a non-loopback one without
+/// `--allow-remote`.
+fn bind_address(text: &str) -> Option<SocketAddr> {
+    if let Ok(address) = text.parse() {
+        return Some(address);
+    }
+    let (host, port) = text.rsplit_once(':')?;
+    let host = host.trim_end_matches('.');
+    if !host.eq_ignore_ascii_case("localhost") {
+        return None;
+    }
+    Some(SocketAddr::from((
+        std::net::Ipv4Addr::LOCALHOST,
+        port.parse::<u16>().ok()?,
+    )))
+}
+
 /// The sandbox's configuration from its command line.
 pub fn sandbox_config(args: &SandboxArgs) -> Result<sandbox::Config, Error> {
-    let bind: SocketAddr = args.bind.parse().map_err(|_| {
+    let bind = bind_address(&args.bind).ok_or_else(|| {
         Error::usage(format!(
-            "--bind {}: write an address such as 127.0.0.1:8080",
+            "--bind {}: write an address such as 127.0.0.1:8080 or localhost:8080",
             args.bind
         ))
     })?;

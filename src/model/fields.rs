@@ -303,6 +303,32 @@ pub fn required(endpoint: Endpoint) -> &'static [Field] {
     }
 }
 
+/// Whether a field is usually the same for every order of a merchant (the URLs, the invoice
+/// fee, the country, …): a value for the config's `[defaults]` rather than a column.
+pub fn usually_a_default(field: Field) -> bool {
+    use Field::*;
+    matches!(
+        field,
+        Country
+            | Language
+            | PhoneCountryCode
+            | InvoiceInterval
+            | SeparateInvoices
+            | InvoiceFee
+            | InvoiceMaturity
+            | SecureDetails
+            | CallbackUrl
+            | SuccessUrl
+            | FailureUrl
+            | ShippingCost
+            | SendBySms
+            | SendByEmail
+            | SendByInvoice
+            | CreditCheck
+            | InvoiceAsPaymentOption
+    )
+}
+
 /// Whether an order sent to `endpoint` cannot do without `field`: validation refuses a blank
 /// one exactly where [`required`] demands the column.
 pub fn required_on(field: Field, endpoint: Endpoint) -> bool {

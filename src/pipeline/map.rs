@@ -3,6 +3,7 @@
 //! `_`, `-` and `.`.
 
 use super::read::Sheet;
+use super::suggest::{suggest, Suggestion};
 use super::Settings;
 use crate::error::Error;
 use crate::model::fields::{self as columns, normalize, Field};
@@ -18,6 +19,9 @@ pub struct ColumnMap {
     pub by_column: Vec<Option<Field>>,
     /// Headers that map to no field.
     pub unknown: Vec<String>,
+    /// Unknown headers that look like a field the sheet has no column for (`Antal`:
+    /// quantity), the first [`LISTED_HEADERS`] of them.
+    pub lookalikes: Vec<(String, Suggestion)>,
 }
 
 impl Headers for ColumnMap {
@@ -72,16 +76,30 @@ impl ColumnMap {
             }
             by_column.push(field);
         }
+        let lookalikes = unknown
+            .iter()
+            .filter_map(|h| Some((h.clone(), suggest(h, |f| !seen.contains_key(&f))?)))
+            .take(LISTED_HEADERS)
+            .collect();
         Ok(ColumnMap {
             headers: headers.to_vec(),
             by_column,
             unknown,
+            lookalikes,
         })
     }
 
     /// The column index of a field, if the sheet has it.
     pub fn column(&self, field: Field) -> Option<usize> {
         self.by_column.iter().position(|f| *f == Some(field))
+    }
+
+    /// The unknown header that looks like `field`, if one does.
+    pub fn lookalike(&self, field: Field) -> Option<(&str, &Suggestion)> {
+        self.lookalikes
+            .iter()
+            .find(|(_, s)| s.field == field)
+            .map(|(h, s)| (h.as_str(), s))
     }
 
     /// The header under which the sheet shows a field, or its canonical name.
@@ -116,27 +134,82 @@ pub fn map_sheet(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error>
             message,
         }
     })?;
-    let missing: Vec<&str> = columns::required(settings.rules.endpoint)
+    let missing: Vec<Field> = columns::required(settings.rules.endpoint)
         .iter()
-        .filter(|f| map.column(**f).is_none() && !settings.presets.gives(**f))
-        .map(|f| f.name())
+        .copied()
+        .filter(|f| map.column(*f).is_none() && !settings.presets.gives(*f))
         .collect();
     if !missing.is_empty() {
-        let found = if sheet.headers.is_empty() {
-            "none".to_string()
-        } else {
-            some_of(&sheet.headers, LISTED_HEADERS, |h| quote(h))
-        };
         return Err(Error::Columns {
             path: sheet.path.clone(),
-            message: format!(
-                "required columns are missing: {}.\n  Headers found on row {}: {found}.\n  Add these columns (docs/columns.md lists the names each accepts), name your headers in the config's [columns], or give a value to every order with [defaults] or --set FIELD=VALUE.",
-                missing.join(", "),
-                sheet.header_row
-            ),
+            message: missing_message(sheet, &map, &missing, settings),
         });
     }
     Ok(map)
+}
+
+/// The message of missing required columns: which they are, the headers found, a header that
+/// looks like one of them, and which of them a config's `[defaults]` usually gives (with how
+/// to write one) rather than the sheet.
+fn missing_message(
+    sheet: &Sheet,
+    map: &ColumnMap,
+    missing: &[Field],
+    settings: &Settings,
+) -> String {
+    let names = |fields: &[Field]| {
+        fields
+            .iter()
+            .map(|f| f.name())
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let found = if sheet.headers.is_empty() {
+        "none".to_string()
+    } else {
+        some_of(&sheet.headers, LISTED_HEADERS, |h| quote(h))
+    };
+    let mut message = format!(
+        "required columns are missing: {}.\n  Headers found on row {}: {found}.",
+        names(missing),
+        sheet.header_row
+    );
+    for (header, suggestion) in missing.iter().filter_map(|f| map.lookalike(*f)) {
+        message.push_str(&format!(
+            "\n  The column {} looks like {}: name it {}, or map it in the config's [columns] ({} = {}).",
+            quote(header),
+            suggestion.describe(),
+            suggestion.rename(),
+            suggestion.field,
+            quote(header)
+        ));
+    }
+    let settled: Vec<Field> = missing
+        .iter()
+        .copied()
+        .filter(|f| columns::usually_a_default(*f) && map.lookalike(*f).is_none())
+        .collect();
+    if !settled.is_empty() {
+        let (they, where_) = if settled.len() == 1 {
+            ("is usually the same for every order", "give it")
+        } else {
+            ("are usually the same for every order", "give them")
+        };
+        let how = match &settings.config {
+            Some(config) => format!("in [defaults] of {}", config.display()),
+            None => format!(
+                "in a config file's [defaults]: `fpgo-export init {}` writes a commented {} beside the sheet to fill in",
+                sheet.path.display(),
+                crate::settings::CONFIG_NAME
+            ),
+        };
+        message.push_str(&format!(
+            "\n  {} {they}, not a column of the sheet: {where_} once {how}.",
+            names(&settled)
+        ));
+    }
+    message.push_str("\n  Add these columns (docs/columns.md lists the names each accepts), name your headers in the config's [columns], or give a value to every order with [defaults] or --set FIELD=VALUE.");
+    message
 }
 
 /// How many headers a message lists; a sheet may have thousands.
@@ -155,6 +228,14 @@ pub fn notes(map: &ColumnMap, settings: &Settings) -> Vec<String> {
         notes.push(format!(
             "columns ignored (no field has these names): {}; see docs/columns.md or map them in the config's [columns]",
             headers(&map.unknown)
+        ));
+    }
+    for (header, suggestion) in &map.lookalikes {
+        notes.push(format!(
+            "column {} is ignored: did you mean {}? Name it {}, or map it in the config's [columns]",
+            mention(header),
+            suggestion.describe(),
+            suggestion.rename()
         ));
     }
     let unused: Vec<&str> = map

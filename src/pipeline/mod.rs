@@ -8,14 +8,15 @@ pub mod lines;
 pub mod map;
 pub mod price;
 pub mod read;
+pub mod suggest;
 pub mod validate;
 pub mod values;
 
 use crate::error::Error;
-use crate::model::fields::Kind;
+use crate::model::fields::{Field, Kind};
 use crate::model::order::Order;
 use crate::model::outcome::{Ids, OrderResult, RowResult, RowStatus};
-use crate::model::problem::Problem;
+use crate::model::problem::{quote, Origin, Problem};
 use crate::model::DateFormat;
 use crate::pipeline::group::{OrderDraft, Presets};
 use crate::pipeline::map::ColumnMap;
@@ -145,6 +146,7 @@ pub fn check(
     let (mut rows, drafts) = lines::read(&sheet, &map, settings, &rules);
 
     let orders = validate_orders(drafts, &mut rows, settings, &rules, &mut on_valid)?;
+    point_to_lookalikes(&mut rows, &map);
     Ok(Checked {
         sheet,
         map,
@@ -209,6 +211,36 @@ fn validate_orders(
         });
     }
     Ok(orders)
+}
+
+/// A blank field whose column is missing while an ignored column looks like it
+/// (`Fødselsnr` for personal_number): its "is blank" message says so, and what to do.
+fn point_to_lookalikes(rows: &mut [RowResult], map: &ColumnMap) {
+    if map.lookalikes.is_empty() {
+        return;
+    }
+    let hints: Vec<(Field, String)> = map
+        .lookalikes
+        .iter()
+        .filter(|(_, s)| map.column(s.field).is_none())
+        .map(|(header, s)| {
+            let hint = format!(
+                "; the column {} is ignored but looks like it: name it {}, or map it in the config's [columns]",
+                quote(header),
+                s.rename()
+            );
+            (s.field, hint)
+        })
+        .collect();
+    for problem in rows.iter_mut().flat_map(|r| r.problems.iter_mut()) {
+        let Some(field) = problem.field else { continue };
+        if problem.origin != Origin::Sheet || !problem.message.starts_with("is blank") {
+            continue;
+        }
+        if let Some((_, hint)) = hints.iter().find(|(f, _)| *f == field) {
+            problem.message.push_str(hint);
+        }
+    }
 }
 
 /// The file's number convention, from the text of its numeric columns. A CSV separated by

@@ -240,3 +240,146 @@ fn config_beside_the_sheet_is_found_without_config_flag() {
     assert_eq!(out.json()["config"], "in/fpgo-export.toml");
     assert!(w.exists("in/orders.result.csv"));
 }
+
+/// `table` without the columns `gone`.
+fn without(table: &Table, gone: &[&str]) -> Table {
+    let keep: Vec<usize> = (0..table.headers.len())
+        .filter(|&c| !gone.contains(&table.headers[c].as_str()))
+        .collect();
+    Table {
+        headers: keep.iter().map(|&c| table.headers[c].clone()).collect(),
+        rows: table
+            .rows
+            .iter()
+            .map(|r| keep.iter().map(|&c| r[c].clone()).collect())
+            .collect(),
+    }
+}
+
+/// A config written by `init` with the examples of these keys made to count (their `# `
+/// removed), or of every key when `keys` is empty.
+fn filled(config: &str, keys: &[&str]) -> String {
+    let mut out = String::new();
+    for line in config.lines() {
+        let example = line
+            .strip_prefix("# ")
+            .filter(|rest| match rest.split_once(" = ") {
+                Some((key, _)) => {
+                    key.bytes().all(|b| b.is_ascii_lowercase() || b == b'_')
+                        && (keys.is_empty() || keys.contains(&key))
+                }
+                None => false,
+            });
+        out.push_str(example.unwrap_or(line));
+        out.push('\n');
+    }
+    out
+}
+
+const ORDER_DEFAULTS: &[&str] = &[
+    "country",
+    "invoice_fee",
+    "callback_url",
+    "success_url",
+    "failure_url",
+];
+
+#[test]
+fn a_first_run_without_a_config_points_to_init_and_its_config_gets_the_sheet_through() {
+    let w = Workdir::new();
+    std::fs::create_dir(w.join("shop")).unwrap();
+    w.write(
+        "shop/orders.csv",
+        without(&two_orders(), ORDER_DEFAULTS).csv(b','),
+    );
+
+    let first = w.check("shop/orders.csv", &[]);
+    first.expect(2).fatal_errors_are(&["error: shop/orders.csv: required columns are missing: country, invoice_fee, callback_url, success_url, failure_url."]);
+    first.stderr_has(&["  country, invoice_fee, callback_url, success_url, failure_url are usually the same for every order, not a column of the sheet: give them once in a config file's [defaults]: `fpgo-export init shop/orders.csv` writes a commented fpgo-export.toml beside the sheet to fill in."]);
+
+    Test::on(&w)
+        .args(&["init", "shop/orders.csv"])
+        .stderr_has(&[
+            "wrote shop/fpgo-export.toml",
+            "fpgo-export check shop/orders.csv",
+        ])
+        .no_file("fpgo-export.toml")
+        .run();
+    let config = w.read("shop/fpgo-export.toml");
+    for key in ORDER_DEFAULTS {
+        assert!(
+            config.contains(&format!("\n# {key} = ")),
+            "{key}:\n{config}"
+        );
+    }
+
+    // Found beside the sheet, but nothing in it counts yet: the message names the file.
+    let commented = w.check("shop/orders.csv", &[]);
+    commented
+        .expect(2)
+        .stderr_has(&["give them once in [defaults] of shop/fpgo-export.toml."]);
+
+    w.write("shop/fpgo-export.toml", filled(&config, ORDER_DEFAULTS));
+    w.check("shop/orders.csv", &[]).expect(0);
+}
+
+#[test]
+fn every_example_of_the_init_config_is_a_value_the_config_accepts() {
+    let w = Workdir::new();
+    w.write_sheet(&two_orders());
+    Test::on(&w)
+        .args(&["init"])
+        .stderr_has(&["wrote fpgo-export.toml"])
+        .run();
+    let config = w.read("fpgo-export.toml");
+    w.write("fpgo-export.toml", filled(&config, &[]));
+    let out = w.check("orders.csv", &[]);
+    out.expect(0).stderr_has(&[
+        "defaults and --set values not used by the invoice-session endpoint, ignored: credit_check, invoice_as_payment_option, send_by_email, send_by_invoice, send_by_sms, shipping_cost",
+    ]);
+
+    // For the other endpoint, the file names it; it loads as well.
+    Test::on(&w)
+        .args(&[
+            "init",
+            "--endpoint",
+            "regular-invoice",
+            "--output",
+            "regular.toml",
+        ])
+        .run();
+    let regular = w.read("regular.toml");
+    assert!(
+        regular.contains("\nendpoint = \"regular-invoice\"\n"),
+        "{regular}"
+    );
+    w.write("regular.toml", filled(&regular, &[]));
+    let out = w.check(
+        "orders.csv",
+        &["--config", "regular.toml", "--endpoint", "invoice-session"],
+    );
+    out.expect(0);
+}
+
+#[test]
+fn init_refuses_to_overwrite_a_config_without_force() {
+    let w = Workdir::new();
+    w.write("fpgo-export.toml", "# mine\n");
+    Test::on(&w)
+        .args(&["init"])
+        .status(2)
+        .stderr_has(&["fpgo-export.toml exists already; add --force to replace it"])
+        .file("fpgo-export.toml", "# mine\n")
+        .run();
+    Test::on(&w).args(&["init", "--force"]).run();
+    assert!(w.read("fpgo-export.toml").contains("[defaults]"));
+    // Nor over the sheet it is for.
+    w.write_sheet(&two_orders());
+    let sheet = w.read("orders.csv");
+    Test::on(&w)
+        .args(&["init", "orders.csv", "--output", "orders.csv", "--force"])
+        .status(2)
+        .stderr_has(&["orders.csv is the sheet"])
+        .file("orders.csv", &sheet)
+        .run();
+}

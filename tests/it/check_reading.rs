@@ -351,3 +351,57 @@ fn unknown_columns_are_warned() {
     let result = w.result_csv("orders.result.csv");
     assert_eq!(result.get(0, "Lagerplass"), "B-12");
 }
+
+/// A table whose header `from` is written `to`, as a user's sheet may spell it.
+fn renamed(mut table: Table, from: &str, to: &str) -> Table {
+    let column = table.headers.iter().position(|h| h == from).unwrap();
+    table.headers[column] = to.to_string();
+    table
+}
+
+#[test]
+fn a_misspelt_required_header_is_suggested_not_only_missing() {
+    let w = Workdir::new();
+    w.write_sheet(&renamed(two_orders(), "quantity", "Antal"));
+    let out = w.check("orders.csv", &[]);
+    out.expect(2)
+        .fatal_errors_are(&["error: orders.csv: required columns are missing: quantity."]);
+    out.stderr_has(&["  The column \"Antal\" looks like quantity (antall): name it quantity (or antall), or map it in the config's [columns] (quantity = \"Antal\")."]);
+}
+
+#[test]
+fn a_misspelt_optional_header_is_suggested_and_an_unrelated_one_is_not() {
+    let w = Workdir::new();
+    let mut t = two_orders();
+    t.headers.extend(["Rabat".to_string(), "Farge".to_string()]);
+    for row in &mut t.rows {
+        row.extend([String::new(), "rød".to_string()]);
+    }
+    w.write_sheet(&t);
+    let out = w.check("orders.csv", &["--json"]);
+    out.expect(0);
+    let suggestion = "column Rabat is ignored: did you mean discount (rabatt)? Name it discount (or rabatt), or map it in the config's [columns]";
+    assert_eq!(
+        out.json()["notes"],
+        json!([
+            "columns ignored (no field has these names): Rabat, Farge; see docs/columns.md or map them in the config's [columns]",
+            suggestion
+        ])
+    );
+    out.stderr_has(&[&format!("warning: {suggestion}")]);
+}
+
+#[test]
+fn an_ignored_personal_number_column_is_named_on_its_blank_error() {
+    let w = Workdir::new();
+    w.write_sheet(&renamed(two_orders(), "personal_number", "Fødselsnr"));
+    let out = w.check("orders.csv", &[]);
+    out.expect(1).stderr_has(&["row 2: error: personal_number: is blank; private customers need their 11-digit personal number; the column \"Fødselsnr\" is ignored but looks like it: name it personal_number (or fødselsnummer), or map it in the config's [columns]"]);
+
+    // Mapped in the config, the same column is read and the order is valid.
+    w.write(
+        "fpgo-export.toml",
+        "[columns]\npersonal_number = \"Fødselsnr\"\n",
+    );
+    w.check("orders.csv", &[]).expect(0);
+}

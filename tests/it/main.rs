@@ -53,6 +53,8 @@ mod regular_rules;
 mod regular_endpoints;
 // Command-line conventions: a closed stdout, the levels of -v.
 mod conventions;
+// The command line itself: the help's exit codes, shell completions, the manual page.
+mod cli;
 mod first_hour;
 // Snapshots (insta) of a result file and the summaries a person reads.
 mod snapshot;

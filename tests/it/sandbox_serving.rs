@@ -170,3 +170,26 @@ async fn the_binary_serves_logs_one_line_per_request_and_stops_on_sigterm() {
     );
     assert!(seen.iter().any(|l| l.starts_with("stopping")), "{all}");
 }
+
+#[test]
+fn the_binary_binds_localhost_like_submit_counts_it_as_loopback() {
+    let work = Workdir::new();
+    let args = ["sandbox", "--bind", "localhost:0", "--quiet"].map(String::from);
+    let mut sandbox = Running::start(&work, &args, &[], "sandbox");
+    const SERVING: &str = "FPGO sandbox serving ";
+    let line = sandbox.stderr_line(SERVING, Duration::from_secs(5));
+    assert!(
+        line.starts_with("FPGO sandbox serving http://127.0.0.1:"),
+        "{line}"
+    );
+    assert_eq!(sandbox.terminate(Duration::from_secs(5)).code(), Some(0));
+    // A name that is not loopback is still refused, as a non-loopback address is.
+    Test::new()
+        .args(&["sandbox", "--bind", "example.org:0"])
+        .timeout(Duration::from_secs(5))
+        .status(2)
+        .stderr_has(&[
+            "--bind example.org:0: write an address such as 127.0.0.1:8080 or localhost:8080",
+        ])
+        .run();
+}
