@@ -114,7 +114,7 @@ fn sample_orders_no_csv() {
     assert_eq!(rows.len(), 61);
     assert_sample(&rows, &[13, 17, 27, 35, 40, 42]);
     assert!(rows[&27].2[0]
-        .contains("the sheet says 900.00 but quantity × unit price − discount is 899.00"));
+        .contains("the sheet says 900,00 but quantity × unit price − discount is 899,00"));
     assert!(rows[&42].2[0].contains("on row 41 of order NO-1017"));
     // Windows-1252 text arrives as text.
     let result = w.result_json("result.json");
