@@ -32,7 +32,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Sandbox(args) => commands::sandbox::run(&args),
         Command::Template(args) => {
             let endpoint = args.endpoint;
-            report::template::write(&args.output, endpoint)?;
+            report::template::write(&args.output, endpoint, args.delimiter)?;
             eprintln!("wrote {}", args.output.display());
             Ok(exit::OK)
         }

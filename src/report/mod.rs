@@ -37,8 +37,9 @@ pub fn write_result(checked: &Checked, path: &Path) -> Result<(), Error> {
     }
 }
 
-/// Writes the original rows of the orders that were not created: CSV (the sheet's delimiter,
-/// UTF-8 with a BOM), the form every sheet can be fed back in.
+/// Writes the original rows of the orders that were not created, ready to fix and feed back:
+/// an XLSX (the cells typed as the sheet had them), or a CSV, UTF-8 with a BOM, in a CSV
+/// sheet's own delimiter, a workbook's rows as a Norwegian Excel's CSV (`;`, decimal commas).
 pub fn write_failed_rows(checked: &Checked, path: &Path) -> Result<usize, Error> {
     let mut rows: Vec<u32> = checked
         .orders
@@ -49,9 +50,14 @@ pub fn write_failed_rows(checked: &Checked, path: &Path) -> Result<usize, Error>
     rows.sort_unstable();
     match crate::pipeline::read::extension(path).as_str() {
         "csv" | "txt" | "tsv" => atomic_write(path, |w| csv::write_rows(checked, &rows, w))?,
+        "xlsx" => {
+            let bytes = xlsx::render_rows(checked, &rows)
+                .map_err(|e| Error::unusable(path, format!("cannot write XLSX: {e}")))?;
+            atomic_write(path, |w| w.write_all(&bytes))?
+        }
         other => {
             return Err(Error::usage(format!(
-                "--failed-rows: cannot write \".{other}\"; use a .csv file"
+                "--failed-rows: cannot write \".{other}\"; use a .xlsx or .csv file"
             )))
         }
     }
