@@ -86,7 +86,8 @@ pub struct SheetArgs {
     /// Give FIELD this value on every order (overrides the sheet and the config). Repeatable.
     #[arg(long = "set", value_name = "FIELD=VALUE")]
     pub set: Vec<String>,
-    /// The result file: .csv, .xlsx or .json [default: <sheet>.result.csv beside the sheet].
+    /// The result file: .csv, .xlsx or .json [default: beside the sheet, in its format:
+    /// <sheet>.result.xlsx for a workbook, <sheet>.result.csv for a CSV].
     #[arg(long, short, value_name = "FILE")]
     pub output: Option<PathBuf>,
     /// Print a JSON summary on stdout.
@@ -146,7 +147,8 @@ pub struct SubmitArgs {
     /// Send orders whose content changed since they were created as updates (fpgoUuid).
     #[arg(long)]
     pub update: bool,
-    /// Write the original rows of every order not created here, ready to fix and feed back.
+    /// Write the original rows of every order not created here, ready to fix and feed back:
+    /// .xlsx, or .csv (a CSV sheet's delimiter; a workbook's rows with `;` and decimal commas).
     #[arg(long, value_name = "FILE")]
     pub failed_rows: Option<PathBuf>,
     /// No progress bar or progress lines.
@@ -174,11 +176,24 @@ fn workers(text: &str) -> Result<usize, String> {
     }
 }
 
+/// `template --delimiter`: `;` or `,`.
+fn template_delimiter(text: &str) -> Result<u8, String> {
+    match text {
+        ";" => Ok(b';'),
+        "," => Ok(b','),
+        _ => Err("give ; (decimal commas) or , (decimal points)".into()),
+    }
+}
+
 #[derive(Debug, Args)]
 pub struct TemplateArgs {
     /// Where to write the template (.csv or .xlsx).
     #[arg(long, short, value_name = "FILE", default_value = "fpgo-template.xlsx")]
     pub output: PathBuf,
+    /// A CSV template's delimiter: `;` (with decimal commas, as a Norwegian Excel writes them)
+    /// or `,` (with decimal points).
+    #[arg(long, value_name = "CHAR", default_value = ";", value_parser = template_delimiter)]
+    pub delimiter: u8,
     /// The endpoint whose columns the template has.
     #[arg(long, value_name = "NAME", default_value = "invoice-session")]
     pub endpoint: Endpoint,

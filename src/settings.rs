@@ -145,13 +145,19 @@ impl Settings {
     }
 }
 
-/// `<sheet stem>.result.csv` beside the sheet.
+/// The result beside the sheet, in the sheet's own format: `<stem>.result.xlsx` for a workbook
+/// (problem cells highlighted), `<stem>.result.csv` for a CSV (in the sheet's delimiter).
 pub fn default_output(sheet: &Path) -> PathBuf {
     let stem = sheet
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or("sheet");
-    sheet.with_file_name(format!("{stem}.result.csv"))
+    let ext = if crate::pipeline::read::is_workbook(sheet) {
+        "xlsx"
+    } else {
+        "csv"
+    };
+    sheet.with_file_name(format!("{stem}.result.{ext}"))
 }
 
 fn discover_config(sheet: &Path) -> Option<PathBuf> {

@@ -13,7 +13,7 @@ pub fn run(args: &TemplateArgs) -> Result<i32, Error> {
             args.output.display()
         )));
     }
-    report::template::write(&args.output, args.endpoint)?;
+    report::template::write(&args.output, args.endpoint, args.delimiter)?;
     eprintln!("wrote {}", args.output.display());
     Ok(exit::OK)
 }

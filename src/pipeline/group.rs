@@ -6,7 +6,7 @@
 use crate::model::fields::{Field, Level};
 use crate::model::order::OrderLine;
 use crate::model::problem::{mention, quote, Origin, Problem};
-use crate::pipeline::values::Value;
+use crate::pipeline::values::{NumberConvention, Value};
 use std::collections::HashMap;
 
 /// A value and where it came from.
@@ -117,9 +117,19 @@ impl OrderDraft {
 pub struct Grouper {
     index: HashMap<String, usize>,
     orders: Vec<OrderDraft>,
+    /// How the file writes numbers, for the values a conflict quotes.
+    numbers: NumberConvention,
 }
 
 impl Grouper {
+    /// A grouper for a file that writes numbers by `numbers`.
+    pub fn new(numbers: NumberConvention) -> Self {
+        Grouper {
+            numbers,
+            ..Grouper::default()
+        }
+    }
+
     /// Adds one row: its order key, its order-level values and its line. A disagreement with
     /// an earlier line of the same order becomes a problem on this row. A row with no key
     /// (blank or unreadable, reported by the caller) becomes an order of its own.
@@ -164,10 +174,10 @@ impl Grouper {
                         Some(field),
                         format!(
                             "differs from {} on row {} of order {}; an order has one {field}: make them equal or leave this cell blank",
-                            quote(&earlier.value.to_string()), earlier.row, mention(&order.key)
+                            quote(&earlier.value.show(self.numbers)), earlier.row, mention(&order.key)
                         ),
                     )
-                    .with_value(value.to_string()),
+                    .with_value(value.show(self.numbers)),
                 ),
                 Some(_) => {}
                 None => order.values.push(sourced((field, value))),

@@ -70,7 +70,7 @@ impl<'a> Lines<'a> {
             mapped,
             numbers: Vec::new(),
             problems: Vec::new(),
-            grouper: Grouper::default(),
+            grouper: Grouper::new(rules.numbers),
             line_values: Vec::new(),
             unusual_keys: HashMap::new(),
         }

@@ -6,16 +6,56 @@
 //! A row read from a CSV is copied from the sheet's own record text, its quoting kept, with an
 //! apostrophe put before a risky cell's first character: no second parse, and the cells come
 //! back byte for byte. Other rows are written cell by cell.
+//!
+//! A workbook's rows become the CSV a Norwegian Excel writes and opens in columns: `;`
+//! between cells, numeric cells with a decimal comma ([`Style`]).
 
 use super::{cap, ids, messages, visit_results, ID_HEADERS, MAX_CELL};
 use crate::model::outcome::RowResult;
-use crate::pipeline::read::{Cell, Row};
+use crate::pipeline::read::{Cell, Format, Row};
+use crate::pipeline::values::NumberConvention;
 use crate::pipeline::Checked;
 use std::borrow::Cow;
 use std::io::Write;
 
+/// How a CSV the tool writes spells a sheet's cells: its delimiter, and how it writes the
+/// numbers of numeric cells.
+#[derive(Clone, Copy, Debug)]
+struct Style {
+    delimiter: u8,
+    numbers: NumberConvention,
+}
+
+impl Style {
+    /// A CSV sheet's own delimiter and convention; for a workbook, a Norwegian Excel's CSV
+    /// (`;`, decimal commas), since that is who opens it.
+    fn of(checked: &Checked) -> Style {
+        match checked.sheet.format {
+            Format::Csv { delimiter, .. } => Style {
+                delimiter,
+                numbers: checked.convention,
+            },
+            Format::Workbook { .. } => Style {
+                delimiter: b';',
+                numbers: NumberConvention::DecimalComma,
+            },
+        }
+    }
+
+    /// A cell's text: a numeric cell's number in this style's convention.
+    fn text<'c>(&self, cell: &'c Cell) -> Cow<'c, str> {
+        match cell {
+            Cell::Empty => Cow::Borrowed(""),
+            Cell::Text(t) => Cow::Borrowed(t),
+            Cell::Number(_) => Cow::Owned(self.numbers.written(cell.display())),
+            other => Cow::Owned(other.display()),
+        }
+    }
+}
+
 pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
-    let delimiter = checked.sheet.delimiter();
+    let style = Style::of(checked);
+    let delimiter = style.delimiter;
     let width = checked.sheet.headers.len();
     let mut line: Vec<u8> = Vec::with_capacity(1024);
     line.extend_from_slice(b"\xef\xbb\xbf");
@@ -56,7 +96,7 @@ pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
                 .unwrap_or("");
             if !push_raw(&mut line, raw, delimiter, width) {
                 line.clear();
-                push_cells(&mut line, &parse_record(raw, delimiter), delimiter, width);
+                push_cells(&mut line, &parse_record(raw, delimiter), style, width);
             }
             finish(&mut line, result)?;
         }
@@ -64,7 +104,7 @@ pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
     }
     visit_results(checked, |row, result| {
         line.clear();
-        push_cells(&mut line, row, delimiter, width);
+        push_cells(&mut line, row, style, width);
         finish(&mut line, result)
     })
 }
@@ -100,7 +140,8 @@ fn parse_record(raw: &str, delimiter: u8) -> Row {
 /// Writes the header and the rows of the orders not created, as the sheet has them (no
 /// status, no neutralising): a file to fix and feed back.
 pub fn write_rows(checked: &Checked, rows: &[u32], out: &mut dyn Write) -> std::io::Result<()> {
-    let delimiter = checked.sheet.delimiter();
+    let style = Style::of(checked);
+    let delimiter = style.delimiter;
     let width = checked.sheet.headers.len();
     let mut line: Vec<u8> = b"\xef\xbb\xbf".to_vec();
     for (i, h) in checked.sheet.headers.iter().enumerate() {
@@ -120,11 +161,7 @@ pub fn write_rows(checked: &Checked, rows: &[u32], out: &mut dyn Write) -> std::
             if c > 0 {
                 line.push(delimiter);
             }
-            match row.cell(c) {
-                Cell::Empty => {}
-                Cell::Text(t) => push_field(&mut line, t, delimiter),
-                other => push_field(&mut line, &other.display(), delimiter),
-            }
+            push_field(&mut line, &style.text(row.cell(c)), delimiter);
         }
         line.extend_from_slice(b"\r\n");
         out.write_all(&line)
@@ -133,16 +170,12 @@ pub fn write_rows(checked: &Checked, rows: &[u32], out: &mut dyn Write) -> std::
 
 /// Writes the first `width` cells of a row, one by one, each followed by the delimiter but the
 /// last.
-fn push_cells(line: &mut Vec<u8>, row: &Row, delimiter: u8, width: usize) {
+fn push_cells(line: &mut Vec<u8>, row: &Row, style: Style, width: usize) {
     for c in 0..width {
         if c > 0 {
-            line.push(delimiter);
+            line.push(style.delimiter);
         }
-        match row.cell(c) {
-            Cell::Empty => {}
-            Cell::Text(t) => push_field(line, &neutralise(t), delimiter),
-            other => push_field(line, &neutralise(&other.display()), delimiter),
-        }
+        push_field(line, &neutralise(&style.text(row.cell(c))), style.delimiter);
     }
 }
 
@@ -290,7 +323,11 @@ mod tests {
             assert!(push_raw(&mut fast, raw, b';', width), "{raw}");
             let row = parse_record(raw, b';');
             let mut slow = Vec::new();
-            push_cells(&mut slow, &row, b';', width);
+            let style = Style {
+                delimiter: b';',
+                numbers: NumberConvention::DecimalComma,
+            };
+            push_cells(&mut slow, &row, style, width);
             let parse = |bytes: &[u8]| -> Vec<String> {
                 let mut r = ::csv::ReaderBuilder::new()
                     .has_headers(false)

@@ -47,8 +47,9 @@ fn format_of(path: &Path, output: Output) -> Result<Format, Error> {
         (Output::Result, other) => Err(Error::usage(format!(
             "cannot write a result file with the extension \".{other}\"; use .csv, .xlsx or .json"
         ))),
+        (Output::FailedRows, "xlsx") => Ok(Format::Xlsx),
         (Output::FailedRows, other) => Err(Error::usage(format!(
-            "--failed-rows: cannot write \".{other}\"; use a .csv file"
+            "--failed-rows: cannot write \".{other}\"; use a .xlsx or .csv file"
         ))),
     }
 }
@@ -74,8 +75,9 @@ pub fn write_result(checked: &Checked, path: &Path) -> Result<(), Error> {
     }
 }
 
-/// Writes the original rows of the orders that were not created: CSV (the sheet's delimiter,
-/// UTF-8 with a BOM), the form every sheet can be fed back in.
+/// Writes the original rows of the orders that were not created, ready to fix and feed back:
+/// an XLSX (the cells typed as the sheet had them), or a CSV, UTF-8 with a BOM, in a CSV
+/// sheet's own delimiter, a workbook's rows as a Norwegian Excel's CSV (`;`, decimal commas).
 pub fn write_failed_rows(checked: &Checked, path: &Path) -> Result<usize, Error> {
     let mut rows: Vec<u32> = checked
         .orders
@@ -84,9 +86,15 @@ pub fn write_failed_rows(checked: &Checked, path: &Path) -> Result<usize, Error>
         .flat_map(|o| o.rows.iter().copied())
         .collect();
     rows.sort_unstable();
-    // Failed rows are CSV: `format_of` refuses anything else.
-    format_of(path, Output::FailedRows)?;
-    atomic_write(path, |w| csv::write_rows(checked, &rows, w))?;
+    match format_of(path, Output::FailedRows)? {
+        Format::Xlsx => {
+            let bytes = xlsx::render_rows(checked, &rows)
+                .map_err(|e| Error::unusable(path, format!("cannot write XLSX: {e}")))?;
+            atomic_write(path, |w| w.write_all(&bytes))?
+        }
+        // `format_of` gives failed rows no other format.
+        Format::Csv | Format::Json => atomic_write(path, |w| csv::write_rows(checked, &rows, w))?,
+    }
     Ok(rows.len())
 }
 

@@ -1,9 +1,11 @@
 //! `fpgo-export template`: a ready-to-fill sheet with every column of an endpoint and one
-//! example order (two lines) that passes `check` as it is.
+//! example order (two lines) that passes `check` as it is. A CSV template is what a Norwegian
+//! Excel writes and opens in columns (`;`, decimal commas) unless asked for `,` and points.
 
 use crate::error::Error;
-use crate::model::fields::{self as columns, Field, FieldInfo, FIELDS};
+use crate::model::fields::{self as columns, Field, FieldInfo, Kind, FIELDS};
 use crate::model::Endpoint;
+use crate::pipeline::values::NumberConvention;
 use crate::report::atomic_write;
 use rust_xlsxwriter::{Format, FormatBorder, Note, Workbook};
 use std::path::Path;
@@ -56,8 +58,9 @@ fn example(field: Field, line: usize, endpoint: Endpoint) -> &'static str {
     }
 }
 
-/// Writes the template; CSV or XLSX by the extension of `path`.
-pub fn write(path: &Path, endpoint: Endpoint) -> Result<(), Error> {
+/// Writes the template; CSV (separated by `delimiter`, `;` with decimal commas, `,` with
+/// decimal points) or XLSX by the extension of `path`.
+pub fn write(path: &Path, endpoint: Endpoint, delimiter: u8) -> Result<(), Error> {
     let fields: Vec<&FieldInfo> = FIELDS
         .iter()
         .filter(|f| columns::used_by(f.field, endpoint))
@@ -65,11 +68,26 @@ pub fn write(path: &Path, endpoint: Endpoint) -> Result<(), Error> {
     let ext = crate::pipeline::read::extension(path);
     match ext.as_str() {
         "csv" => atomic_write(path, |w| {
+            let numbers = if delimiter == b',' {
+                NumberConvention::DecimalPoint
+            } else {
+                NumberConvention::DecimalComma
+            };
             w.write_all(b"\xef\xbb\xbf")?;
-            let mut csv = ::csv::Writer::from_writer(w);
+            let mut csv = ::csv::WriterBuilder::new()
+                .delimiter(delimiter)
+                .from_writer(w);
             csv.write_record(fields.iter().map(|f| f.name))?;
             for line in 0..2 {
-                csv.write_record(fields.iter().map(|f| example(f.field, line, endpoint)))?;
+                csv.write_record(fields.iter().map(|f| {
+                    let value = example(f.field, line, endpoint);
+                    match f.kind {
+                        Kind::Money | Kind::Price | Kind::Number => {
+                            numbers.written(value.to_string())
+                        }
+                        _ => value.to_string(),
+                    }
+                }))?;
             }
             csv.flush()
         }),

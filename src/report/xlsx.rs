@@ -49,6 +49,33 @@ pub fn render(checked: &Checked) -> Result<Vec<u8>, XlsxError> {
     book.save_to_buffer()
 }
 
+/// The header and the rows of the orders not created (`rows`, ascending), typed as the sheet
+/// had them, one after another under the header: no status, no highlighting, a workbook to fix
+/// and feed back.
+pub fn render_rows(checked: &Checked, rows: &[u32]) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("orders")?;
+    let bold = Format::new()
+        .set_bold()
+        .set_border_bottom(FormatBorder::Thin);
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    for (c, h) in checked.sheet.headers.iter().enumerate() {
+        sheet.write_string_with_format(0, c as u16, clip(h), &bold)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    let width = checked.sheet.headers.len() as u16;
+    let mut r = 0;
+    visit_results(checked, |row, result| {
+        if rows.binary_search(&result.number).is_err() {
+            return Ok(());
+        }
+        r += 1;
+        write_cells(sheet, row, r, width, &date)
+    })?;
+    book.save_to_buffer()
+}
+
 struct Formats {
     date: Format,
     error: Format,

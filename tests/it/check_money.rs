@@ -317,3 +317,39 @@ fn random_sheets_price_by_the_book() {
         })
         .unwrap();
 }
+
+#[test]
+fn messages_of_a_decimal_comma_sheet_quoted_amounts_with_a_point() {
+    // A Norwegian Excel's CSV: semicolons and decimal commas. The amounts the tool computes
+    // and quotes in its messages are written the same way; the JSON summary keeps points.
+    let w = Workdir::new();
+    let mut t = Table::standard();
+    t.headers
+        .extend(["grand_total".to_string(), "Rabatt".to_string()]);
+    t.order("N-1", PRIVATE, &[("Router", "1", "1798,00", "25")]);
+    t.set(0, "line_amount", "1789,00");
+    t.order("N-2", PRIVATE, &[("Lue", "2", "49,50", "25")]);
+    t.set(1, "grand_total", "100,00");
+    t.order("N-3", PRIVATE, &[("Vott", "1", "12,50", "25")]);
+    t.set(2, "Rabatt", "20,5");
+    t.order("N-4", PRIVATE, &[("Skjerf", "1", "0,50", "25")]);
+    w.write_csv("orders.csv", &t.csv(b';'), Encoding::Windows1252);
+    Test::on(&w)
+        .check("orders.csv", &["--output", "result.json", "--json"])
+        .status(1)
+        .stderr_has(&[
+            "row 2: error: line_amount \"1789,00\": the sheet says 1789,00 but quantity × unit price − discount is 1798,00; correct one of them",
+            "row 3: error: grand_total \"100,00\": the sheet says 100,00 but the order's lines give 99,00",
+            "row 4: error: Rabatt \"20,5\": the discount 20,50 is more than the line's 12,50 (quantity × unit price)",
+        ])
+        .stdout_json(|s| {
+            assert_eq!(s["number_convention"], "decimal comma");
+            assert_eq!(s["money"], json!({"grand_total": "0.50", "total_tax": "0.10"}));
+        })
+        .run();
+    let rows = w.json_rows("result.json");
+    assert_eq!(
+        rows[0]["messages"][0],
+        "error: line_amount \"1789,00\": the sheet says 1789,00 but quantity × unit price − discount is 1798,00; correct one of them"
+    );
+}

@@ -193,3 +193,43 @@ fn regression_output_onto_the_sheet_replaced_the_sheet() {
     assert!(!w.exists("orders.result.csv") && !w.exists("r.csv"));
     w.check("orders.csv", &["--payloads", "p.jsonl"]).expect(0);
 }
+
+#[test]
+fn a_workbook_sheet_got_a_comma_separated_csv_result() {
+    // Norwegian Excel opened `orders.result.csv` (commas) in one column. A workbook's result is
+    // a workbook; asked for as CSV, it is the CSV a Norwegian Excel writes: `;`, decimal commas.
+    let w = Workdir::new();
+    let mut t = two_orders();
+    t.set(0, "unit_price", "1798.5");
+    t.set(2, "email", "faktura@");
+    w.write_xlsx("orders.xlsx", &t.xlsx());
+    Test::on(&w)
+        .check("orders.xlsx", &[])
+        .status(1)
+        .stderr_has(&["result: orders.result.xlsx"])
+        .no_file("orders.result.csv")
+        .run();
+    let result = w.result_xlsx("orders.result.xlsx");
+    assert_eq!(result.statuses(), ["valid", "valid", "invalid"]);
+    assert_eq!(result.get(0, "unit_price"), "1798.5", "a number, typed");
+
+    w.check("orders.xlsx", &["--output", "x.csv"]).expect(1);
+    let text = w.read("x.csv");
+    let header = text.trim_start_matches('\u{feff}').lines().next().unwrap();
+    assert!(header.starts_with("order_ref;order_date;"), "{header}");
+    let csv = w.result_csv("x.csv");
+    assert_eq!(csv.get(0, "unit_price"), "1798,5");
+    assert_eq!(csv.statuses(), ["valid", "valid", "invalid"]);
+
+    // A CSV sheet's result is a CSV in the sheet's own delimiter, whichever it is.
+    for delimiter in [b';', b','] {
+        let w = Workdir::new();
+        w.write_csv("orders.csv", &t.csv(delimiter), Encoding::Utf8);
+        w.check("orders.csv", &[]).expect(1);
+        assert!(!w.exists("orders.result.xlsx"));
+        let text = w.read("orders.result.csv");
+        let header = text.trim_start_matches('\u{feff}').lines().next().unwrap();
+        let expected = format!("order_ref{}order_date", delimiter as char);
+        assert!(header.starts_with(&expected), "{header}");
+    }
+}

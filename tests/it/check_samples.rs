@@ -114,7 +114,7 @@ fn sample_orders_no_csv() {
     assert_eq!(rows.len(), 61);
     assert_sample(&rows, &[13, 17, 27, 35, 40, 42]);
     assert!(rows[&27].2[0]
-        .contains("the sheet says 900.00 but quantity × unit price − discount is 899.00"));
+        .contains("the sheet says 900,00 but quantity × unit price − discount is 899,00"));
     assert!(rows[&42].2[0].contains("on row 41 of order NO-1017"));
     // Windows-1252 text arrives as text.
     let result = w.result_json("result.json");
@@ -136,4 +136,41 @@ fn sample_orders_xlsx() {
         .filter(|m| m.starts_with("warning: zip") && m.contains("lost its leading zero"))
         .count();
     assert!(zip_warnings >= 1, "{rows:?}");
+}
+
+#[test]
+fn template_csv_was_comma_separated_for_a_norwegian_excel() {
+    // A Norwegian Excel opens a `;` CSV with decimal commas in columns; `--delimiter ,` asks
+    // for commas and decimal points. Both pass their own check.
+    let w = Workdir::new();
+    Test::on(&w).args(&["template", "--output", "no.csv"]).run();
+    Test::on(&w)
+        .args(&["template", "--output", "en.csv", "--delimiter", ","])
+        .run();
+    Test::on(&w)
+        .args(&["template", "--output", "tab.csv", "--delimiter", "|"])
+        .status(2)
+        .stderr_has(&["give ; (decimal commas) or , (decimal points)"])
+        .no_file("tab.csv")
+        .run();
+    for (name, delimiter, price, convention) in [
+        ("no.csv", ';', "4500,00", "decimal comma"),
+        ("en.csv", ',', "4500.00", "decimal point"),
+    ] {
+        let text = w.read(name);
+        let header = text.trim_start_matches('\u{feff}').lines().next().unwrap();
+        assert!(
+            header.starts_with(&format!("order_ref{delimiter}")),
+            "{name}: {header}"
+        );
+        assert_eq!(w.result_csv(name).get(0, "unit_price"), price, "{name}");
+        Test::on(&w)
+            .check(name, &["--json"])
+            .stdout_json(|s| {
+                assert_eq!(s["orders"], json!({"total": 1, "valid": 1, "invalid": 0}));
+                assert_eq!(s["number_convention"], convention);
+                assert_eq!(s["problems"]["warnings"], 0);
+            })
+            .run();
+    }
 }

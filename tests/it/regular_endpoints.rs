@@ -288,7 +288,7 @@ fn template_headers(work: &Workdir, name: &str) -> Vec<String> {
             .lines()
             .next()
             .unwrap()
-            .split(',')
+            .split(';')
             .map(str::to_string)
             .collect();
     }

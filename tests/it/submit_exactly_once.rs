@@ -62,11 +62,13 @@ async fn the_sample_is_created_exactly_once_and_a_rerun_creates_nothing() {
         json["elapsed_s"].as_f64().is_some_and(|s| s > 0.0),
         "{json}"
     );
-    assert_eq!(json["result_file"], "orders.result.csv");
+    // A workbook's result is a workbook (it was a CSV that Norwegian Excel opened in one column).
+    assert_eq!(json["result_file"], "orders.result.xlsx");
+    assert!(!work.exists("orders.result.csv"));
     assert_eq!(json["ledger"], ledger_path.as_str());
 
     let orders = provider.orders().await;
-    let rows = result_rows(&work, "orders.result.csv");
+    let rows = result_rows(&work, "orders.result.xlsx");
     assert_eq!(rows.len(), 60);
     let invalid: BTreeSet<String> = SAMPLE_INVALID.iter().map(|s| s.to_string()).collect();
     assert_eq!(with_status(&rows, "invalid"), invalid);
@@ -96,7 +98,7 @@ async fn the_sample_is_created_exactly_once_and_a_rerun_creates_nothing() {
     assert_eq!(provider.stats().await.total(), 21, "not one request more");
     let orders_again = provider.orders().await;
     assert_eq!(orders_again, orders, "the sandbox holds the same orders");
-    let rows_again = result_rows(&work, "orders.result.csv");
+    let rows_again = result_rows(&work, "orders.result.xlsx");
     assert_eq!(with_status(&rows_again, "already_created"), created);
     for (before, after) in rows.iter().zip(&rows_again) {
         assert_eq!(

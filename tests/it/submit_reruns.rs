@@ -131,11 +131,11 @@ async fn failed_rows_hold_the_rows_not_created_ready_to_check_again() {
         Some(TOKEN),
         &provider.base_url(),
         "orders.xlsx",
-        &["--failed-rows", "failed.csv"],
+        &["--failed-rows", "failed.csv", "--output", "result.csv"],
     );
     run.expect(1);
     assert_eq!(run.json()["failed_rows"], "failed.csv");
-    let result = work.result_csv("orders.result.csv");
+    let result = work.result_csv("result.csv");
     let failed = work.result_csv("failed.csv");
     let width = result.column("status");
     assert_eq!(
@@ -173,5 +173,59 @@ async fn failed_rows_hold_the_rows_not_created_ready_to_check_again() {
     assert!(again.statuses().iter().all(|s| *s == "invalid"));
     assert_eq!(errors(&again), errors(&result));
     assert_eq!(errors(&again).len(), 3);
+    provider.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn failed_rows_of_a_workbook_could_only_be_a_csv() {
+    // `--failed-rows x.xlsx` writes a workbook (it was refused: CSV only), its cells typed as
+    // the sheet had them; `.csv` of a workbook is a Norwegian Excel's CSV: `;`, decimal commas.
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    let mut t = two_orders();
+    t.set(2, "unit_price", "49.5");
+    t.set(2, "email", "faktura@");
+    work.write_xlsx("orders.xlsx", &t.xlsx());
+    let submit = |extra: &[&str]| {
+        submit_as(
+            &work,
+            Some(TOKEN),
+            &provider.base_url(),
+            "orders.xlsx",
+            extra,
+        )
+    };
+    let run = submit(&["--failed-rows", "failed.xlsx"]);
+    run.expect(1);
+    assert_eq!(run.json()["failed_rows"], "failed.xlsx");
+    let result = work.result_xlsx("orders.result.xlsx");
+    let failed = work.xlsx_table("failed.xlsx", "orders");
+    let width = result.column("status");
+    assert_eq!(failed.headers, result.headers[..width]);
+    assert_eq!(
+        failed.rows,
+        [result.rows[2][..width].to_vec()],
+        "the invalid order's row, typed"
+    );
+    assert_eq!(failed.get(0, "unit_price"), "49.5");
+
+    // Fed back: the same order is invalid, for the same reason.
+    work.check("failed.xlsx", &["-o", "recheck.xlsx"]).expect(1);
+    let again = work.result_xlsx("recheck.xlsx");
+    assert_eq!(again.get(0, "messages"), result.get(2, "messages"));
+    assert!(
+        again.get(0, "messages").starts_with("error: email"),
+        "{again:?}"
+    );
+
+    // The same row as CSV: semicolons, and a numeric cell's decimals after a comma.
+    submit(&["--failed-rows", "failed.csv"]).expect(1);
+    let text = work.read("failed.csv");
+    let header = text.trim_start_matches('\u{feff}').lines().next().unwrap();
+    assert_eq!(header.split(';').count(), width, "{header}");
+    let csv = work.result_csv("failed.csv");
+    assert_eq!(csv.rows.len(), 1);
+    assert_eq!(csv.get(0, "unit_price"), "49,5");
+    assert_eq!(csv.get(0, "email"), "faktura@");
     provider.stop().await;
 }

@@ -164,6 +164,18 @@ pub fn extension(path: &Path) -> String {
         .unwrap_or_default()
 }
 
+/// Whether the sheet at `path` is a workbook (XLSX, XLSM, XLSB, XLS, ODS), judged as
+/// [`Sheet::open`] judges it: by its first bytes, then its extension. A file that cannot be
+/// read is judged by its extension alone (opening it will say what is wrong).
+pub fn is_workbook(path: &Path) -> bool {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(8);
+    if let Ok(file) = std::fs::File::open(path) {
+        let _ = file.take(8).read_to_end(&mut head);
+    }
+    spreadsheet::kind_of(&head, &extension(path)).is_some()
+}
+
 /// How to read a file: the options of the command line that concern reading.
 #[derive(Clone, Debug, Default)]
 pub struct ReadOptions {

@@ -4,7 +4,7 @@
 
 use super::{Check, LineValues, Rules};
 use crate::model::fields::Field;
-use crate::model::money::{self, Discount, LineInput, LinePrice};
+use crate::model::money::{Discount, LineInput, LinePrice};
 use crate::model::order::OrderLine;
 use crate::pipeline::price;
 use rust_decimal::Decimal;
@@ -81,8 +81,9 @@ impl Check<'_> {
     fn vat_rate(&mut self, line: &LineValues, rules: &Rules) -> Option<Decimal> {
         let v = line.get(Field::VatRate);
         // The list of rates is only written out when a message needs it: lines are many.
+        let numbers = self.numbers;
         let allowed = || {
-            let rates: Vec<String> = rules.vat_rates.iter().map(|r| r.to_string()).collect();
+            let rates: Vec<String> = rules.vat_rates.iter().map(|&r| numbers.show(r)).collect();
             rates.join(", ")
         };
         let Some((mut rate, s)) = self.number(v) else {
@@ -97,8 +98,9 @@ impl Check<'_> {
         if rate > Decimal::ZERO && rate < Decimal::ONE && rules.vat_rates.contains(&as_percent) {
             rate = as_percent.normalize();
             let message = format!(
-                "read as {rate} % (a cell formatted as a percentage holds {})",
-                s.value
+                "read as {} % (a cell formatted as a percentage holds {})",
+                self.numbers.show(rate),
+                s.value.show(self.numbers)
             );
             self.warn(Field::VatRate, s, message);
         }
@@ -136,8 +138,9 @@ impl Check<'_> {
             (_, Some((p, s))) if !p.is_zero() => {
                 if p > Decimal::ZERO && p < Decimal::ONE {
                     let message = format!(
-                        "read as {p} %; if the cell shows {} % (a percentage-formatted cell), write that number instead",
-                        (p * Decimal::ONE_HUNDRED).normalize()
+                        "read as {} %; if the cell shows {} % (a percentage-formatted cell), write that number instead",
+                        self.numbers.show(p),
+                        self.numbers.show((p * Decimal::ONE_HUNDRED).normalize())
                     );
                     self.warn(Field::DiscountPercent, s, message);
                 }
@@ -175,8 +178,8 @@ impl Check<'_> {
                 line.get(field),
                 format!(
                     "the discount {} is more than the line's {} (quantity × unit price)",
-                    money::wire2(price.discount),
-                    money::wire2(price.gross)
+                    self.numbers.show_money(price.discount),
+                    self.numbers.show_money(price.gross)
                 ),
             );
             return None;
@@ -188,8 +191,8 @@ impl Check<'_> {
                     s,
                     format!(
                         "the sheet says {} but quantity × unit price − discount is {}; correct one of them",
-                        money::wire2(sheet),
-                        money::wire2(price.amount)
+                        self.numbers.show_money(sheet),
+                        self.numbers.show_money(price.amount)
                     ),
                 );
             }

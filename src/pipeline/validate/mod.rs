@@ -196,13 +196,9 @@ impl<'a> Check<'a> {
         let mut p = Problem::error(row, field, message);
         p.severity = severity;
         if let Some(v) = value {
-            let shown = match (&v.value, self.numbers) {
-                (Value::Number(n), NumberConvention::DecimalComma) => {
-                    n.to_string().replace('.', ",")
-                }
-                (value, _) => value.to_string(),
-            };
-            p = p.with_value(shown).with_origin(v.origin);
+            p = p
+                .with_value(v.value.show(self.numbers))
+                .with_origin(v.origin);
         }
         self.push(p);
     }

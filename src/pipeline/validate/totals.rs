@@ -4,7 +4,7 @@
 
 use super::{Check, OrderView};
 use crate::model::fields::Field;
-use crate::model::money::{self, Summary};
+use crate::model::money::Summary;
 use rust_decimal::Decimal;
 
 impl Check<'_> {
@@ -16,7 +16,7 @@ impl Check<'_> {
                 None,
                 format!(
                     "the order's total is {}; an invoice must be for more than 0",
-                    money::wire2(summary.grand_total)
+                    self.numbers.show_money(summary.grand_total)
                 ),
             );
         }
@@ -44,8 +44,8 @@ impl Check<'_> {
                     s,
                     format!(
                         "the sheet says {} but the order's lines give {}{included}",
-                        money::wire2(sheet),
-                        money::wire2(computed),
+                        self.numbers.show_money(sheet),
+                        self.numbers.show_money(computed),
                     ),
                 );
             }

@@ -81,6 +81,14 @@ pub enum Value {
 }
 
 impl Value {
+    /// The value as text, a number in the file's convention (`49,5` in a decimal-comma file).
+    pub fn show(&self, numbers: NumberConvention) -> String {
+        match self {
+            Value::Number(n) => numbers.show(*n),
+            other => other.to_string(),
+        }
+    }
+
     /// The same value as a person reads it: texts ignore case and repeated spaces.
     pub fn same_as(&self, other: &Value) -> bool {
         match (self, other) {

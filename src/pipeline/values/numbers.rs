@@ -9,8 +9,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// How the file writes decimals: `1234.50` or `1234,50`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum NumberConvention {
+    #[default]
     DecimalPoint,
     DecimalComma,
 }
@@ -25,6 +26,26 @@ impl fmt::Display for NumberConvention {
 }
 
 impl NumberConvention {
+    /// A number as this convention writes it, every decimal it has: `0,25` in a decimal-comma
+    /// file. The one way a message quotes a number the tool computed or read.
+    pub fn show(self, n: Decimal) -> String {
+        self.written(n.to_string())
+    }
+
+    /// An amount of money as this convention writes it, with two decimals (rounded as
+    /// invoices are): `1789,00` in a decimal-comma file.
+    pub fn show_money(self, n: Decimal) -> String {
+        self.written(crate::model::money::wire2(n))
+    }
+
+    /// A number's text (decimal point, no thousands separator) in this convention.
+    pub fn written(self, text: String) -> String {
+        match self {
+            NumberConvention::DecimalPoint => text,
+            NumberConvention::DecimalComma => text.replace('.', ","),
+        }
+    }
+
     /// Decides the convention from the text of a file's numeric cells: each cell whose last
     /// separator is followed by one, two or four digits is evidence (three digits could be a
     /// thousands group). The majority wins; no evidence falls back to `fallback`.

@@ -37,6 +37,30 @@ impl Workdir {
         ResultCsv { headers, rows }
     }
 
+    /// Reads an XLSX result file's sheet "result" as text, as [`Workdir::result_csv`] reads a
+    /// CSV one (a number as calamine writes it, `4500` or `1798.5`).
+    pub fn result_xlsx(&self, name: &str) -> ResultCsv {
+        self.xlsx_table(name, "result")
+    }
+
+    /// A sheet of a workbook the tool wrote, as text (see [`Workdir::result_xlsx`]).
+    pub fn xlsx_table(&self, name: &str, sheet: &str) -> ResultCsv {
+        use calamine::Reader;
+        let mut book: calamine::Xlsx<_> =
+            calamine::open_workbook(self.join(name)).unwrap_or_else(|e| panic!("{name}: {e}"));
+        let range = book
+            .worksheet_range(sheet)
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let mut lines = range
+            .rows()
+            .map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<String>>());
+        let headers = lines.next().unwrap_or_default();
+        ResultCsv {
+            headers,
+            rows: lines.collect(),
+        }
+    }
+
     /// Reads a `--payloads` file: one JSON object per line.
     pub fn payloads(&self, name: &str) -> Vec<Value> {
         self.read(name)
@@ -73,7 +97,7 @@ impl Workdir {
     }
 }
 
-/// A CSV result file read back.
+/// A result file's table read back (CSV or XLSX), every cell as text.
 #[derive(Debug)]
 pub struct ResultCsv {
     pub headers: Vec<String>,
@@ -124,9 +148,13 @@ pub struct Row {
     pub messages: String,
 }
 
-/// The lines of a CSV result file of `submit`.
+/// The lines of a result file of `submit`: XLSX by its name, else CSV.
 pub fn result_rows(work: &Workdir, name: &str) -> Vec<Row> {
-    let result = work.result_csv(name);
+    let result = if name.ends_with(".xlsx") {
+        work.result_xlsx(name)
+    } else {
+        work.result_csv(name)
+    };
     (0..result.rows.len())
         .map(|i| Row {
             order_ref: result.get(i, "order_ref").to_string(),
