@@ -128,8 +128,8 @@ pub fn print_human(
         writeln!(
             out,
             "valid orders total {} NOK incl. VAT, of which VAT {}",
-            wire2(total),
-            wire2(tax)
+            checked.convention.show_money(total),
+            checked.convention.show_money(tax)
         )?;
     }
     if orders == 0 {
@@ -246,7 +246,7 @@ fn print_sending(
             "sent now: {} order(s): {}; created now {} NOK incl. VAT",
             sending.sent_now.len(),
             list(now),
-            wire2(total)
+            checked.convention.show_money(total)
         )?;
     }
     let earlier = earlier(checked, sending);
@@ -258,7 +258,7 @@ fn print_sending(
             out,
             "earlier runs: {}; created earlier {} NOK incl. VAT",
             list(counts(checked, &earlier)),
-            wire2(total)
+            checked.convention.show_money(total)
         )?;
     }
     let seconds = sending.sending.as_secs_f64();
