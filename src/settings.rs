@@ -17,6 +17,7 @@ use crate::pipeline::read::{Cell, ReadOptions};
 use crate::pipeline::validate::Rules;
 use crate::pipeline::values::{cell_number, parse_field, NumberConvention, Value};
 pub use crate::pipeline::Settings;
+pub use crate::pipeline::CONFIG_NAME;
 use crate::sandbox;
 use crate::send::{dispatch, plan, SendSettings};
 use chrono::NaiveDate;
@@ -25,9 +26,6 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
-
-/// The name of the config file looked for beside the sheet.
-pub const CONFIG_NAME: &str = "fpgo-export.toml";
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -200,7 +200,7 @@ fn missing_message(
             None => format!(
                 "in a config file's [defaults]: `fpgo-export init {}` writes a commented {} beside the sheet to fill in",
                 sheet.path.display(),
-                crate::settings::CONFIG_NAME
+                super::CONFIG_NAME
             ),
         };
         message.push_str(&format!(

@@ -27,6 +27,10 @@ use std::ops::ControlFlow;
 use std::path::PathBuf;
 use validate::Rules;
 
+/// The name of the config file looked for beside the sheet (`settings.rs` finds it; messages
+/// name it).
+pub const CONFIG_NAME: &str = "fpgo-export.toml";
+
 /// Everything a check needs to know, resolved from the command line, the config file and the
 /// clock (`settings.rs`).
 #[derive(Debug)]
