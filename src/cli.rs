@@ -10,8 +10,10 @@ use std::path::PathBuf;
 /// The end of the top-level help: every exit code of `exit.rs`, and where the rest is written.
 const AFTER_HELP: &str = "\
 Exit codes:
-  0    every order valid (check), or created or already created (submit)
+  0    every order valid (check), or created or already created (submit), every status read
+       (status), every order cancelled (cancel)
   1    the run finished, but some orders are invalid or were not created: see the result file
+       (status: some statuses not read; cancel: some orders not cancelled)
   2    could not run: arguments, an unreadable file, missing columns, a bad config
   3    the provider refused the token (401/403); nothing more was sent
   4    the ledger could not be written; every answer it could not record is on stderr
@@ -20,8 +22,8 @@ Exit codes:
 
 First run: `fpgo-export init SHEET` writes a commented fpgo-export.toml beside the sheet.
 Documentation: README.md, and docs/columns.md (headers), docs/values.md, docs/money.md,
-docs/validation.md, docs/config.md, docs/submit.md, docs/regular-invoice.md, docs/sandbox.md,
-docs/exit-codes.md.";
+docs/validation.md, docs/config.md, docs/submit.md, docs/status.md, docs/regular-invoice.md,
+docs/sandbox.md, docs/exit-codes.md.";
 
 #[derive(Debug, Parser)]
 #[command(

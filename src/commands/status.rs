@@ -104,7 +104,17 @@ async fn status(
                 retry_base: std::time::Duration::from_millis(500),
             };
             let chosen: Vec<&Known> = wanted.iter().map(|&i| &orders[i]).collect();
-            let report = status::ask(&mut ledger, &scope, &client, &chosen, &options).await?;
+            // A line every half minute: a long run is not a silent one.
+            let total = chosen.len();
+            let mut shown = std::time::Instant::now();
+            let progress = |done: usize| {
+                if shown.elapsed() >= std::time::Duration::from_secs(30) && done < total {
+                    eprintln!("asked {done} of {total}");
+                    shown = std::time::Instant::now();
+                }
+            };
+            let report =
+                status::ask(&mut ledger, &scope, &client, &chosen, &options, progress).await?;
             requests = report.requests;
             asked = report.asked;
             stop = report.stop;

@@ -71,13 +71,14 @@ pub fn to_ask(orders: &[Known], all: bool) -> Vec<usize> {
 }
 
 /// Asks the provider the status of each order and records every answer in the ledger
-/// before asking the next.
+/// before asking the next; `progress` hears of each order done (how many so far).
 pub async fn ask(
     ledger: &mut Ledger,
     scope: &Scope,
     client: &Client,
     orders: &[&Known],
     options: &Options,
+    mut progress: impl FnMut(usize),
 ) -> Result<Report, Error> {
     let mut pacer = Pacer::new(options.rate, options.max_wait);
     let mut report = Report {
@@ -182,6 +183,7 @@ pub async fn ask(
             };
         };
         report.asked.push(asked);
+        progress(report.asked.len());
     }
     Ok(report)
 }

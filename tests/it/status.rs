@@ -330,3 +330,90 @@ async fn the_token_is_in_no_output_of_status_or_cancel() {
     assert!(work.exists("s.xlsx"));
     provider.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sheet_keeps_the_orders_of_one_sheet() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    submitted(&work, &provider, 2).await;
+    work.write("other.csv", one_order("OTHER-1").csv(b';'));
+    submit_as(&work, Some(TOKEN), &provider.base_url(), "other.csv", &[]).expect(0);
+    let run = status(
+        &work,
+        &provider,
+        &["--sheet", "other.csv", "--json", "--output", "s.csv"],
+    );
+    run.expect(0);
+    assert_eq!(
+        (run.json()["orders"].as_u64(), run.json()["asked"].as_u64()),
+        (Some(1), Some(1))
+    );
+    assert_eq!(
+        report(&work, "s.csv").keys().collect::<Vec<_>>(),
+        ["OTHER-1"]
+    );
+    provider.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_429_is_waited_out() {
+    let provider = Provider::start(Config {
+        rate_limit: 3,
+        ..config()
+    })
+    .await;
+    let work = Workdir::new();
+    // Three orders fill the window; the first status ask is answered 429 until it ends.
+    submitted(&work, &provider, 3).await;
+    let clock = provider.clock();
+    clock.advance(fpgo_export::sandbox::WINDOW_SECONDS - 1);
+    let http = provider.http.clone();
+    let stats_url = provider.root("/__sandbox/stats");
+    tokio::spawn(async move {
+        loop {
+            if Stats(read(http.get(&stats_url)).await.body).get(STATUS_ROUTE, "429") > 0 {
+                clock.advance(1);
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+    });
+    let run = status(&work, &provider, &["--json", "--output", "s.csv"]);
+    run.expect(0);
+    assert_eq!(run.json()["by_status"]["SENT"], 3);
+    let stats = provider.stats().await;
+    assert_eq!(
+        (
+            stats.get(STATUS_ROUTE, "429"),
+            stats.get(STATUS_ROUTE, "200")
+        ),
+        (1, 3),
+        "{}",
+        stats.0
+    );
+    provider.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_moves_only_known_orders_to_known_statuses() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    let ids = submitted(&work, &provider, 1).await;
+    let id = &ids[&reference(1)];
+    let post = |uuid: &str, body: serde_json::Value| {
+        provider
+            .http
+            .post(provider.root(&format!("/__sandbox/orders/{uuid}/status")))
+            .json(&body)
+    };
+    let unknown_status = read(post(id, serde_json::json!({"status": "LOST"}))).await;
+    assert_eq!(unknown_status.status, 422, "{unknown_status:?}");
+    let unknown_order = read(post("ODR0000000001", serde_json::json!({"status": "PAID"}))).await;
+    assert_eq!(unknown_order.status, 404);
+    let moved = read(post(id, serde_json::json!({"status": "partial refunded"}))).await;
+    assert_eq!(moved.body["previous"], "SENT");
+    let answer = provider.get(&format!("/connect/orders/status/{id}")).await;
+    assert_eq!(answer.data("status"), "PARTIAL REFUNDED");
+    assert!(provider.sandbox.set_status(id, "nonsense").is_err());
+    provider.stop().await;
+}
