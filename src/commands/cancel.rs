@@ -79,7 +79,14 @@ async fn cancel_orders(args: &CancelArgs, settings: &ProviderSettings) -> Result
         settings.rate,
         settings.max_wait,
     )
-    .await?;
+    .await;
+    let report = match report {
+        Ok(report) => report,
+        Err(e) => {
+            eprintln!("error: {e}; stopped: the orders cancelled so far are not all recorded, and `fpgo-export status --all` reads them again");
+            return Ok(exit::LEDGER_FAILED);
+        }
+    };
     let mut lines = Vec::new();
     for (target, result) in targets.iter().zip(&report.results) {
         let reference = target

@@ -113,8 +113,25 @@ async fn status(
                     shown = std::time::Instant::now();
                 }
             };
-            let report =
-                status::ask(&mut ledger, &scope, &client, &chosen, &options, progress).await?;
+            let report = match status::ask(
+                &mut ledger,
+                &scope,
+                &client,
+                &chosen,
+                &options,
+                progress,
+            )
+            .await
+            {
+                Ok(report) => report,
+                // Requests went out: not "could not start", but a ledger that failed.
+                Err(e) => {
+                    eprintln!(
+                        "error: {e}; stopped asking (the provider's orders are as they were)"
+                    );
+                    return Ok(exit::LEDGER_FAILED);
+                }
+            };
             requests = report.requests;
             asked = report.asked;
             stop = report.stop;
@@ -148,11 +165,17 @@ async fn status(
     let changed = count(|a| matches!(a, Asked::Read { changed: true }));
     let not_found = count(|a| matches!(a, Asked::NotFound));
     let failed = count(|a| matches!(a, Asked::Failed(_)));
+    // Counted without regard to case, under the first spelling seen.
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
     for order in &orders {
         let shown = report::status::shown_status(order);
         let shown = if shown.is_empty() { "unknown" } else { shown };
-        *by_status.entry(shown.to_string()).or_default() += 1;
+        let key = by_status
+            .keys()
+            .find(|k| k.eq_ignore_ascii_case(shown))
+            .cloned()
+            .unwrap_or_else(|| shown.to_string());
+        *by_status.entry(key).or_default() += 1;
     }
     let line = by_status
         .iter()
