@@ -10,8 +10,10 @@ use std::path::PathBuf;
 /// The end of the top-level help: every exit code of `exit.rs`, and where the rest is written.
 const AFTER_HELP: &str = "\
 Exit codes:
-  0    every order valid (check), or created or already created (submit)
+  0    every order valid (check), or created or already created (submit), every status read
+       (status), every order cancelled (cancel)
   1    the run finished, but some orders are invalid or were not created: see the result file
+       (status: some statuses not read; cancel: some orders not cancelled)
   2    could not run: arguments, an unreadable file, missing columns, a bad config
   3    the provider refused the token (401/403); nothing more was sent
   4    the ledger could not be written; every answer it could not record is on stderr
@@ -20,8 +22,8 @@ Exit codes:
 
 First run: `fpgo-export init SHEET` writes a commented fpgo-export.toml beside the sheet.
 Documentation: README.md, and docs/columns.md (headers), docs/values.md, docs/money.md,
-docs/validation.md, docs/config.md, docs/submit.md, docs/regular-invoice.md, docs/sandbox.md,
-docs/exit-codes.md.";
+docs/validation.md, docs/config.md, docs/submit.md, docs/status.md, docs/regular-invoice.md,
+docs/sandbox.md, docs/exit-codes.md.";
 
 #[derive(Debug, Parser)]
 #[command(
@@ -47,6 +49,12 @@ pub enum Command {
     /// Check a sheet, then send every valid order exactly once, at the provider's pace,
     /// resumable after any crash; write the per-row result file.
     Submit(SubmitArgs),
+    /// Ask the provider the status of every order the ledger holds as created (paid, expired,
+    /// cancelled, …), record it with its history, and write a report (CSV, JSON or XLSX).
+    Status(StatusArgs),
+    /// Cancel orders at the provider by their order ids (ODR…), with a note; only orders the
+    /// ledger holds as created unless --force.
+    Cancel(CancelArgs),
     /// Write a ready-to-fill sheet (CSV or XLSX by extension) with every column and an example.
     Template(TemplateArgs),
     /// Write a commented config file (fpgo-export.toml) with every order-level default
@@ -166,6 +174,76 @@ pub struct SubmitArgs {
     /// The in-process sandbox's rate limit per minute (with --sandbox).
     #[arg(long, value_name = "N", hide = true)]
     pub sandbox_rate_limit: Option<u32>,
+}
+
+/// The provider, the token, the ledger and the pace of `status` and `cancel`.
+#[derive(Debug, Args)]
+pub struct ProviderArgs {
+    /// The provider's environment.
+    #[arg(long = "env", value_name = "ENV", default_value = "demo")]
+    pub environment: Environment,
+    /// Ask this base URL instead of the environment's (https, or http on loopback): the one
+    /// the orders were submitted to.
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Read the token from this file [default: the FPGO_TOKEN environment variable].
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The ledger the orders were submitted with [default: in the user's data directory].
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// The endpoint the orders were submitted to.
+    #[arg(long, value_name = "NAME", default_value = "invoice-session")]
+    pub endpoint: Endpoint,
+    /// Requests per minute (1 or more).
+    #[arg(long, value_name = "N", default_value_t = 240, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate: u32,
+    /// Seconds to wait for an answer (1 to 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    /// The most seconds a run waits, all together, when the provider answers 429 (0 to 86400).
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub max_wait: u64,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    #[command(flatten)]
+    pub provider: ProviderArgs,
+    /// The report: .csv, .json or .xlsx [default: fpgo-status-<date>.csv in the current
+    /// directory].
+    #[arg(long, short, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Print a JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
+    /// Ask about orders in a final state too (CANCELLED, EXPIRED, REFUNDED).
+    #[arg(long)]
+    pub all: bool,
+    /// Ask nobody: write the report from what the ledger knows.
+    #[arg(long, conflicts_with = "all")]
+    pub offline: bool,
+    /// Only the orders submitted from this sheet (its file name, or its path as submitted).
+    #[arg(long, value_name = "SHEET")]
+    pub sheet: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CancelArgs {
+    #[command(flatten)]
+    pub provider: ProviderArgs,
+    /// The provider's order ids (ODR…), as in the result file's order id column.
+    #[arg(value_name = "ORDER_ID", required = true)]
+    pub orders: Vec<String>,
+    /// Why the orders are cancelled (the provider requires a note).
+    #[arg(long, value_name = "TEXT", required = true)]
+    pub note: String,
+    /// Cancel orders this ledger does not hold as created too.
+    #[arg(long)]
+    pub force: bool,
+    /// Print a JSON summary on stdout.
+    #[arg(long)]
+    pub json: bool,
 }
 
 /// `--workers`: 1 to 256.

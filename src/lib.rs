@@ -30,6 +30,8 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Check(args) => commands::check::run(&args),
         Command::Submit(args) => commands::submit::run(&args),
         Command::Sandbox(args) => commands::sandbox::run(&args),
+        Command::Status(args) => commands::status::run(&args),
+        Command::Cancel(args) => commands::cancel::run(&args),
         Command::Init(args) => commands::init::run(&args),
         Command::Completions(args) => commands::completions::run(&args),
         Command::Man => commands::man::run(),

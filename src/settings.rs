@@ -7,7 +7,7 @@
 //! `fpgo-export.toml` beside the sheet, else in the current directory, is used if present.
 
 use crate::api::target::{BaseUrl, Token};
-use crate::cli::{SandboxArgs, SheetArgs, SubmitArgs};
+use crate::cli::{ProviderArgs, SandboxArgs, SheetArgs, SubmitArgs};
 use crate::error::Error;
 use crate::model::fields::Field;
 use crate::model::problem::Severity;
@@ -241,6 +241,55 @@ impl SendSettings {
                 retry_base: Duration::from_millis(args.retry_base_ms),
                 max_wait: Duration::from_secs(args.max_wait),
             },
+        })
+    }
+}
+
+/// What `status` and `cancel` need, resolved from their command line: the provider (the
+/// base URL's canonical form is the ledger's key), the token (none offline), an existing
+/// ledger, the endpoint and the pace.
+#[derive(Debug)]
+pub struct ProviderSettings {
+    pub base_url: BaseUrl,
+    pub token: Option<Token>,
+    pub ledger: PathBuf,
+    pub endpoint: Endpoint,
+    pub rate: u32,
+    pub timeout: Duration,
+    pub max_wait: Duration,
+}
+
+impl ProviderSettings {
+    /// Checks everything before anything is asked; the token only when it will be used.
+    pub fn resolve(args: &ProviderArgs, offline: bool) -> Result<ProviderSettings, Error> {
+        let url = args
+            .base_url
+            .as_deref()
+            .unwrap_or_else(|| args.environment.url());
+        let base_url = BaseUrl::parse(url)?;
+        let token = if offline {
+            None
+        } else {
+            Some(Token::load(args.token_file.as_deref())?)
+        };
+        let ledger = args
+            .ledger
+            .clone()
+            .unwrap_or_else(crate::send::ledger::default_path);
+        if !ledger.exists() {
+            return Err(Error::usage(format!(
+                "no ledger at {}: status and cancel read the ledger that submit wrote; name it with --ledger",
+                ledger.display()
+            )));
+        }
+        Ok(ProviderSettings {
+            base_url,
+            token,
+            ledger,
+            endpoint: args.endpoint,
+            rate: args.rate,
+            timeout: Duration::from_secs(args.timeout),
+            max_wait: Duration::from_secs(args.max_wait),
         })
     }
 }

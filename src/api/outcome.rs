@@ -110,6 +110,90 @@ pub fn classify(answer: Result<Answer, NoAnswer>, now: i64) -> Outcome {
     }
 }
 
+/// What an ask of an order's status ("Order status") said.
+#[derive(Debug, PartialEq)]
+pub enum Read {
+    /// 200: the status as the provider wrote it, and the order's amount if it gave one.
+    Status {
+        status: String,
+        amount: Option<String>,
+    },
+    /// 404: the provider does not know the order.
+    NotFound,
+    /// Anything else, as [`classify`] reads it (a 2xx without a status is a retry).
+    Other(Outcome),
+}
+
+/// Classifies the answer to `GET /connect/orders/status/{orderUuid}`.
+pub fn classify_status(answer: Result<Answer, NoAnswer>, now: i64) -> Read {
+    let status = match &answer {
+        Ok(a) => a.status,
+        Err(_) => return Read::Other(classify(answer, now)),
+    };
+    let body = answer
+        .as_ref()
+        .ok()
+        .and_then(|a| serde_json::from_slice::<Value>(&a.body).ok());
+    let data = body.as_ref().and_then(|b| b.get("data"));
+    let text = |name: &str| {
+        data.and_then(|d| d.get(name)).and_then(|v| match v {
+            Value::String(s) if !s.trim().is_empty() => Some(s.trim().to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+    };
+    match status {
+        200..=299 => match text("status") {
+            Some(status) => Read::Status {
+                status: shorten(&status, 40),
+                amount: text("orderAmount"),
+            },
+            None => Read::Other(Outcome::Retry(format!(
+                "the provider answered {status} but gave no status"
+            ))),
+        },
+        404 => Read::NotFound,
+        _ => Read::Other(classify(answer, now)),
+    }
+}
+
+/// What an ask to cancel an order ("Cancel Order") said.
+#[derive(Debug, PartialEq)]
+pub enum Cancelled {
+    /// 202: cancelled.
+    Cancelled,
+    /// 400 `orderStatusAlreadyPaid`: paid, so not cancelled.
+    AlreadyPaid,
+    /// 400 `orderAlreadyCancelled`.
+    AlreadyCancelled,
+    /// 404.
+    NotFound,
+    /// Anything else, as [`classify`] reads it.
+    Other(Outcome),
+}
+
+/// Classifies the answer to `POST /connect/orders/cancel/{orderUuid}`.
+pub fn classify_cancel(answer: Result<Answer, NoAnswer>, now: i64) -> Cancelled {
+    let Ok(a) = &answer else {
+        return Cancelled::Other(classify(answer, now));
+    };
+    let message = serde_json::from_slice::<Value>(&a.body)
+        .ok()
+        .and_then(|b| {
+            b.get("message")
+                .and_then(Value::as_str)
+                .map(str::to_lowercase)
+        })
+        .unwrap_or_default();
+    match a.status {
+        200..=299 => Cancelled::Cancelled,
+        400 if message.contains("paid") => Cancelled::AlreadyPaid,
+        400 if message.contains("cancel") => Cancelled::AlreadyCancelled,
+        404 => Cancelled::NotFound,
+        _ => Cancelled::Other(classify(answer, now)),
+    }
+}
+
 /// At most `max` characters of a text the server sent, and its length when it was longer.
 fn shorten(text: &str, max: usize) -> String {
     crate::model::problem::mention_up_to(text, max).into_owned()

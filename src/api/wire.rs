@@ -211,6 +211,41 @@ pub fn body(
 }
 
 /// `orderDate` on the wire (see the module docs): `1795258800`, or `02 Aug, 2026`.
+/// The body of `POST /connect/orders/cancel/{orderUuid}` (the provider's "Cancel Order").
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct CancelRequest<'a> {
+    pub cancellation_note: &'a str,
+}
+
+/// `GET /connect/orders/status/{orderUuid}` ("Order status"), or `None` for an id that is
+/// not one the provider gives (letters, digits, `-` and `_`): nothing else goes in a path.
+pub fn status_path(order_uuid: &str) -> Option<String> {
+    order_id(order_uuid).map(|id| format!("/connect/orders/status/{id}"))
+}
+
+/// `POST /connect/orders/cancel/{orderUuid}` ("Cancel Order"), as [`status_path`].
+pub fn cancel_path(order_uuid: &str) -> Option<String> {
+    order_id(order_uuid).map(|id| format!("/connect/orders/cancel/{id}"))
+}
+
+/// The cancellation's body.
+pub fn cancel_body(note: &str) -> Vec<u8> {
+    serde_json::to_vec(&CancelRequest {
+        cancellation_note: note,
+    })
+    .unwrap_or_default()
+}
+
+fn order_id(text: &str) -> Option<&str> {
+    let ok = !text.is_empty()
+        && text.len() <= 64
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+    ok.then_some(text)
+}
+
 pub fn order_date(date: NaiveDate, format: DateFormat) -> String {
     match format {
         DateFormat::Unix => oslo_noon(date).to_string(),

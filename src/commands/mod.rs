@@ -1,11 +1,13 @@
 //! The commands: each one's glue between the command line and the pipeline (or the file it
 //! writes).
 
+pub mod cancel;
 pub mod check;
 pub mod completions;
 pub mod init;
 pub mod man;
 pub mod sandbox;
+pub mod status;
 pub mod submit;
 pub mod template;
 

@@ -6,6 +6,7 @@
 mod csv;
 mod json;
 pub mod progress;
+pub mod status;
 pub mod summary;
 pub mod template;
 mod xlsx;

@@ -197,6 +197,15 @@ impl Sandbox {
         Ok(())
     }
 
+    /// Moves an order to another status (`PAID`, `EXPIRED`, …, case-insensitively), as the
+    /// customer and the provider would; `POST /__sandbox/orders/{uuid}/status` does the same.
+    pub fn set_status(&self, uuid: &str, status: &str) -> Result<(), Error> {
+        self.store
+            .set_status(uuid, status)
+            .map(|_| ())
+            .map_err(Error::usage)
+    }
+
     /// The sandbox's clock (move a manual one with [`Clock::advance`]).
     pub fn clock(&self) -> &Clock {
         self.store.clock()

@@ -34,6 +34,7 @@ pub fn router(store: Shared) -> Router {
         .route_layer(middleware::from_fn_with_state(store.clone(), provider));
     let introspection = Router::new()
         .route("/orders", get(orders))
+        .route("/orders/{order_uuid}/status", post(set_status))
         .route("/stats", get(stats))
         .route("/reset", post(reset))
         .route_layer(middleware::from_fn(loopback_only));
@@ -414,6 +415,38 @@ async fn orders(State(store): State<Shared>) -> Response {
         })
         .collect();
     Json(json!({"orders": list})).into_response()
+}
+
+/// `POST /__sandbox/orders/{uuid}/status` with `{"status": "PAID"}`: the order moves on in
+/// its life, as its customer and the provider would move it.
+async fn set_status(
+    State(store): State<Shared>,
+    Path(uuid): Path<String>,
+    body: Bytes,
+) -> Response {
+    let Some(status) = serde_json::from_slice::<Value>(&body)
+        .ok()
+        .and_then(|b| b.get("status").and_then(Value::as_str).map(str::to_string))
+    else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "Client Error",
+            "give {\"status\": \"PAID\"} (or another status)",
+            Value::Null,
+        );
+    };
+    if !store.order_exists(&uuid) {
+        return error(
+            StatusCode::NOT_FOUND,
+            "Not Found",
+            "orderNotFound",
+            Value::Null,
+        );
+    }
+    match store.set_status(&uuid, &status) {
+        Ok(previous) => Json(json!({"uuid": uuid, "status": store.order(&uuid).map(|o| o.status), "previous": previous})).into_response(),
+        Err(why) => error(StatusCode::UNPROCESSABLE_ENTITY, "Client Error", &why, Value::Null),
+    }
 }
 
 async fn stats(State(store): State<Shared>) -> Response {

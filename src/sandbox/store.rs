@@ -34,6 +34,17 @@ struct Orders {
     created: HashMap<String, u32>,
 }
 
+/// The statuses an order can have, as the provider writes them.
+pub const STATUSES: [&str; 7] = [
+    "SENT",
+    "INVOICED",
+    "PAID",
+    "CANCELLED",
+    "EXPIRED",
+    "REFUNDED",
+    "PARTIAL REFUNDED",
+];
+
 /// A fixed window of the rate limiter.
 struct Window {
     start: i64,
@@ -267,6 +278,30 @@ impl Store {
             order.status = "CANCELLED";
         }
         Some(before)
+    }
+
+    /// Moves an order to another status (for tests and demos): its status before, `Err` with
+    /// the reason when there is no such order or no such status.
+    pub fn set_status(&self, uuid: &str, status: &str) -> Result<&'static str, String> {
+        let status = STATUSES
+            .iter()
+            .copied()
+            .find(|s| s.eq_ignore_ascii_case(status.trim()))
+            .ok_or_else(|| {
+                format!(
+                    "\"{status}\" is not a status; the statuses are {}",
+                    STATUSES.join(", ")
+                )
+            })?;
+        let mut orders = self.lock_orders();
+        let i = *orders
+            .by_uuid
+            .get(uuid)
+            .ok_or_else(|| format!("there is no order {uuid}"))?;
+        let order = &mut orders.list[i];
+        let before = order.status;
+        order.status = status;
+        Ok(before)
     }
 
     /// Every stored order, oldest first.

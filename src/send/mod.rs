@@ -1,10 +1,14 @@
 //! The online half: the plan for each valid order (the ledger's verdict), the ledger itself,
 //! and the paced, concurrent sending loop. [`look_up`] and [`run`] are what a front end calls
-//! (the command line's `submit`, a browser page): they never print and never exit.
+//! (the command line's `submit`, a browser page): they never print and never exit. After
+//! sending, [`status`] asks what became of the created orders and [`cancel`] cancels some.
 
+pub mod cancel;
 pub mod dispatch;
 pub mod ledger;
+pub mod pace;
 pub mod plan;
+pub mod status;
 pub mod verdicts;
 
 use crate::api::client::Client;

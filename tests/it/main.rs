@@ -41,6 +41,8 @@ mod submit_refusals;
 mod submit_reruns;
 // `submit`: the token and personal numbers in nothing it prints or writes.
 mod submit_secrets;
+// `status` and `cancel`: what became of the orders sent, and cancelling them.
+mod status;
 // Regression tests: the holes that could invoice someone twice.
 mod safety_twice;
 // Regression tests: the holes that could hang a run or strand an order.

@@ -13,8 +13,10 @@
 
 mod lock;
 mod schema;
+mod statuses;
 mod writer;
 
+pub use statuses::{Known, Seen, SeenBy};
 pub use writer::{Unrecorded, Writer, GROUP_COMMIT};
 
 use crate::error::Error;
@@ -86,7 +88,7 @@ pub struct Ledger {
     _lock: File,
 }
 
-const SCHEMA_VERSION: i32 = 2;
+const SCHEMA_VERSION: i32 = 3;
 
 /// The default ledger: `ledger.sqlite` in the user's data directory.
 pub fn default_path() -> PathBuf {

@@ -1,5 +1,6 @@
 //! The ledger's schema and its migrations, by `user_version`: 1 the orders table, 2 the keys
-//! made canonical (base URL and order key) and the `holder` table.
+//! made canonical (base URL and order key) and the `holder` table, 3 the provider's status of
+//! each order (`statuses`, the latest reading) and every change of it (`status_history`).
 
 use super::{sql, Ledger, SCHEMA_VERSION};
 use crate::error::Error;
@@ -47,6 +48,9 @@ impl Ledger {
         if version < 2 {
             self.canonical_keys().map_err(|e| sql(&path, e))?;
         }
+        if version < 3 {
+            self.status_history().map_err(|e| sql(&path, e))?;
+        }
         Ok(())
     }
 
@@ -84,6 +88,46 @@ impl Ledger {
              PRAGMA user_version = 2;",
         )?;
         tx.commit()
+    }
+}
+
+impl Ledger {
+    /// Schema 3: what `status` and `cancel` learnt of each created order. `statuses` holds
+    /// the latest reading per order (the status as the provider wrote it, the one before it,
+    /// when it changed, when it was last asked, whether the last ask was a 404);
+    /// `status_history` one row per change, oldest first, never rewritten.
+    fn status_history(&mut self) -> rusqlite::Result<()> {
+        self.connection.execute_batch(
+            "BEGIN IMMEDIATE;
+             CREATE TABLE IF NOT EXISTS statuses (
+                 base_url    TEXT NOT NULL,
+                 endpoint    TEXT NOT NULL,
+                 order_key   TEXT NOT NULL,
+                 order_uuid  TEXT NOT NULL,
+                 status      TEXT,
+                 previous    TEXT,
+                 changed_at  TEXT,
+                 checked_at  TEXT NOT NULL,
+                 not_found   INTEGER NOT NULL DEFAULT 0,
+                 amount      TEXT,
+                 PRIMARY KEY (base_url, endpoint, order_key)
+             );
+             CREATE TABLE IF NOT EXISTS status_history (
+                 id          INTEGER PRIMARY KEY,
+                 base_url    TEXT NOT NULL,
+                 endpoint    TEXT NOT NULL,
+                 order_key   TEXT NOT NULL,
+                 order_uuid  TEXT NOT NULL,
+                 status      TEXT NOT NULL,
+                 previous    TEXT,
+                 seen_at     TEXT NOT NULL,
+                 seen_by     TEXT NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS status_history_by_order
+                 ON status_history (base_url, endpoint, order_key, id);
+             PRAGMA user_version = 3;
+             COMMIT;",
+        )
     }
 }
 

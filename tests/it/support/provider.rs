@@ -23,6 +23,8 @@ pub const REGULAR_PATH: &str = "/connect/orders/regular/invoice/submit";
 pub const SESSION_ROUTE: &str = "POST /api/v1/connect/orders/invoice/submit";
 pub const REGULAR_ROUTE: &str = "POST /api/v1/connect/orders/regular/invoice/submit";
 pub const LISTING_ROUTE: &str = "GET /api/v1/connect/orders/status";
+pub const STATUS_ROUTE: &str = "GET /api/v1/connect/orders/status/{order_uuid}";
+pub const CANCEL_ROUTE: &str = "POST /api/v1/connect/orders/cancel/{order_uuid}";
 
 /// The sandbox every test starts from: [`TOKEN`], a manual clock at [`NOON`], [`RATE_LIMIT`]
 /// and a fixed seed (its faults and ids are the same on every run).
@@ -189,6 +191,13 @@ impl Stats {
     /// Every POST of an invoice-session order, whatever became of it.
     pub fn all_posts(&self) -> u64 {
         self.0["routes"][SESSION_ROUTE]
+            .as_object()
+            .map_or(0, |m| m.values().filter_map(Value::as_u64).sum())
+    }
+
+    /// Every request on a route, whatever its answer.
+    pub fn all(&self, route: &str) -> u64 {
+        self.0["routes"][route]
             .as_object()
             .map_or(0, |m| m.values().filter_map(Value::as_u64).sum())
     }

@@ -346,6 +346,38 @@ pub fn submit(work: &Workdir, provider: &Provider, extra: &[&str]) -> Output {
     submit_as(work, Some(TOKEN), &provider.base_url(), "orders.csv", extra)
 }
 
+/// Runs `status` or `cancel` (`command`) against `base_url` on the workdir's ledger with this
+/// token in `FPGO_TOKEN` (none when `None`), `--rate 6000` unless `extra` says otherwise.
+pub fn after_submit(
+    work: &Workdir,
+    command: &str,
+    token: Option<&str>,
+    base_url: &str,
+    extra: &[&str],
+) -> Output {
+    let ledger = work.join("ledger.sqlite").display().to_string();
+    let mut args = owned(&[command, "--base-url", base_url, "--ledger", &ledger]);
+    if !extra.contains(&"--rate") {
+        args.extend(owned(&["--rate", "6000"]));
+    }
+    args.extend(owned(extra));
+    let env: Vec<(String, String)> = token
+        .map(|t| ("FPGO_TOKEN".to_string(), t.to_string()))
+        .into_iter()
+        .collect();
+    work.execute(&args, &env, None, WATCHDOG)
+}
+
+/// `status` against the provider with its token.
+pub fn status(work: &Workdir, provider: &Provider, extra: &[&str]) -> Output {
+    after_submit(work, "status", Some(TOKEN), &provider.base_url(), extra)
+}
+
+/// `cancel` against the provider with its token.
+pub fn cancel(work: &Workdir, provider: &Provider, extra: &[&str]) -> Output {
+    after_submit(work, "cancel", Some(TOKEN), &provider.base_url(), extra)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Runs in the background
 
