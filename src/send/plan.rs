@@ -277,6 +277,7 @@ mod tests {
             customer_uuid: None,
             url: None,
             last_error: Some("why".into()),
+            payload: None,
         }
     }
 

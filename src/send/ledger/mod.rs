@@ -66,6 +66,8 @@ pub struct Record {
     pub customer_uuid: Option<String>,
     pub url: Option<String>,
     pub last_error: Option<String>,
+    /// The request body last sent for it; `None` for orders sent before the ledger kept it.
+    pub payload: Option<String>,
 }
 
 /// Which orders a run concerns: one provider (base URL) and one endpoint.
@@ -86,7 +88,7 @@ pub struct Ledger {
     _lock: File,
 }
 
-const SCHEMA_VERSION: i32 = 2;
+const SCHEMA_VERSION: i32 = 3;
 
 /// The default ledger: `ledger.sqlite` in the user's data directory.
 pub fn default_path() -> PathBuf {
@@ -241,7 +243,8 @@ impl Ledger {
     pub fn get(&self, scope: &Scope, key: &str) -> Result<Option<Record>, Error> {
         self.connection
             .prepare_cached(
-                "SELECT fingerprint, state, attempts, order_uuid, customer_uuid, url, last_error
+                "SELECT fingerprint, state, attempts, order_uuid, customer_uuid, url, last_error,
+                     payload
                  FROM orders WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3",
             )
             .and_then(|mut statement| {
@@ -254,6 +257,7 @@ impl Ledger {
                         customer_uuid: r.get(4)?,
                         url: r.get(5)?,
                         last_error: r.get(6)?,
+                        payload: r.get(7)?,
                     })
                 })
             })
@@ -278,6 +282,7 @@ impl Ledger {
                 source_file: source_file.to_string(),
                 rows: rows.to_vec(),
                 update_of: None,
+                payload: None,
             }],
         )
     }
@@ -328,6 +333,8 @@ pub enum Change {
         source_file: String,
         rows: Vec<u32>,
         update_of: Option<String>,
+        /// The request body, kept to tell later which fields changed.
+        payload: Option<String>,
     },
     /// An answer came (or its absence was decided).
     Settle {
@@ -353,17 +360,19 @@ fn write(connection: &Connection, scope: &Scope, change: &Change) -> rusqlite::R
             source_file,
             rows,
             update_of,
+            payload,
         } => {
             let rows: Vec<String> = rows.iter().map(u32::to_string).collect();
             connection
                 .prepare_cached(
                     "INSERT INTO orders (base_url, endpoint, order_key, fingerprint, state, attempts,
-                                         source_file, source_rows, first_seen, updated_at, order_uuid)
-                     VALUES (?1, ?2, ?3, ?4, 'sending', 1, ?5, ?6, ?7, ?7, ?8)
+                                         source_file, source_rows, first_seen, updated_at, order_uuid,
+                                         payload)
+                     VALUES (?1, ?2, ?3, ?4, 'sending', 1, ?5, ?6, ?7, ?7, ?8, ?9)
                      ON CONFLICT (base_url, endpoint, order_key) DO UPDATE SET
                          fingerprint = ?4, state = 'sending', attempts = attempts + 1,
                          source_file = ?5, source_rows = ?6, updated_at = ?7,
-                         order_uuid = COALESCE(?8, order_uuid)",
+                         order_uuid = COALESCE(?8, order_uuid), payload = ?9",
                 )?
                 .execute(params![
                     scope.base_url,
@@ -373,7 +382,8 @@ fn write(connection: &Connection, scope: &Scope, change: &Change) -> rusqlite::R
                     source_file,
                     rows.join(","),
                     stamp,
-                    update_of
+                    update_of,
+                    payload
                 ])
         }
         Change::Settle {

@@ -1,5 +1,6 @@
 //! The ledger's schema and its migrations, by `user_version`: 1 the orders table, 2 the keys
-//! made canonical (base URL and order key) and the `holder` table.
+//! made canonical (base URL and order key) and the `holder` table, 3 the request body sent
+//! (`payload`), so that a later run can say which fields changed.
 
 use super::{sql, Ledger, SCHEMA_VERSION};
 use crate::error::Error;
@@ -46,6 +47,16 @@ impl Ledger {
         }
         if version < 2 {
             self.canonical_keys().map_err(|e| sql(&path, e))?;
+        }
+        if version < 3 {
+            self.connection
+                .execute_batch(
+                    "BEGIN;
+                     ALTER TABLE orders ADD COLUMN payload TEXT;
+                     PRAGMA user_version = 3;
+                     COMMIT;",
+                )
+                .map_err(|e| sql(&path, e))?;
         }
         Ok(())
     }
@@ -119,5 +130,35 @@ mod tests {
         };
         let record = ledger.get(&scope, "\u{c5}-1").unwrap().unwrap();
         assert_eq!(record.order_uuid.as_deref(), Some("ODR1"));
+        assert_eq!(record.payload, None, "sent before the ledger kept the body");
+    }
+
+    #[test]
+    fn schema_3_keeps_the_body_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        let scope = Scope {
+            base_url: "https://demo".into(),
+            endpoint: "invoice-session".into(),
+        };
+        let mut ledger = Ledger::open(&path).unwrap();
+        let change = super::super::Change::Sending {
+            key: "A".into(),
+            fingerprint: "f".into(),
+            source_file: "s.csv".into(),
+            rows: vec![2],
+            update_of: None,
+            payload: Some(r#"{"referenceNo":"A"}"#.into()),
+        };
+        ledger.apply(&scope, &[change]).unwrap();
+        drop(ledger);
+        let ledger = Ledger::open(&path).unwrap();
+        let record = ledger.get(&scope, "A").unwrap().unwrap();
+        assert_eq!(record.payload.as_deref(), Some(r#"{"referenceNo":"A"}"#));
+        let version: i32 = ledger
+            .connection
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 3);
     }
 }
