@@ -197,14 +197,14 @@ async fn submit_sheet(
             "could not ask the provider about uncertain orders: {why}"
         ));
     }
-    let planned = plan::plan(
+    let mut planned = plan::plan(
         &valid,
         &records,
         &lookup,
         (endpoint, settings.date_format),
         send.choices,
     );
-    verdicts::held(&mut checked, planned.held, &lookup);
+    verdicts::held(&mut checked, &mut planned, &lookup);
 
     let (events, shown) = tokio::sync::mpsc::unbounded_channel();
     let show = report::progress::Show {

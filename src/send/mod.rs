@@ -2,6 +2,7 @@
 //! and the paced, concurrent sending loop. [`look_up`] and [`run`] are what a front end calls
 //! (the command line's `submit`, a browser page): they never print and never exit.
 
+pub mod diff;
 pub mod dispatch;
 pub mod ledger;
 pub mod plan;

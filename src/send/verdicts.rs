@@ -6,7 +6,8 @@ use crate::api::outcome::locate;
 use crate::model::outcome::{RowStatus, Sent};
 use crate::model::problem::{Problem, Severity};
 use crate::pipeline::Checked;
-use crate::send::plan::{Decision, Lookup};
+use crate::send::diff::describe;
+use crate::send::plan::{Decision, Lookup, Plan};
 
 /// A message for an order's first row.
 fn note(severity: Severity, message: String) -> Vec<(Option<usize>, Problem)> {
@@ -20,16 +21,17 @@ fn note(severity: Severity, message: String) -> Vec<(Option<usize>, Problem)> {
 }
 
 /// The orders the plan holds back: already created, changed, uncertain, rejected before.
-pub fn held(checked: &mut Checked, held: Vec<(usize, Decision)>, lookup: &Lookup) {
-    for (index, decision) in held {
+pub fn held(checked: &mut Checked, plan: &mut Plan, lookup: &Lookup) {
+    for (index, decision) in std::mem::take(&mut plan.held) {
         let key = &checked.orders[index].key;
         let (status, ids, problems) = match decision {
             Decision::Send { .. } => continue,
             Decision::AlreadyCreated(ids) => (RowStatus::AlreadyCreated, Some(ids), Vec::new()),
             Decision::Changed(ids) => {
                 let message = format!(
-                    "created earlier as {}; its content changed since: --update sends the change",
-                    ids.order_uuid
+                    "created earlier as {}; {}. --update sends the change",
+                    ids.order_uuid,
+                    describe(plan.changes.get(&index).unwrap_or(&None))
                 );
                 (
                     RowStatus::Changed,
