@@ -99,6 +99,8 @@ pub struct SendSettings {
     /// For tests: how many pages the ledger may grow by (as a full disk would allow).
     pub ledger_growth_limit: Option<u32>,
     pub timeout: Duration,
+    /// `--dry-run`: plan, but send nothing and write nothing to the ledger.
+    pub dry_run: bool,
     pub choices: plan::Choices,
     pub options: dispatch::Options,
 }

@@ -3,7 +3,7 @@
 //! they name).
 
 use crate::api::outcome::locate;
-use crate::model::outcome::{RowStatus, Sent};
+use crate::model::outcome::{Ids, RowStatus, Sent};
 use crate::model::problem::{Problem, Severity};
 use crate::pipeline::Checked;
 use crate::send::diff::describe;
@@ -102,5 +102,33 @@ pub fn sent(checked: &mut Checked, job_orders: &[usize], sent: Vec<Sent>) {
             Sent::Skipped(why) => (RowStatus::Skipped, None, error(why)),
         };
         checked.settle(order, status, ids, &problems);
+    }
+}
+
+/// A dry run: the orders a real run would send, on their rows, as `would_create` or (an update
+/// of an order the provider has) `would_update` with the fields that changed.
+pub fn would_send(checked: &mut Checked, plan: &Plan) {
+    for (job, &index) in plan.jobs.iter().zip(&plan.job_orders) {
+        let (status, ids, problems) = match &job.update_of {
+            None => (RowStatus::WouldCreate, None, Vec::new()),
+            Some(uuid) => {
+                let what = match plan.changes.get(&index) {
+                    Some(changes) => format!("; {}", describe(changes)),
+                    None => String::new(),
+                };
+                let ids = Ids {
+                    order_uuid: uuid.clone(),
+                    customer_uuid: None,
+                    url: None,
+                };
+                let message = format!("dry run: would be sent as an update of {uuid}{what}");
+                (
+                    RowStatus::WouldUpdate,
+                    Some(ids),
+                    note(Severity::Warning, message),
+                )
+            }
+        };
+        checked.settle(index, status, ids, &problems);
     }
 }

@@ -142,10 +142,7 @@ impl Ledger {
             ));
         }
         if empty && !created {
-            return Err(Error::unusable(
-                &path,
-                "the ledger is empty (0 bytes), but a ledger fpgo-export wrote is never empty: it was truncated or replaced, and an empty ledger would send every order again. Restore it from a backup; only if no order was ever sent with it, delete the file and run again",
-            ));
+            return Err(Error::unusable(&path, EMPTY));
         }
         let connection = Connection::open(&path).map_err(|e| sql(&path, e))?;
         // WAL with FULL sync: a commit is on disk before the request it guards goes out.
@@ -241,28 +238,7 @@ impl Ledger {
     }
 
     pub fn get(&self, scope: &Scope, key: &str) -> Result<Option<Record>, Error> {
-        self.connection
-            .prepare_cached(
-                "SELECT fingerprint, state, attempts, order_uuid, customer_uuid, url, last_error,
-                     payload
-                 FROM orders WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3",
-            )
-            .and_then(|mut statement| {
-                statement.query_row(params![scope.base_url, scope.endpoint, key], |r| {
-                    Ok(Record {
-                        fingerprint: r.get(0)?,
-                        state: State::parse(&r.get::<_, String>(1)?),
-                        attempts: r.get(2)?,
-                        order_uuid: r.get(3)?,
-                        customer_uuid: r.get(4)?,
-                        url: r.get(5)?,
-                        last_error: r.get(6)?,
-                        payload: r.get(7)?,
-                    })
-                })
-            })
-            .optional()
-            .map_err(|e| sql(&self.path, e))
+        select(&self.connection, true, scope, key).map_err(|e| sql(&self.path, e))
     }
 
     /// Records that a request for this order is about to go out: committed before it does.
@@ -321,6 +297,111 @@ impl Ledger {
         tx.commit().map_err(|e| sql(&path, e))
     }
 }
+
+/// One order's record; `payload`: whether the ledger has the column (schema 3 on).
+fn select(
+    connection: &Connection,
+    payload: bool,
+    scope: &Scope,
+    key: &str,
+) -> rusqlite::Result<Option<Record>> {
+    let statement = if payload {
+        "SELECT fingerprint, state, attempts, order_uuid, customer_uuid, url, last_error, payload
+         FROM orders WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3"
+    } else {
+        "SELECT fingerprint, state, attempts, order_uuid, customer_uuid, url, last_error, NULL
+         FROM orders WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3"
+    };
+    connection
+        .prepare_cached(statement)?
+        .query_row(params![scope.base_url, scope.endpoint, key], |r| {
+            Ok(Record {
+                fingerprint: r.get(0)?,
+                state: State::parse(&r.get::<_, String>(1)?),
+                attempts: r.get(2)?,
+                order_uuid: r.get(3)?,
+                customer_uuid: r.get(4)?,
+                url: r.get(5)?,
+                last_error: r.get(6)?,
+                payload: r.get(7)?,
+            })
+        })
+        .optional()
+}
+
+/// A ledger read for a dry run, without writing a byte to it: opened read-only, with no lock
+/// taken, no migration and no `holder` row (a run may be using it). A ledger that does not
+/// exist is read as an empty one, and is not created.
+pub struct Snapshot {
+    connection: Option<Connection>,
+    path: PathBuf,
+    /// Whether the ledger has the `payload` column (schema 3 on).
+    payload: bool,
+}
+
+impl Snapshot {
+    pub fn open(path: &Path) -> Result<Snapshot, Error> {
+        let mut snapshot = Snapshot {
+            connection: None,
+            path: path.to_path_buf(),
+            payload: false,
+        };
+        let Ok(metadata) = std::fs::metadata(path) else {
+            return Ok(snapshot);
+        };
+        snapshot.path = path.canonicalize().map_err(|e| Error::file(path, e))?;
+        let path = snapshot.path.clone();
+        if metadata.len() == 0 {
+            return Err(Error::unusable(&path, EMPTY));
+        }
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let connection = Connection::open_with_flags(&path, flags).map_err(|e| sql(&path, e))?;
+        connection
+            .execute_batch("PRAGMA busy_timeout = 5000;")
+            .map_err(|e| sql(&path, e))?;
+        let version: i32 = connection
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql(&path, e))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::unusable(
+                &path,
+                format!("the ledger was written by a newer fpgo-export (schema {version}); use that version"),
+            ));
+        }
+        let columns: Vec<String> = connection
+            .prepare("SELECT name FROM pragma_table_info('orders')")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(|e| sql(&path, e))?;
+        if columns.is_empty() {
+            // No orders table: a ledger that never recorded anything.
+            return Ok(snapshot);
+        }
+        snapshot.payload = columns.iter().any(|c| c == "payload");
+        snapshot.connection = Some(connection);
+        Ok(snapshot)
+    }
+
+    /// Whether the ledger exists (a real run would create it).
+    pub fn exists(&self) -> bool {
+        self.path.exists()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn get(&self, scope: &Scope, key: &str) -> Result<Option<Record>, Error> {
+        match &self.connection {
+            None => Ok(None),
+            Some(connection) => {
+                select(connection, self.payload, scope, key).map_err(|e| sql(&self.path, e))
+            }
+        }
+    }
+}
+
+/// Why an empty ledger file is refused.
+const EMPTY: &str = "the ledger is empty (0 bytes), but a ledger fpgo-export wrote is never empty: it was truncated or replaced, and an empty ledger would send every order again. Restore it from a backup; only if no order was ever sent with it, delete the file and run again";
 
 /// A change of one order's record.
 #[derive(Clone, Debug)]
