@@ -498,3 +498,17 @@ fn money_totals(checked: &Checked, which: impl Fn(usize) -> bool) -> (Decimal, D
             (g + og, t + ot)
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn the_time_a_send_takes_at_the_rate() {
+        assert_eq!(duration(52, 240), "13 s");
+        assert_eq!(duration(1, 240), "a second");
+        assert_eq!(duration(240, 240), "1 min");
+        assert_eq!(duration(1000, 240), "4 min 10 s");
+        assert_eq!(duration(20_000, 240), "1 h 23 min");
+    }
+}
