@@ -337,6 +337,9 @@ pub struct Snapshot {
     path: PathBuf,
     /// Whether the ledger has the `payload` column (schema 3 on).
     payload: bool,
+    /// A schema 1 ledger's records by their canonical keys (base URL, endpoint, order key),
+    /// as the migration a real run makes first would key them.
+    legacy: Option<std::collections::HashMap<(String, String, String), Record>>,
 }
 
 impl Snapshot {
@@ -345,6 +348,7 @@ impl Snapshot {
             connection: None,
             path: path.to_path_buf(),
             payload: false,
+            legacy: None,
         };
         let Ok(metadata) = std::fs::metadata(path) else {
             return Ok(snapshot);
@@ -377,6 +381,9 @@ impl Snapshot {
             return Ok(snapshot);
         }
         snapshot.payload = columns.iter().any(|c| c == "payload");
+        if version < 2 {
+            snapshot.legacy = Some(legacy_records(&connection).map_err(|e| sql(&path, e))?);
+        }
         snapshot.connection = Some(connection);
         Ok(snapshot)
     }
@@ -391,6 +398,14 @@ impl Snapshot {
     }
 
     pub fn get(&self, scope: &Scope, key: &str) -> Result<Option<Record>, Error> {
+        if let Some(legacy) = &self.legacy {
+            let wanted = (
+                scope.base_url.clone(),
+                scope.endpoint.clone(),
+                key.to_string(),
+            );
+            return Ok(legacy.get(&wanted).cloned());
+        }
         match &self.connection {
             None => Ok(None),
             Some(connection) => {
@@ -398,6 +413,50 @@ impl Snapshot {
             }
         }
     }
+}
+
+/// Every record of a schema 1 ledger, by the keys schema 2 makes canonical; where two rows
+/// become one key, the one already canonical is the one kept, as the migration keeps it.
+fn legacy_records(
+    connection: &Connection,
+) -> rusqlite::Result<std::collections::HashMap<(String, String, String), Record>> {
+    let mut statement = connection.prepare(
+        "SELECT base_url, endpoint, order_key, fingerprint, state, attempts, order_uuid,
+                customer_uuid, url, last_error FROM orders",
+    )?;
+    let rows = statement.query_map([], |r| {
+        Ok((
+            (
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ),
+            Record {
+                fingerprint: r.get(3)?,
+                state: State::parse(&r.get::<_, String>(4)?),
+                attempts: r.get(5)?,
+                order_uuid: r.get(6)?,
+                customer_uuid: r.get(7)?,
+                url: r.get(8)?,
+                last_error: r.get(9)?,
+                payload: None,
+            },
+        ))
+    })?;
+    let mut records = std::collections::HashMap::new();
+    for row in rows {
+        let ((base_url, endpoint, key), record) = row?;
+        let canonical_url = crate::api::target::BaseUrl::parse(&base_url)
+            .map(|b| b.key)
+            .unwrap_or_else(|_| base_url.clone());
+        let canonical_key = crate::model::order::normalise_key(&key);
+        let already = canonical_url == base_url && canonical_key == key;
+        let entry = (canonical_url, endpoint, canonical_key);
+        if already || !records.contains_key(&entry) {
+            records.insert(entry, record);
+        }
+    }
+    Ok(records)
 }
 
 /// Why an empty ledger file is refused.

@@ -123,11 +123,21 @@ mod tests {
                 )
                 .unwrap();
         }
-        let ledger = Ledger::open(&path).unwrap();
         let scope = Scope {
             base_url: "http://localhost:8080/api/v1".into(),
             endpoint: "invoice-session".into(),
         };
+        // A dry run reads it as the migration will key it, and leaves it at schema 1.
+        let snapshot = super::super::Snapshot::open(&path).unwrap();
+        let seen = snapshot.get(&scope, "\u{c5}-1").unwrap().unwrap();
+        assert_eq!(seen.order_uuid.as_deref(), Some("ODR1"));
+        drop(snapshot);
+        let version: i32 = Connection::open(&path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 1, "a dry run migrates nothing");
+        let ledger = Ledger::open(&path).unwrap();
         let record = ledger.get(&scope, "\u{c5}-1").unwrap().unwrap();
         assert_eq!(record.order_uuid.as_deref(), Some("ODR1"));
         assert_eq!(record.payload, None, "sent before the ledger kept the body");
