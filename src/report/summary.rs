@@ -244,10 +244,10 @@ pub fn print_plan(
     } else {
         format!(": about {} at {rate}/min", duration(n, rate))
     };
-    let kinds = if updates > 0 {
-        format!(" ({} new, {updates} update(s))", n - updates)
-    } else {
-        String::new()
+    let kinds = match (n - updates, updates) {
+        (_, 0) => String::new(),
+        (0, u) => format!(" (as {u} update(s))"),
+        (new, u) => format!(" ({new} new, {u} update(s))"),
     };
     let sent: std::collections::HashSet<usize> = to_send.iter().copied().collect();
     let held: Vec<usize> = (0..checked.orders.len())
