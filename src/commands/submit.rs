@@ -1,6 +1,7 @@
 //! `fpgo-export submit`: check the sheet, open the ledger, plan each valid order, send what
 //! must be sent, record the outcome on the sheet's rows, write the result file(s) and the
-//! summary, and pick the exit code. Glue: the work is in `pipeline` and `send`.
+//! summary, and pick the exit code; `--dry-run` plans from the ledger read-only and stops
+//! short of sending. Glue: the work is in `pipeline` and `send`.
 
 use crate::api::client::Client;
 use crate::api::target::{BaseUrl, Token};

@@ -1,6 +1,7 @@
 //! The run's summary: for people on stderr (in colour on a terminal: errors red, warnings
 //! yellow, created green; never with `NO_COLOR`), for machines as JSON on stdout. A submit run
-//! says what it did apart from what earlier runs had done.
+//! says what it is about to send before it sends (the check's problems, then one line with the
+//! time it takes at the rate), and at the end what it did apart from what earlier runs had done.
 
 use crate::model::money::wire2;
 use crate::model::outcome::RowStatus;

@@ -1,6 +1,6 @@
 //! What the ledger's verdicts and the provider's answers mean for the sheet: each order's
 //! status, its ids, and the messages on its rows (the provider's own on the line and column
-//! they name).
+//! they name), and what a dry run would send.
 
 use crate::api::outcome::locate;
 use crate::model::outcome::{Ids, RowStatus, Sent};
