@@ -155,6 +155,10 @@ pub struct SubmitArgs {
     /// Send orders whose content changed since they were created as updates (fpgoUuid).
     #[arg(long)]
     pub update: bool,
+    /// Everything but the sending: what would be created, updated or held, and which fields
+    /// changed; no request is made and the ledger is only read.
+    #[arg(long)]
+    pub dry_run: bool,
     /// Write the original rows of every order not created here, ready to fix and feed back:
     /// .xlsx, or .csv (a CSV sheet's delimiter; a workbook's rows with `;` and decimal commas).
     #[arg(long, value_name = "FILE")]

@@ -230,6 +230,7 @@ impl SendSettings {
             new_ledger: args.new_ledger,
             ledger_growth_limit: args.ledger_growth_limit,
             timeout: Duration::from_secs(args.timeout),
+            dry_run: args.dry_run,
             choices: plan::Choices {
                 retry_uncertain: args.retry_uncertain,
                 update: args.update,

@@ -1,6 +1,7 @@
 //! `fpgo-export submit`: check the sheet, open the ledger, plan each valid order, send what
 //! must be sent, record the outcome on the sheet's rows, write the result file(s) and the
-//! summary, and pick the exit code. Glue: the work is in `pipeline` and `send`.
+//! summary, and pick the exit code; `--dry-run` plans from the ledger read-only and stops
+//! short of sending. Glue: the work is in `pipeline` and `send`.
 
 use crate::api::client::Client;
 use crate::api::target::{BaseUrl, Token};
@@ -12,7 +13,7 @@ use crate::pipeline::{self, Checked, Settings};
 use crate::report;
 use crate::sandbox::{self, Sandbox};
 use crate::send::dispatch::{Job, Stop};
-use crate::send::ledger::{self, Change, Ledger, Scope, State, Unrecorded};
+use crate::send::ledger::{self, Change, Ledger, Scope, Snapshot, State, Unrecorded};
 use crate::send::{plan, verdicts, SendSettings, Sending};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -170,7 +171,12 @@ async fn submit_sheet(
     let endpoint = settings.rules.endpoint;
     let target = Target::start(settings, send).await?;
     eprintln!(
-        "sending {} orders to {}{}",
+        "{} {} orders to {}{}",
+        if send.dry_run {
+            "dry run, nothing is sent: planning"
+        } else {
+            "sending"
+        },
         endpoint.name(),
         target.base_url.url,
         if target.sandbox.is_some() {
@@ -188,6 +194,17 @@ async fn submit_sheet(
         valid.push((index, order.clone()));
         Ok(())
     })?;
+    if send.dry_run {
+        return dry_run(
+            args,
+            settings,
+            send,
+            target,
+            (scope, valid, checked),
+            started,
+        )
+        .await;
+    }
     let mut opened = open_ledger(send, &target, &scope, &valid, &mut checked)?;
     let client = Client::new(&target.base_url, &target.token, send.timeout)?;
     let (records, lookup) =
@@ -197,14 +214,15 @@ async fn submit_sheet(
             "could not ask the provider about uncertain orders: {why}"
         ));
     }
-    let planned = plan::plan(
+    let mut planned = plan::plan(
         &valid,
         &records,
         &lookup,
         (endpoint, settings.date_format),
         send.choices,
     );
-    verdicts::held(&mut checked, planned.held, &lookup);
+    verdicts::held(&mut checked, &mut planned, &lookup);
+    let listed = print_plan(&checked, &planned, send, false);
 
     let (events, shown) = tokio::sync::mpsc::unbounded_channel();
     let show = report::progress::Show {
@@ -240,6 +258,108 @@ async fn submit_sheet(
         unrecorded: unrecorded.is_some(),
         started,
         sent_now: planned.job_orders.clone(),
+        dry_run: false,
+        listed,
+    };
+    finish(args, settings, &checked, run)
+}
+
+/// Says what is about to be sent (the check's problems, then one line with the time it takes
+/// at the rate), before anything is; back comes what it listed, which the summary leaves out.
+fn print_plan(
+    checked: &Checked,
+    planned: &plan::Plan,
+    send: &SendSettings,
+    dry_run: bool,
+) -> Vec<usize> {
+    let updates = planned
+        .jobs
+        .iter()
+        .filter(|j| j.update_of.is_some())
+        .count();
+    let _ = report::summary::print_plan(
+        checked,
+        (&planned.job_orders, updates),
+        send.options.rate,
+        dry_run,
+        report::summary::Paint::stderr(),
+        &mut std::io::stderr().lock(),
+    );
+    report::summary::listed(checked)
+}
+
+/// `--dry-run`: the same plan as a real run, from the ledger read without writing to it and
+/// without asking the provider anything (not even its listing of uncertain orders); the
+/// orders a real run would send are `would_create` or `would_update` on their rows.
+async fn dry_run(
+    args: &SubmitArgs,
+    settings: &Settings,
+    send: &SendSettings,
+    target: Target,
+    (scope, valid, mut checked): (Scope, Vec<(usize, Order)>, Checked),
+    started: Instant,
+) -> Result<i32, Error> {
+    if target.sandbox.is_none() {
+        refuse_a_second_ledger(send, &target.ledger, &scope, &valid)?;
+    }
+    let snapshot = Snapshot::open(&target.ledger)?;
+    let shown = snapshot.path().display().to_string();
+    let exists = snapshot.exists();
+    eprintln!(
+        "ledger: {shown} ({})",
+        if exists {
+            "only read: a dry run changes nothing in it"
+        } else {
+            "does not exist yet: a real run creates it"
+        }
+    );
+    let mut records = Vec::with_capacity(valid.len());
+    for (_, order) in &valid {
+        records.push(snapshot.get(&scope, &order.key)?);
+    }
+    let mut lookup = plan::Lookup::default();
+    let mut dead = 0;
+    for ((_, order), record) in valid.iter().zip(&records) {
+        let Some(record) = record else { continue };
+        dead += usize::from(record.state == State::Sending);
+        if matches!(record.state, State::Uncertain | State::Sending) && record.order_uuid.is_none()
+        {
+            lookup.doubts.insert(
+                order.key.clone(),
+                "A dry run does not ask the provider; a real run first looks it up in the provider's order listing".into(),
+            );
+        }
+    }
+    if dead > 0 {
+        checked.notes.push(format!(
+            "{dead} order(s) were being sent when an earlier run stopped; a real run marks them uncertain and asks the provider about them"
+        ));
+    }
+    let endpoint = settings.rules.endpoint;
+    let mut planned = plan::plan(
+        &valid,
+        &records,
+        &lookup,
+        (endpoint, settings.date_format),
+        send.choices,
+    );
+    verdicts::held(&mut checked, &mut planned, &lookup);
+    verdicts::would_send(&mut checked, &planned);
+    let listed = print_plan(&checked, &planned, send, true);
+    if let Some(sandbox) = target.sandbox {
+        sandbox.shutdown().await;
+    }
+    let run = Run {
+        requests: (0, std::time::Duration::ZERO),
+        stop: None,
+        ledger: shown,
+        ledger_created: !exists,
+        base_url: target.base_url.url,
+        unrecorded: false,
+        started,
+        sent_now: planned.job_orders.clone(),
+        dry_run: true,
+        listed,
     };
     finish(args, settings, &checked, run)
 }
@@ -253,8 +373,11 @@ struct Run {
     base_url: String,
     unrecorded: bool,
     started: Instant,
-    /// The orders this run sent.
+    /// The orders this run sent (a dry run: would send).
     sent_now: Vec<usize>,
+    dry_run: bool,
+    /// How many problems of each row were listed before sending.
+    listed: Vec<usize>,
 }
 
 /// The result file(s), the summary and the exit code.
@@ -273,6 +396,10 @@ fn finish(
     // meanwhile) is said, and the exit code is never "could not run".
     let write_failed = match written {
         Ok(()) => false,
+        Err(e) if run.dry_run => {
+            eprintln!("error: {e}");
+            true
+        }
         Err(e) => {
             eprintln!("error: {e}; the orders were sent as the summary below says, and the ledger holds them");
             true
@@ -288,6 +415,8 @@ fn finish(
         failed_rows: args.failed_rows.as_ref().map(|p| p.display().to_string()),
         stopped: run.stop.as_ref().map(Stop::reason),
         sent_now: run.sent_now,
+        dry_run: run.dry_run,
+        listed: Some(run.listed),
     };
     let mut stderr = std::io::stderr().lock();
     let _ = report::summary::print_human(
@@ -306,7 +435,13 @@ fn finish(
         Some(Stop::Refused) => exit::REFUSED,
         Some(Stop::Interrupted) => exit::INTERRUPTED,
         _ if write_failed => exit::SOME_FAILED,
-        None if checked.orders.iter().all(|o| o.status.is_created()) => exit::OK,
+        None if checked
+            .orders
+            .iter()
+            .all(|o| o.status.is_created_or_would_be()) =>
+        {
+            exit::OK
+        }
         _ => exit::SOME_FAILED,
     })
 }

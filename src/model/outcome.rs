@@ -33,6 +33,10 @@ pub enum RowStatus {
     Changed,
     /// Not sent: the run stopped first.
     Skipped,
+    /// A dry run: a real run would send it as a new order.
+    WouldCreate,
+    /// A dry run: a real run would send it as an update of the provider's order.
+    WouldUpdate,
 }
 
 impl RowStatus {
@@ -47,12 +51,20 @@ impl RowStatus {
             RowStatus::Uncertain => "uncertain",
             RowStatus::Changed => "changed",
             RowStatus::Skipped => "skipped",
+            RowStatus::WouldCreate => "would_create",
+            RowStatus::WouldUpdate => "would_update",
         }
     }
 
     /// Whether the order is at the provider (this run's doing or an earlier one's).
     pub fn is_created(self) -> bool {
         matches!(self, RowStatus::Created | RowStatus::AlreadyCreated)
+    }
+
+    /// Whether the order is at the provider, or a dry run found it would be sent (the exit
+    /// code's test: 0 when every order is).
+    pub fn is_created_or_would_be(self) -> bool {
+        self.is_created() || matches!(self, RowStatus::WouldCreate | RowStatus::WouldUpdate)
     }
 }
 

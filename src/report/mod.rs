@@ -83,7 +83,7 @@ pub fn write_failed_rows(checked: &Checked, path: &Path) -> Result<usize, Error>
     let mut rows: Vec<u32> = checked
         .orders
         .iter()
-        .filter(|o| !o.status.is_created())
+        .filter(|o| !o.status.is_created_or_would_be())
         .flat_map(|o| o.rows.iter().copied())
         .collect();
     rows.sort_unstable();

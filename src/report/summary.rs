@@ -1,6 +1,7 @@
 //! The run's summary: for people on stderr (in colour on a terminal: errors red, warnings
 //! yellow, created green; never with `NO_COLOR`), for machines as JSON on stdout. A submit run
-//! says what it did apart from what earlier runs had done.
+//! says what it is about to send before it sends (the check's problems, then one line with the
+//! time it takes at the rate), and at the end what it did apart from what earlier runs had done.
 
 use crate::model::money::wire2;
 use crate::model::outcome::RowStatus;
@@ -28,8 +29,13 @@ pub struct Sending {
     /// Why sending stopped before the end, if it did.
     pub stopped: Option<String>,
     /// The orders this run sent (indices into the checked orders); the other valid ones were
-    /// dealt with by earlier runs.
+    /// dealt with by earlier runs. In a dry run, the ones a real run would send.
     pub sent_now: Vec<usize>,
+    /// A dry run: nothing was sent, and the ledger was only read.
+    pub dry_run: bool,
+    /// How many problems of each row were listed before sending ([`listed`]); the summary
+    /// lists only the ones that came after (the provider's).
+    pub listed: Option<Vec<usize>>,
 }
 
 /// Colour on a terminal: on when stderr is one (or `CLICOLOR_FORCE` asks), never when
@@ -63,7 +69,9 @@ impl Paint {
 }
 
 /// The statuses an order can have after a submit run, in the order the summary lists them.
-const SENT_STATUSES: [RowStatus; 8] = [
+const SENT_STATUSES: [RowStatus; 10] = [
+    RowStatus::WouldCreate,
+    RowStatus::WouldUpdate,
     RowStatus::Created,
     RowStatus::AlreadyCreated,
     RowStatus::Invalid,
@@ -96,7 +104,12 @@ pub fn print_human(
     for note in &checked.notes {
         writeln!(out, "{} {note}", paint.yellow("warning:"))?;
     }
-    print_problems(checked, paint, out)?;
+    print_problems(
+        checked,
+        sending.and_then(|s| s.listed.as_deref()),
+        paint,
+        out,
+    )?;
     let (orders, valid) = (checked.orders.len(), checked.valid_orders());
     writeln!(out)?;
     writeln!(
@@ -141,45 +154,128 @@ pub fn print_human(
     writeln!(out, "result: {}", settings.output.display())
 }
 
-/// Every problem, row by row (the first [`LISTED`]; the rest are in the result file).
-fn print_problems(checked: &Checked, paint: Paint, out: &mut dyn Write) -> std::io::Result<()> {
+/// How many problems each row has now: what [`print_plan`] listed before sending.
+pub fn listed(checked: &Checked) -> Vec<usize> {
+    checked.rows.iter().map(|r| r.problems.len()).collect()
+}
+
+/// Every problem, row by row (the first [`LISTED`]; the rest are in the result file), but the
+/// ones `listed` says were listed before sending: those are counted only.
+fn print_problems(
+    checked: &Checked,
+    listed: Option<&[usize]>,
+    paint: Paint,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let sheet = &checked.sheet;
-    let problems: Vec<_> = checked.problems().collect();
-    let errors = problems
+    let all: Vec<_> = checked.problems().collect();
+    let errors = all.iter().filter(|p| p.severity == Severity::Error).count();
+    if all.is_empty() {
+        return Ok(());
+    }
+    let problems: Vec<_> = checked
+        .rows
         .iter()
-        .filter(|p| p.severity == Severity::Error)
-        .count();
-    if !problems.is_empty() {
+        .enumerate()
+        .flat_map(|(i, r)| {
+            let before = listed.and_then(|l| l.get(i).copied()).unwrap_or(0);
+            r.problems.iter().skip(before)
+        })
+        .collect();
+    let before = all.len() - problems.len();
+    writeln!(
+        out,
+        "\n{}, {}{}",
+        paint.red(&format!("{errors} error(s)")),
+        paint.yellow(&format!("{} warning(s)", all.len() - errors)),
+        match (before, problems.len()) {
+            (0, _) => ":".to_string(),
+            (_, 0) => " (listed above)".to_string(),
+            (n, _) => format!(" ({n} listed above):"),
+        }
+    )?;
+    let name = sheet
+        .path
+        .file_name()
+        .map(|n| n.to_string_lossy())
+        .unwrap_or_default();
+    for p in problems.iter().take(LISTED) {
+        // stderr is a log: personal numbers are masked (the result file keeps the rows).
+        let line = mask_personal_numbers(&p.describe(&checked.map));
+        let line = match line.split_once(": ") {
+            Some((kind @ "error", rest)) => format!("{}: {rest}", paint.red(kind)),
+            Some((kind @ "warning", rest)) => format!("{}: {rest}", paint.yellow(kind)),
+            _ => line,
+        };
+        writeln!(out, "  {name} row {}: {line}", p.row)?;
+    }
+    if problems.len() > LISTED {
         writeln!(
             out,
-            "\n{}, {}:",
-            paint.red(&format!("{errors} error(s)")),
-            paint.yellow(&format!("{} warning(s)", problems.len() - errors))
+            "  … and {} more in the result file",
+            problems.len() - LISTED
         )?;
-        let name = sheet
-            .path
-            .file_name()
-            .map(|n| n.to_string_lossy())
-            .unwrap_or_default();
-        for p in problems.iter().take(LISTED) {
-            // stderr is a log: personal numbers are masked (the result file keeps the rows).
-            let line = mask_personal_numbers(&p.describe(&checked.map));
-            let line = match line.split_once(": ") {
-                Some((kind @ "error", rest)) => format!("{}: {rest}", paint.red(kind)),
-                Some((kind @ "warning", rest)) => format!("{}: {rest}", paint.yellow(kind)),
-                _ => line,
-            };
-            writeln!(out, "  {name} row {}: {line}", p.row)?;
-        }
-        if problems.len() > LISTED {
-            writeln!(
-                out,
-                "  … and {} more in the result file",
-                problems.len() - LISTED
-            )?;
-        }
     }
     Ok(())
+}
+
+/// What a run is about to send, said before it sends: the check's problems, then one line
+/// (`52 orders to send: about 13 s at 240/min; not sent: 3 already created, 1 changed`).
+/// `to_send` are the orders to send (by index), `updates` how many of them are updates. A dry
+/// run says the same of what a real run would send.
+pub fn print_plan(
+    checked: &Checked,
+    (to_send, updates): (&[usize], usize),
+    rate: u32,
+    dry_run: bool,
+    paint: Paint,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    print_problems(checked, None, paint, out)?;
+    let n = to_send.len();
+    let what = match (n, dry_run) {
+        (0, false) => "nothing to send".to_string(),
+        (0, true) => "dry run: a real run would send nothing".to_string(),
+        (1, false) => "1 order to send".to_string(),
+        (_, false) => format!("{n} orders to send"),
+        (_, true) => format!("dry run: a real run would send {n} order(s)"),
+    };
+    let time = if n == 0 {
+        String::new()
+    } else {
+        format!(": about {} at {rate}/min", duration(n, rate))
+    };
+    let kinds = match (n - updates, updates) {
+        (_, 0) => String::new(),
+        (0, u) => format!(" (as {u} update(s))"),
+        (new, u) => format!(" ({new} new, {u} update(s))"),
+    };
+    let sent: std::collections::HashSet<usize> = to_send.iter().copied().collect();
+    let held: Vec<usize> = (0..checked.orders.len())
+        .filter(|o| !sent.contains(o))
+        .collect();
+    let not_sent: Vec<String> = counts(checked, &held)
+        .into_iter()
+        .map(|(s, n)| shown(paint, s, n))
+        .collect();
+    let not_sent = if not_sent.is_empty() {
+        String::new()
+    } else {
+        format!("; not sent: {}", not_sent.join(", "))
+    };
+    writeln!(out, "{what}{time}{kinds}{not_sent}")
+}
+
+/// How long `n` requests take at `rate` a minute, as a person says it.
+fn duration(n: usize, rate: u32) -> String {
+    let seconds = (n as u64 * 60).div_ceil(u64::from(rate.max(1)));
+    match seconds {
+        0 | 1 => "a second".to_string(),
+        s if s < 60 => format!("{s} s"),
+        s if s < 3600 && s % 60 == 0 => format!("{} min", s / 60),
+        s if s < 3600 => format!("{} min {} s", s / 60, s % 60),
+        s => format!("{} h {} min", s / 3600, s % 3600 / 60),
+    }
 }
 
 /// A count of orders with a status, as the summary writes it (created in green, the ones
@@ -235,7 +331,23 @@ fn print_sending(
             .join(", ")
     };
     let now = counts(checked, &sending.sent_now);
-    if now.is_empty() {
+    if sending.dry_run {
+        if now.is_empty() {
+            writeln!(
+                out,
+                "dry run: nothing sent, and a real run would send nothing"
+            )?;
+        } else {
+            let (total, _) = money_totals(checked, |o| sending.sent_now.contains(&o));
+            writeln!(
+                out,
+                "dry run: nothing sent; a real run would send {} order(s): {}; {} NOK incl. VAT",
+                sending.sent_now.len(),
+                list(now),
+                checked.convention.show_money(total)
+            )?;
+        }
+    } else if now.is_empty() {
         writeln!(out, "sent now: nothing")?;
     } else {
         let (total, _) = money_totals(checked, |o| {
@@ -271,18 +383,32 @@ fn print_sending(
     } else {
         String::new()
     };
-    writeln!(
-        out,
-        "{} request(s) to {}{rate}; {:.1} s in all",
-        sending.requests,
-        sending.base_url,
-        sending.elapsed.as_secs_f64()
-    )?;
+    if sending.dry_run {
+        writeln!(
+            out,
+            "no request made to {}; {:.1} s in all",
+            sending.base_url,
+            sending.elapsed.as_secs_f64()
+        )?;
+    } else {
+        writeln!(
+            out,
+            "{} request(s) to {}{rate}; {:.1} s in all",
+            sending.requests,
+            sending.base_url,
+            sending.elapsed.as_secs_f64()
+        )?;
+    }
     writeln!(
         out,
         "ledger: {}{}",
         sending.ledger,
-        if sending.ledger_created { " (new)" } else { "" }
+        match (sending.dry_run, sending.ledger_created) {
+            (true, true) => " (does not exist yet: a real run creates it)",
+            (true, false) => " (only read: unchanged)",
+            (false, true) => " (new)",
+            (false, false) => "",
+        }
     )?;
     if let Some(why) = &sending.stopped {
         writeln!(out, "stopped early: {}", paint.red(why))?;
@@ -344,6 +470,11 @@ pub fn json(
         };
         summary["sent_now"] = json!(by_status(counts(checked, &sending.sent_now)));
         summary["earlier"] = json!(by_status(counts(checked, &earlier(checked, sending))));
+        summary["dry_run"] = json!(sending.dry_run);
+        if sending.dry_run {
+            summary["would_send"] = summary["sent_now"].take();
+            summary["sent_now"] = json!({});
+        }
         let created_now = money_totals(checked, |o| {
             sending.sent_now.contains(&o) && checked.orders[o].status == RowStatus::Created
         });
@@ -367,4 +498,18 @@ fn money_totals(checked: &Checked, which: impl Fn(usize) -> bool) -> (Decimal, D
         .fold((Decimal::ZERO, Decimal::ZERO), |(g, t), (og, ot)| {
             (g + og, t + ot)
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::duration;
+
+    #[test]
+    fn the_time_a_send_takes_at_the_rate() {
+        assert_eq!(duration(52, 240), "13 s");
+        assert_eq!(duration(1, 240), "a second");
+        assert_eq!(duration(240, 240), "1 min");
+        assert_eq!(duration(1000, 240), "4 min 10 s");
+        assert_eq!(duration(20_000, 240), "1 h 23 min");
+    }
 }

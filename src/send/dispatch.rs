@@ -268,6 +268,7 @@ impl<'a> Run<'a> {
             source_file: source_file.to_string(),
             rows: job.rows.clone(),
             update_of: job.update_of.clone(),
+            payload: Some(String::from_utf8_lossy(&job.body).into_owned()),
         });
         self.attempts[index] += 1;
         self.requests += 1;

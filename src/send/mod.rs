@@ -4,6 +4,7 @@
 //! sending, [`status`] asks what became of the created orders and [`cancel`] cancels some.
 
 pub mod cancel;
+pub mod diff;
 pub mod dispatch;
 pub mod ledger;
 pub mod pace;
@@ -102,6 +103,8 @@ pub struct SendSettings {
     /// For tests: how many pages the ledger may grow by (as a full disk would allow).
     pub ledger_growth_limit: Option<u32>,
     pub timeout: Duration,
+    /// `--dry-run`: plan, but send nothing and write nothing to the ledger.
+    pub dry_run: bool,
     pub choices: plan::Choices,
     pub options: dispatch::Options,
 }

@@ -10,6 +10,7 @@ use crate::api::wire;
 use crate::model::order::Order;
 use crate::model::outcome::Ids;
 use crate::model::{DateFormat, Endpoint};
+use crate::send::diff::{changes, Changes};
 use crate::send::dispatch::Job;
 use crate::send::ledger::{Record, State};
 use rust_decimal::Decimal;
@@ -92,6 +93,8 @@ pub struct Plan {
     pub job_orders: Vec<usize>,
     /// The orders not sent, by index, and why.
     pub held: Vec<(usize, Decision)>,
+    /// For each order the provider has whose content changed since (by index): which fields.
+    pub changes: HashMap<usize, Changes>,
 }
 
 /// Plans a sheet: `valid` are the valid orders (with their index), `records` the ledger's
@@ -107,6 +110,13 @@ pub fn plan(
     for ((index, order), record) in valid.iter().zip(records) {
         let payload = wire::body(order, endpoint, format, None);
         let fingerprint = fingerprint(&payload);
+        if let Some(record) = record
+            .as_ref()
+            .filter(|r| r.order_uuid.is_some() && r.fingerprint != fingerprint)
+        {
+            plan.changes
+                .insert(*index, changes(record.payload.as_deref(), &payload));
+        }
         let decision = match lookup.found.get(&order.key) {
             Some(ids) => Decision::AlreadyCreated(ids.clone()),
             None => decide(record.as_ref(), &fingerprint, choices),
@@ -134,13 +144,17 @@ pub fn plan(
     plan
 }
 
+/// The top-level fields of a body that change without the order changing: the order date
+/// (which a blank cell makes "today") and the update fields.
+pub const VOLATILE: [&str; 3] = ["orderDate", "fpgoUuid", "orderFrom"];
+
 /// A stable fingerprint of a request body: FNV-1a over its JSON with the parts that change
 /// without the order changing left out (the order date, which a blank cell makes "today", and
 /// the update fields).
 pub fn fingerprint(payload: &Value) -> String {
     let mut stable = payload.clone();
     if let Some(map) = stable.as_object_mut() {
-        for volatile in ["orderDate", "fpgoUuid", "orderFrom"] {
+        for volatile in VOLATILE {
             map.remove(volatile);
         }
     }
@@ -277,6 +291,7 @@ mod tests {
             customer_uuid: None,
             url: None,
             last_error: Some("why".into()),
+            payload: None,
         }
     }
 

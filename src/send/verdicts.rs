@@ -1,12 +1,13 @@
 //! What the ledger's verdicts and the provider's answers mean for the sheet: each order's
 //! status, its ids, and the messages on its rows (the provider's own on the line and column
-//! they name).
+//! they name), and what a dry run would send.
 
 use crate::api::outcome::locate;
-use crate::model::outcome::{RowStatus, Sent};
+use crate::model::outcome::{Ids, RowStatus, Sent};
 use crate::model::problem::{Problem, Severity};
 use crate::pipeline::Checked;
-use crate::send::plan::{Decision, Lookup};
+use crate::send::diff::describe;
+use crate::send::plan::{Decision, Lookup, Plan};
 
 /// A message for an order's first row.
 fn note(severity: Severity, message: String) -> Vec<(Option<usize>, Problem)> {
@@ -20,16 +21,17 @@ fn note(severity: Severity, message: String) -> Vec<(Option<usize>, Problem)> {
 }
 
 /// The orders the plan holds back: already created, changed, uncertain, rejected before.
-pub fn held(checked: &mut Checked, held: Vec<(usize, Decision)>, lookup: &Lookup) {
-    for (index, decision) in held {
+pub fn held(checked: &mut Checked, plan: &mut Plan, lookup: &Lookup) {
+    for (index, decision) in std::mem::take(&mut plan.held) {
         let key = &checked.orders[index].key;
         let (status, ids, problems) = match decision {
             Decision::Send { .. } => continue,
             Decision::AlreadyCreated(ids) => (RowStatus::AlreadyCreated, Some(ids), Vec::new()),
             Decision::Changed(ids) => {
                 let message = format!(
-                    "created earlier as {}; its content changed since: --update sends the change",
-                    ids.order_uuid
+                    "created earlier as {}; {}. --update sends the change",
+                    ids.order_uuid,
+                    describe(plan.changes.get(&index).unwrap_or(&None))
                 );
                 (
                     RowStatus::Changed,
@@ -100,5 +102,33 @@ pub fn sent(checked: &mut Checked, job_orders: &[usize], sent: Vec<Sent>) {
             Sent::Skipped(why) => (RowStatus::Skipped, None, error(why)),
         };
         checked.settle(order, status, ids, &problems);
+    }
+}
+
+/// A dry run: the orders a real run would send, on their rows, as `would_create` or (an update
+/// of an order the provider has) `would_update` with the fields that changed.
+pub fn would_send(checked: &mut Checked, plan: &Plan) {
+    for (job, &index) in plan.jobs.iter().zip(&plan.job_orders) {
+        let (status, ids, problems) = match &job.update_of {
+            None => (RowStatus::WouldCreate, None, Vec::new()),
+            Some(uuid) => {
+                let what = match plan.changes.get(&index) {
+                    Some(changes) => format!("; {}", describe(changes)),
+                    None => String::new(),
+                };
+                let ids = Ids {
+                    order_uuid: uuid.clone(),
+                    customer_uuid: None,
+                    url: None,
+                };
+                let message = format!("dry run: would be sent as an update of {uuid}{what}");
+                (
+                    RowStatus::WouldUpdate,
+                    Some(ids),
+                    note(Severity::Warning, message),
+                )
+            }
+        };
+        checked.settle(index, status, ids, &problems);
     }
 }

@@ -39,6 +39,8 @@ mod submit_uncertain;
 mod submit_refusals;
 // `submit` again: updates, a ledger in use, the failed-rows file.
 mod submit_reruns;
+// `submit --dry-run`: the plan without sending or writing the ledger; the plan said up front.
+mod submit_dry_run;
 // `submit`: the token and personal numbers in nothing it prints or writes.
 mod submit_secrets;
 // `status` and `cancel`: what became of the orders sent, and cancelling them.

@@ -38,6 +38,10 @@ async fn a_changed_order_is_reported_and_sent_as_an_update_only_with_update() {
     let row = rows.iter().find(|r| r.order_ref == "T-002").unwrap();
     assert_eq!(row.order_id, id);
     assert!(row.messages.contains("--update"), "{row:?}");
+    assert!(
+        row.messages.contains("products.0.quantity: 3 → 7"),
+        "the field that changed, old → new: {row:?}"
+    );
     assert_eq!(provider.orders().await, before, "nothing sent");
 
     let updated = submit(&work, &provider, &["--update"]);

@@ -68,6 +68,8 @@ pub struct Record {
     pub customer_uuid: Option<String>,
     pub url: Option<String>,
     pub last_error: Option<String>,
+    /// The request body last sent for it; `None` for orders sent before the ledger kept it.
+    pub payload: Option<String>,
 }
 
 /// Which orders a run concerns: one provider (base URL) and one endpoint.
@@ -88,7 +90,7 @@ pub struct Ledger {
     _lock: File,
 }
 
-const SCHEMA_VERSION: i32 = 3;
+const SCHEMA_VERSION: i32 = 4;
 
 /// The default ledger: `ledger.sqlite` in the user's data directory.
 pub fn default_path() -> PathBuf {
@@ -142,10 +144,7 @@ impl Ledger {
             ));
         }
         if empty && !created {
-            return Err(Error::unusable(
-                &path,
-                "the ledger is empty (0 bytes), but a ledger fpgo-export wrote is never empty: it was truncated or replaced, and an empty ledger would send every order again. Restore it from a backup; only if no order was ever sent with it, delete the file and run again",
-            ));
+            return Err(Error::unusable(&path, EMPTY));
         }
         let connection = Connection::open(&path).map_err(|e| sql(&path, e))?;
         // WAL with FULL sync: a commit is on disk before the request it guards goes out.
@@ -241,26 +240,7 @@ impl Ledger {
     }
 
     pub fn get(&self, scope: &Scope, key: &str) -> Result<Option<Record>, Error> {
-        self.connection
-            .prepare_cached(
-                "SELECT fingerprint, state, attempts, order_uuid, customer_uuid, url, last_error
-                 FROM orders WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3",
-            )
-            .and_then(|mut statement| {
-                statement.query_row(params![scope.base_url, scope.endpoint, key], |r| {
-                    Ok(Record {
-                        fingerprint: r.get(0)?,
-                        state: State::parse(&r.get::<_, String>(1)?),
-                        attempts: r.get(2)?,
-                        order_uuid: r.get(3)?,
-                        customer_uuid: r.get(4)?,
-                        url: r.get(5)?,
-                        last_error: r.get(6)?,
-                    })
-                })
-            })
-            .optional()
-            .map_err(|e| sql(&self.path, e))
+        select(&self.connection, true, scope, key).map_err(|e| sql(&self.path, e))
     }
 
     /// Records that a request for this order is about to go out: committed before it does.
@@ -280,6 +260,7 @@ impl Ledger {
                 source_file: source_file.to_string(),
                 rows: rows.to_vec(),
                 update_of: None,
+                payload: None,
             }],
         )
     }
@@ -319,6 +300,170 @@ impl Ledger {
     }
 }
 
+/// One order's record; `payload`: whether the ledger has the column (schema 3 on).
+fn select(
+    connection: &Connection,
+    payload: bool,
+    scope: &Scope,
+    key: &str,
+) -> rusqlite::Result<Option<Record>> {
+    let statement = if payload {
+        "SELECT fingerprint, state, attempts, order_uuid, customer_uuid, url, last_error, payload
+         FROM orders WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3"
+    } else {
+        "SELECT fingerprint, state, attempts, order_uuid, customer_uuid, url, last_error, NULL
+         FROM orders WHERE base_url = ?1 AND endpoint = ?2 AND order_key = ?3"
+    };
+    connection
+        .prepare_cached(statement)?
+        .query_row(params![scope.base_url, scope.endpoint, key], |r| {
+            Ok(Record {
+                fingerprint: r.get(0)?,
+                state: State::parse(&r.get::<_, String>(1)?),
+                attempts: r.get(2)?,
+                order_uuid: r.get(3)?,
+                customer_uuid: r.get(4)?,
+                url: r.get(5)?,
+                last_error: r.get(6)?,
+                payload: r.get(7)?,
+            })
+        })
+        .optional()
+}
+
+/// A ledger read for a dry run, without writing a byte to it: opened read-only, with no lock
+/// taken, no migration and no `holder` row (a run may be using it). A ledger that does not
+/// exist is read as an empty one, and is not created.
+pub struct Snapshot {
+    connection: Option<Connection>,
+    path: PathBuf,
+    /// Whether the ledger has the `payload` column (schema 3 on).
+    payload: bool,
+    /// A schema 1 ledger's records by their canonical keys (base URL, endpoint, order key),
+    /// as the migration a real run makes first would key them.
+    legacy: Option<std::collections::HashMap<(String, String, String), Record>>,
+}
+
+impl Snapshot {
+    pub fn open(path: &Path) -> Result<Snapshot, Error> {
+        let mut snapshot = Snapshot {
+            connection: None,
+            path: path.to_path_buf(),
+            payload: false,
+            legacy: None,
+        };
+        let Ok(metadata) = std::fs::metadata(path) else {
+            return Ok(snapshot);
+        };
+        snapshot.path = path.canonicalize().map_err(|e| Error::file(path, e))?;
+        let path = snapshot.path.clone();
+        if metadata.len() == 0 {
+            return Err(Error::unusable(&path, EMPTY));
+        }
+        let flags = rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY;
+        let connection = Connection::open_with_flags(&path, flags).map_err(|e| sql(&path, e))?;
+        connection
+            .execute_batch("PRAGMA busy_timeout = 5000;")
+            .map_err(|e| sql(&path, e))?;
+        let version: i32 = connection
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| sql(&path, e))?;
+        if version > SCHEMA_VERSION {
+            return Err(Error::unusable(
+                &path,
+                format!("the ledger was written by a newer fpgo-export (schema {version}); use that version"),
+            ));
+        }
+        let columns: Vec<String> = connection
+            .prepare("SELECT name FROM pragma_table_info('orders')")
+            .and_then(|mut s| s.query_map([], |r| r.get(0))?.collect())
+            .map_err(|e| sql(&path, e))?;
+        if columns.is_empty() {
+            // No orders table: a ledger that never recorded anything.
+            return Ok(snapshot);
+        }
+        snapshot.payload = columns.iter().any(|c| c == "payload");
+        if version < 2 {
+            snapshot.legacy = Some(legacy_records(&connection).map_err(|e| sql(&path, e))?);
+        }
+        snapshot.connection = Some(connection);
+        Ok(snapshot)
+    }
+
+    /// Whether the ledger exists (a real run would create it).
+    pub fn exists(&self) -> bool {
+        self.path.exists()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    pub fn get(&self, scope: &Scope, key: &str) -> Result<Option<Record>, Error> {
+        if let Some(legacy) = &self.legacy {
+            let wanted = (
+                scope.base_url.clone(),
+                scope.endpoint.clone(),
+                key.to_string(),
+            );
+            return Ok(legacy.get(&wanted).cloned());
+        }
+        match &self.connection {
+            None => Ok(None),
+            Some(connection) => {
+                select(connection, self.payload, scope, key).map_err(|e| sql(&self.path, e))
+            }
+        }
+    }
+}
+
+/// Every record of a schema 1 ledger, by the keys schema 2 makes canonical; where two rows
+/// become one key, the one already canonical is the one kept, as the migration keeps it.
+fn legacy_records(
+    connection: &Connection,
+) -> rusqlite::Result<std::collections::HashMap<(String, String, String), Record>> {
+    let mut statement = connection.prepare(
+        "SELECT base_url, endpoint, order_key, fingerprint, state, attempts, order_uuid,
+                customer_uuid, url, last_error FROM orders",
+    )?;
+    let rows = statement.query_map([], |r| {
+        Ok((
+            (
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ),
+            Record {
+                fingerprint: r.get(3)?,
+                state: State::parse(&r.get::<_, String>(4)?),
+                attempts: r.get(5)?,
+                order_uuid: r.get(6)?,
+                customer_uuid: r.get(7)?,
+                url: r.get(8)?,
+                last_error: r.get(9)?,
+                payload: None,
+            },
+        ))
+    })?;
+    let mut records = std::collections::HashMap::new();
+    for row in rows {
+        let ((base_url, endpoint, key), record) = row?;
+        let canonical_url = crate::api::target::BaseUrl::parse(&base_url)
+            .map(|b| b.key)
+            .unwrap_or_else(|_| base_url.clone());
+        let canonical_key = crate::model::order::normalise_key(&key);
+        let already = canonical_url == base_url && canonical_key == key;
+        let entry = (canonical_url, endpoint, canonical_key);
+        if already || !records.contains_key(&entry) {
+            records.insert(entry, record);
+        }
+    }
+    Ok(records)
+}
+
+/// Why an empty ledger file is refused.
+const EMPTY: &str = "the ledger is empty (0 bytes), but a ledger fpgo-export wrote is never empty: it was truncated or replaced, and an empty ledger would send every order again. Restore it from a backup; only if no order was ever sent with it, delete the file and run again";
+
 /// A change of one order's record.
 #[derive(Clone, Debug)]
 pub enum Change {
@@ -330,6 +475,8 @@ pub enum Change {
         source_file: String,
         rows: Vec<u32>,
         update_of: Option<String>,
+        /// The request body, kept to tell later which fields changed.
+        payload: Option<String>,
     },
     /// An answer came (or its absence was decided).
     Settle {
@@ -355,17 +502,19 @@ fn write(connection: &Connection, scope: &Scope, change: &Change) -> rusqlite::R
             source_file,
             rows,
             update_of,
+            payload,
         } => {
             let rows: Vec<String> = rows.iter().map(u32::to_string).collect();
             connection
                 .prepare_cached(
                     "INSERT INTO orders (base_url, endpoint, order_key, fingerprint, state, attempts,
-                                         source_file, source_rows, first_seen, updated_at, order_uuid)
-                     VALUES (?1, ?2, ?3, ?4, 'sending', 1, ?5, ?6, ?7, ?7, ?8)
+                                         source_file, source_rows, first_seen, updated_at, order_uuid,
+                                         payload)
+                     VALUES (?1, ?2, ?3, ?4, 'sending', 1, ?5, ?6, ?7, ?7, ?8, ?9)
                      ON CONFLICT (base_url, endpoint, order_key) DO UPDATE SET
                          fingerprint = ?4, state = 'sending', attempts = attempts + 1,
                          source_file = ?5, source_rows = ?6, updated_at = ?7,
-                         order_uuid = COALESCE(?8, order_uuid)",
+                         order_uuid = COALESCE(?8, order_uuid), payload = ?9",
                 )?
                 .execute(params![
                     scope.base_url,
@@ -375,7 +524,8 @@ fn write(connection: &Connection, scope: &Scope, change: &Change) -> rusqlite::R
                     source_file,
                     rows.join(","),
                     stamp,
-                    update_of
+                    update_of,
+                    payload
                 ])
         }
         Change::Settle {

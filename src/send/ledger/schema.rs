@@ -1,6 +1,7 @@
 //! The ledger's schema and its migrations, by `user_version`: 1 the orders table, 2 the keys
 //! made canonical (base URL and order key) and the `holder` table, 3 the provider's status of
-//! each order (`statuses`, the latest reading) and every change of it (`status_history`).
+//! each order (`statuses`, the latest reading) and every change of it (`status_history`), 4 the
+//! request body sent (`payload`), so that a later run can say which fields changed.
 
 use super::{sql, Ledger, SCHEMA_VERSION};
 use crate::error::Error;
@@ -50,6 +51,16 @@ impl Ledger {
         }
         if version < 3 {
             self.status_history().map_err(|e| sql(&path, e))?;
+        }
+        if version < 4 {
+            self.connection
+                .execute_batch(
+                    "BEGIN;
+                     ALTER TABLE orders ADD COLUMN payload TEXT;
+                     PRAGMA user_version = 4;
+                     COMMIT;",
+                )
+                .map_err(|e| sql(&path, e))?;
         }
         Ok(())
     }
@@ -156,12 +167,52 @@ mod tests {
                 )
                 .unwrap();
         }
-        let ledger = Ledger::open(&path).unwrap();
         let scope = Scope {
             base_url: "http://localhost:8080/api/v1".into(),
             endpoint: "invoice-session".into(),
         };
+        // A dry run reads it as the migration will key it, and leaves it at schema 1.
+        let snapshot = super::super::Snapshot::open(&path).unwrap();
+        let seen = snapshot.get(&scope, "\u{c5}-1").unwrap().unwrap();
+        assert_eq!(seen.order_uuid.as_deref(), Some("ODR1"));
+        drop(snapshot);
+        let version: i32 = Connection::open(&path)
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 1, "a dry run migrates nothing");
+        let ledger = Ledger::open(&path).unwrap();
         let record = ledger.get(&scope, "\u{c5}-1").unwrap().unwrap();
         assert_eq!(record.order_uuid.as_deref(), Some("ODR1"));
+        assert_eq!(record.payload, None, "sent before the ledger kept the body");
+    }
+
+    #[test]
+    fn schema_4_keeps_the_body_sent() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ledger.sqlite");
+        let scope = Scope {
+            base_url: "https://demo".into(),
+            endpoint: "invoice-session".into(),
+        };
+        let mut ledger = Ledger::open(&path).unwrap();
+        let change = super::super::Change::Sending {
+            key: "A".into(),
+            fingerprint: "f".into(),
+            source_file: "s.csv".into(),
+            rows: vec![2],
+            update_of: None,
+            payload: Some(r#"{"referenceNo":"A"}"#.into()),
+        };
+        ledger.apply(&scope, &[change]).unwrap();
+        drop(ledger);
+        let ledger = Ledger::open(&path).unwrap();
+        let record = ledger.get(&scope, "A").unwrap().unwrap();
+        assert_eq!(record.payload.as_deref(), Some(r#"{"referenceNo":"A"}"#));
+        let version: i32 = ledger
+            .connection
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 4);
     }
 }
