@@ -344,6 +344,10 @@ pub struct SandboxArgs {
     /// How orderDate must be written (the tool's order_date_format).
     #[arg(long, value_name = "FORMAT", default_value = "unix")]
     pub order_date_format: DateFormat,
+    /// Move created orders on by the clock: to INVOICED after SECONDS, to PAID after twice as
+    /// long (a demo of `status`).
+    #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub auto_advance: Option<u64>,
 }
 
 // The fixed choices of the model, as clap offers them: their names are the model's own, so a

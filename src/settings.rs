@@ -378,5 +378,6 @@ pub fn sandbox_config(args: &SandboxArgs) -> Result<sandbox::Config, Error> {
         clock: sandbox::Clock::System,
         log: !args.quiet,
         date_format: args.order_date_format,
+        auto_advance: args.auto_advance.map(Duration::from_secs),
     })
 }

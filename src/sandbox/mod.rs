@@ -119,6 +119,9 @@ pub struct Config {
     pub log: bool,
     /// How `orderDate` must be written (the tool's `order_date_format`).
     pub date_format: crate::model::DateFormat,
+    /// Move created orders on through their life by the clock: `SENT` to `INVOICED` after this
+    /// long, and on to `PAID` after twice as long (for demos and tests of `status`).
+    pub auto_advance: Option<Duration>,
 }
 
 impl Default for Config {
@@ -136,6 +139,7 @@ impl Default for Config {
             clock: Clock::System,
             log: false,
             date_format: crate::model::DateFormat::Unix,
+            auto_advance: None,
         }
     }
 }

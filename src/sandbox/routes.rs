@@ -31,6 +31,7 @@ pub fn router(store: Shared) -> Router {
         .route("/connect/orders/status/{order_uuid}", get(status_of_one))
         .route("/connect/orders/status", get(status_of_many))
         .route("/connect/orders/cancel/{order_uuid}", post(cancel))
+        .route("/connect/orders/details/{order_uuid}", get(details))
         .route_layer(middleware::from_fn_with_state(store.clone(), provider));
     let introspection = Router::new()
         .route("/orders", get(orders))
@@ -308,6 +309,38 @@ fn found(data: Value) -> Response {
     envelope(
         StatusCode::OK,
         json!({"status_code": 200, "status_message": "OK", "message": "orderStatus", "is_data": true, "data": data}),
+    )
+}
+
+/// `GET /connect/orders/details/{uuid}`, as *Get Order Details* answers: the order's lines and
+/// summary (its `tax` and `discount`, not `totalTax`/`totalDiscount`), the customer, the status.
+async fn details(State(store): State<Shared>, Path(uuid): Path<String>) -> Response {
+    let Some(order) = store.order(&uuid) else {
+        return order_not_found();
+    };
+    let p = &order.payload;
+    let summary = &p["orderSummary"];
+    let digits: String = order.uuid.chars().filter(char::is_ascii_digit).collect();
+    envelope(
+        StatusCode::OK,
+        json!({
+            "status_code": 200, "status_message": "OK", "message": "orderRetrievedSuccessfully",
+            "is_data": true,
+            "data": {
+                "orderUuid": order.uuid,
+                "invoiceNumber": format!("INV{digits}"),
+                "status": order.status,
+                "orderDate": p["orderDate"],
+                "productList": p["products"],
+                "orderSummary": {
+                    "subTotal": summary["subTotal"],
+                    "tax": summary["totalTax"],
+                    "discount": summary["totalDiscount"],
+                    "grandTotal": summary["grandTotal"],
+                },
+                "customerDetails": p["customerDetails"],
+            },
+        }),
     )
 }
 

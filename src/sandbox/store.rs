@@ -181,8 +181,22 @@ impl Store {
         self.lock_orders().by_uuid.contains_key(uuid)
     }
 
+    /// The orders, each moved on first where `auto_advance` says its time has come.
     fn lock_orders(&self) -> std::sync::MutexGuard<'_, Orders> {
-        self.orders.lock().unwrap_or_else(|e| e.into_inner())
+        let mut orders = self.orders.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(step) = self.config.auto_advance {
+            let now = self.clock().now();
+            let step = step.as_secs().max(1) as i64;
+            for order in &mut orders.list {
+                let age = now - order.created_at;
+                order.status = match order.status {
+                    "SENT" | "INVOICED" if age >= 2 * step => "PAID",
+                    "SENT" if age >= step => "INVOICED",
+                    status => status,
+                };
+            }
+        }
+        orders
     }
 
     /// A fresh id: a prefix and ten digits that no stored order or customer has.

@@ -417,3 +417,47 @@ async fn the_sandbox_moves_only_known_orders_to_known_statuses() {
     assert!(provider.sandbox.set_status(id, "nonsense").is_err());
     provider.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sandbox_moves_orders_on_by_its_clock_and_shows_their_details() {
+    let provider = Provider::start(Config {
+        auto_advance: Some(std::time::Duration::from_secs(60)),
+        ..config()
+    })
+    .await;
+    let work = Workdir::new();
+    let ids = submitted(&work, &provider, 1).await;
+    let id = &ids["T-001"];
+    let read = |run: &Output| run.json()["by_status"].clone();
+    assert_eq!(read(&status(&work, &provider, &["--json"]))["SENT"], 1);
+    provider.clock().advance(60);
+    assert_eq!(read(&status(&work, &provider, &["--json"]))["INVOICED"], 1);
+    provider.clock().advance(60);
+    assert_eq!(read(&status(&work, &provider, &["--json"]))["PAID"], 1);
+
+    // Get Order Details: the lines and the summary as the provider names them.
+    let details: serde_json::Value = provider
+        .http
+        .get(format!(
+            "{}/connect/orders/details/{id}",
+            provider.base_url()
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(details["message"], "orderRetrievedSuccessfully");
+    let data = &details["data"];
+    assert_eq!(
+        (&data["orderUuid"], &data["status"]),
+        (&id.as_str().into(), &"PAID".into())
+    );
+    assert_eq!(data["productList"].as_array().map(Vec::len), Some(2));
+    assert!(
+        data["orderSummary"]["tax"].is_string() && data["orderSummary"]["grandTotal"].is_string()
+    );
+    provider.stop().await;
+}
