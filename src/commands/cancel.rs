@@ -31,36 +31,7 @@ async fn cancel_orders(args: &CancelArgs, settings: &ProviderSettings) -> Result
         endpoint: settings.endpoint.name().to_string(),
     };
     let mut ledger = Ledger::open(&settings.ledger)?;
-    let mut targets: Vec<Target> = Vec::new();
-    let mut unknown = Vec::new();
-    for id in &args.orders {
-        let id = id.trim();
-        if targets.iter().any(|t| t.order_uuid == id) {
-            continue;
-        }
-        if crate::api::wire::cancel_path(id).is_none() {
-            return Err(Error::usage(format!(
-                "{id:?} is not an order id (letters, digits, - and _, as ODR1234567890)"
-            )));
-        }
-        let known = ledger.created_order(&scope, id)?;
-        if known.is_none() {
-            unknown.push(id.to_string());
-        }
-        targets.push(Target {
-            order_uuid: id.to_string(),
-            known,
-        });
-    }
-    if !unknown.is_empty() && !args.force {
-        return Err(Error::usage(format!(
-            "the ledger {} holds no created order {} of {} ({}): nothing was cancelled. Check the id (the result file's order id column), the --base-url and --endpoint; to cancel it anyway, add --force",
-            ledger.path().display(),
-            unknown.join(", "),
-            settings.base_url.url,
-            scope.endpoint
-        )));
-    }
+    let targets = targets(args, settings, &scope, &ledger)?;
     eprintln!(
         "cancelling {} order(s) at {}",
         targets.len(),
@@ -87,30 +58,7 @@ async fn cancel_orders(args: &CancelArgs, settings: &ProviderSettings) -> Result
             return Ok(exit::LEDGER_FAILED);
         }
     };
-    let mut lines = Vec::new();
-    for (target, result) in targets.iter().zip(&report.results) {
-        let reference = target
-            .known
-            .as_ref()
-            .map(|k| format!(" ({})", k.key))
-            .unwrap_or_else(|| " (not in the ledger)".into());
-        let said = match result {
-            Cancellation::Cancelled => "cancelled".to_string(),
-            Cancellation::AlreadyCancelled => "was already cancelled".to_string(),
-            Cancellation::AlreadyPaid => {
-                "not cancelled: the order is paid (orderStatusAlreadyPaid); refund it instead"
-                    .to_string()
-            }
-            Cancellation::NotFound => "not cancelled: the provider has no such order (404)".into(),
-            Cancellation::Failed(why) => format!("not cancelled: {why}"),
-        };
-        eprintln!("{}{reference}: {said}", target.order_uuid);
-        lines.push(serde_json::json!({
-            "order_id": target.order_uuid,
-            "order_ref": target.known.as_ref().map(|k| k.key.clone()),
-            "result": result.name(),
-        }));
-    }
+    let lines = say_each(&targets, &report.results);
     let cancelled = report.results.iter().filter(|r| r.is_cancelled()).count();
     if args.json {
         report::stdout_line(
@@ -130,4 +78,79 @@ async fn cancel_orders(args: &CancelArgs, settings: &ProviderSettings) -> Result
     } else {
         exit::SOME_FAILED
     })
+}
+
+/// The orders to cancel, each once, with what the ledger knows of it. A malformed id, or
+/// (without `--force`) one the ledger holds no created order for, is an error before anything
+/// is sent: cancelling cannot be undone.
+fn targets(
+    args: &CancelArgs,
+    settings: &ProviderSettings,
+    scope: &Scope,
+    ledger: &Ledger,
+) -> Result<Vec<Target>, Error> {
+    let mut targets: Vec<Target> = Vec::new();
+    let mut unknown = Vec::new();
+    for id in &args.orders {
+        let id = id.trim();
+        if targets.iter().any(|t| t.order_uuid == id) {
+            continue;
+        }
+        if crate::api::wire::cancel_path(id).is_none() {
+            return Err(Error::usage(format!(
+                "{id:?} is not an order id (letters, digits, - and _, as ODR1234567890)"
+            )));
+        }
+        let known = ledger.created_order(scope, id)?;
+        if known.is_none() {
+            unknown.push(id.to_string());
+        }
+        targets.push(Target {
+            order_uuid: id.to_string(),
+            known,
+        });
+    }
+    if !unknown.is_empty() && !args.force {
+        return Err(Error::usage(format!(
+            "the ledger {} holds no created order {} of {} ({}): nothing was cancelled. Check the id (the result file's order id column), the --base-url and --endpoint; to cancel it anyway, add --force",
+            ledger.path().display(),
+            unknown.join(", "),
+            settings.base_url.url,
+            scope.endpoint
+        )));
+    }
+    Ok(targets)
+}
+
+/// Says on stderr what became of each order, and gives the same as JSON lines for `--json`.
+fn say_each(targets: &[Target], results: &[Cancellation]) -> Vec<serde_json::Value> {
+    let mut lines = Vec::new();
+    for (target, result) in targets.iter().zip(results) {
+        let reference = target
+            .known
+            .as_ref()
+            .map(|k| format!(" ({})", k.key))
+            .unwrap_or_else(|| " (not in the ledger)".into());
+        eprintln!("{}{reference}: {}", target.order_uuid, said(result));
+        lines.push(serde_json::json!({
+            "order_id": target.order_uuid,
+            "order_ref": target.known.as_ref().map(|k| k.key.clone()),
+            "result": result.name(),
+        }));
+    }
+    lines
+}
+
+/// What became of one order, in words.
+fn said(result: &Cancellation) -> String {
+    match result {
+        Cancellation::Cancelled => "cancelled".to_string(),
+        Cancellation::AlreadyCancelled => "was already cancelled".to_string(),
+        Cancellation::AlreadyPaid => {
+            "not cancelled: the order is paid (orderStatusAlreadyPaid); refund it instead"
+                .to_string()
+        }
+        Cancellation::NotFound => "not cancelled: the provider has no such order (404)".into(),
+        Cancellation::Failed(why) => format!("not cancelled: {why}"),
+    }
 }

@@ -10,7 +10,7 @@ use crate::exit;
 use crate::report;
 use crate::send::ledger::{Known, Ledger, Scope};
 use crate::send::pace::Pacer;
-use crate::send::status::{self, Asked, Stop};
+use crate::send::status::{self, Asked, Report, Stop};
 use crate::settings::ProviderSettings;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -67,9 +67,11 @@ async fn status(
     } else {
         orders.len() - wanted.len()
     };
-    let mut requests = 0;
-    let mut asked: Vec<Asked> = Vec::new();
-    let mut stop = None;
+    let mut run = Report {
+        asked: Vec::new(),
+        requests: 0,
+        stop: None,
+    };
     if args.offline {
         eprintln!(
             "offline: {} order(s) of {} ({}) from the ledger {}; nobody is asked",
@@ -79,73 +81,100 @@ async fn status(
             ledger.path().display()
         );
     } else {
-        eprintln!(
-            "asking the status of {} order(s) at {} ({}){}: about {} at {}/min",
-            wanted.len(),
-            settings.base_url.url,
-            scope.endpoint,
-            if skipped_final > 0 {
-                format!(", not the {skipped_final} in a final state (--all asks them too)")
-            } else {
-                String::new()
-            },
-            duration(Pacer::estimate(settings.rate, wanted.len())),
-            settings.rate
-        );
+        announce(settings, &scope, wanted.len(), skipped_final);
         if !wanted.is_empty() {
-            let Some(token) = &settings.token else {
-                return Err(Error::bug("no token while online"));
-            };
-            let client = Client::new(&settings.base_url, token, settings.timeout)?;
-            let options = status::Options {
-                rate: settings.rate,
-                max_wait: settings.max_wait,
-                attempts: 3,
-                retry_base: std::time::Duration::from_millis(500),
-            };
             let chosen: Vec<&Known> = wanted.iter().map(|&i| &orders[i]).collect();
-            // A line every half minute: a long run is not a silent one.
-            let total = chosen.len();
-            let mut shown = std::time::Instant::now();
-            let progress = |done: usize| {
-                if shown.elapsed() >= std::time::Duration::from_secs(30) && done < total {
-                    eprintln!("asked {done} of {total}");
-                    shown = std::time::Instant::now();
-                }
-            };
-            let report = match status::ask(
-                &mut ledger,
-                &scope,
-                &client,
-                &chosen,
-                &options,
-                progress,
-            )
-            .await
-            {
-                Ok(report) => report,
-                // Requests went out: not "could not start", but a ledger that failed.
-                Err(e) => {
-                    eprintln!(
-                        "error: {e}; stopped asking (the provider's orders are as they were)"
-                    );
-                    return Ok(exit::LEDGER_FAILED);
-                }
-            };
-            requests = report.requests;
-            asked = report.asked;
-            stop = report.stop;
+            match ask_provider(settings, &scope, &mut ledger, &chosen).await? {
+                Some(report) => run = report,
+                None => return Ok(exit::LEDGER_FAILED),
+            }
         }
-        // The report shows what the ledger knows now.
-        let keys: Vec<String> = orders.iter().map(|o| o.key.clone()).collect();
-        let fresh = ledger.created_orders(&scope)?;
-        let mut by_key: BTreeMap<String, Known> =
-            fresh.into_iter().map(|o| (o.key.clone(), o)).collect();
-        orders = keys.iter().filter_map(|k| by_key.remove(k)).collect();
+        orders = read_again(&ledger, &scope, &orders)?;
     }
+    say_failures(&orders, &wanted, &run.asked);
+    report::status::write(&orders, output)?;
+    let tally = Tally::of(&orders, &run.asked, skipped_final);
+    say_summary(&orders, &run, &tally, output);
+    if args.json {
+        let summary = summary_json(args, settings, &ledger, output, orders.len(), &run, &tally);
+        report::stdout_line(&summary.to_string());
+    }
+    Ok(match run.stop {
+        Some(Stop::Refused(_)) => exit::REFUSED,
+        _ if tally.not_found + tally.failed > 0 => exit::SOME_FAILED,
+        _ => exit::OK,
+    })
+}
+
+/// The line before asking: how many orders, where, which final ones are left out, and how
+/// long it takes at the rate.
+fn announce(settings: &ProviderSettings, scope: &Scope, wanted: usize, skipped_final: usize) {
+    eprintln!(
+        "asking the status of {} order(s) at {} ({}){}: about {} at {}/min",
+        wanted,
+        settings.base_url.url,
+        scope.endpoint,
+        if skipped_final > 0 {
+            format!(", not the {skipped_final} in a final state (--all asks them too)")
+        } else {
+            String::new()
+        },
+        duration(Pacer::estimate(settings.rate, wanted)),
+        settings.rate
+    );
+}
+
+/// Asks the provider about the chosen orders. `None` when the ledger failed on the way (said
+/// here): requests went out, so that is not "could not start" but its own exit code.
+async fn ask_provider(
+    settings: &ProviderSettings,
+    scope: &Scope,
+    ledger: &mut Ledger,
+    chosen: &[&Known],
+) -> Result<Option<Report>, Error> {
+    let Some(token) = &settings.token else {
+        return Err(Error::bug("no token while online"));
+    };
+    let client = Client::new(&settings.base_url, token, settings.timeout)?;
+    let options = status::Options {
+        rate: settings.rate,
+        max_wait: settings.max_wait,
+        attempts: 3,
+        retry_base: std::time::Duration::from_millis(500),
+    };
+    // A line every half minute: a long run is not a silent one.
+    let total = chosen.len();
+    let mut shown = std::time::Instant::now();
+    let progress = |done: usize| {
+        if shown.elapsed() >= std::time::Duration::from_secs(30) && done < total {
+            eprintln!("asked {done} of {total}");
+            shown = std::time::Instant::now();
+        }
+    };
+    match status::ask(ledger, scope, &client, chosen, &options, progress).await {
+        Ok(report) => Ok(Some(report)),
+        Err(e) => {
+            eprintln!("error: {e}; stopped asking (the provider's orders are as they were)");
+            Ok(None)
+        }
+    }
+}
+
+/// The same orders as the ledger knows them now, in the same order: the report shows what
+/// asking recorded, not what was known before.
+fn read_again(ledger: &Ledger, scope: &Scope, orders: &[Known]) -> Result<Vec<Known>, Error> {
+    let keys: Vec<String> = orders.iter().map(|o| o.key.clone()).collect();
+    let fresh = ledger.created_orders(scope)?;
+    let mut by_key: BTreeMap<String, Known> =
+        fresh.into_iter().map(|o| (o.key.clone(), o)).collect();
+    Ok(keys.iter().filter_map(|k| by_key.remove(k)).collect())
+}
+
+/// Names the orders whose status could not be read, and why: the first 20, then how many more.
+fn say_failures(orders: &[Known], wanted: &[usize], asked: &[Asked]) {
     let failures: Vec<(&str, &str)> = wanted
         .iter()
-        .zip(&asked)
+        .zip(asked)
         .filter_map(|(&i, a)| match a {
             Asked::Failed(why) => {
                 Some((orders.get(i).map_or("", |o| o.key.as_str()), why.as_str()))
@@ -159,15 +188,35 @@ async fn status(
     if failures.len() > 20 {
         eprintln!("… and {} more orders without a status", failures.len() - 20);
     }
-    report::status::write(&orders, output)?;
+}
 
-    let count = |f: fn(&Asked) -> bool| asked.iter().filter(|a| f(a)).count();
-    let changed = count(|a| matches!(a, Asked::Read { changed: true }));
-    let not_found = count(|a| matches!(a, Asked::NotFound));
-    let failed = count(|a| matches!(a, Asked::Failed(_)));
+/// What the run found, counted once for the summary line, `--json` and the exit code.
+struct Tally {
+    changed: usize,
+    not_found: usize,
+    failed: usize,
+    skipped_final: usize,
+    by_status: BTreeMap<String, usize>,
+}
+
+impl Tally {
+    fn of(orders: &[Known], asked: &[Asked], skipped_final: usize) -> Tally {
+        let count = |f: fn(&Asked) -> bool| asked.iter().filter(|a| f(a)).count();
+        Tally {
+            changed: count(|a| matches!(a, Asked::Read { changed: true })),
+            not_found: count(|a| matches!(a, Asked::NotFound)),
+            failed: count(|a| matches!(a, Asked::Failed(_))),
+            skipped_final,
+            by_status: by_status(orders),
+        }
+    }
+}
+
+/// The orders counted by the status the report shows.
+fn by_status(orders: &[Known]) -> BTreeMap<String, usize> {
     // Counted without regard to case, under the first spelling seen.
     let mut by_status: BTreeMap<String, usize> = BTreeMap::new();
-    for order in &orders {
+    for order in orders {
         let shown = report::status::shown_status(order);
         let shown = if shown.is_empty() { "unknown" } else { shown };
         let key = by_status
@@ -177,44 +226,57 @@ async fn status(
             .unwrap_or_else(|| shown.to_string());
         *by_status.entry(key).or_default() += 1;
     }
-    let line = by_status
+    by_status
+}
+
+/// The summary for people, and why asking stopped early if it did.
+fn say_summary(orders: &[Known], run: &Report, tally: &Tally, output: &Path) {
+    let line = tally
+        .by_status
         .iter()
         .map(|(s, n)| format!("{n} {s}"))
         .collect::<Vec<_>>()
         .join(", ");
     eprintln!(
-        "{} order(s){}{}; {} asked, {changed} changed, {not_found} not found, {failed} without a status; report: {}",
+        "{} order(s){}{}; {} asked, {} changed, {} not found, {} without a status; report: {}",
         orders.len(),
         if line.is_empty() { "" } else { ": " },
         line,
-        asked.len(),
+        run.asked.len(),
+        tally.changed,
+        tally.not_found,
+        tally.failed,
         output.display()
     );
-    if let Some(Stop::Refused(why) | Stop::Gave(why)) = &stop {
+    if let Some(Stop::Refused(why) | Stop::Gave(why)) = &run.stop {
         eprintln!("stopped asking: {why}");
     }
-    if args.json {
-        let summary = serde_json::json!({
-            "orders": orders.len(),
-            "asked": asked.len(),
-            "requests": requests,
-            "by_status": by_status,
-            "changed": changed,
-            "not_found": not_found,
-            "failed": failed,
-            "skipped_final": skipped_final,
-            "offline": args.offline,
-            "base_url": settings.base_url.url,
-            "endpoint": scope.endpoint,
-            "ledger": ledger.path().display().to_string(),
-            "report_file": output.display().to_string(),
-        });
-        report::stdout_line(&summary.to_string());
-    }
-    Ok(match stop {
-        Some(Stop::Refused(_)) => exit::REFUSED,
-        _ if not_found + failed > 0 => exit::SOME_FAILED,
-        _ => exit::OK,
+}
+
+/// The summary for machines (`--json`).
+fn summary_json(
+    args: &StatusArgs,
+    settings: &ProviderSettings,
+    ledger: &Ledger,
+    output: &Path,
+    orders: usize,
+    run: &Report,
+    tally: &Tally,
+) -> serde_json::Value {
+    serde_json::json!({
+        "orders": orders,
+        "asked": run.asked.len(),
+        "requests": run.requests,
+        "by_status": tally.by_status,
+        "changed": tally.changed,
+        "not_found": tally.not_found,
+        "failed": tally.failed,
+        "skipped_final": tally.skipped_final,
+        "offline": args.offline,
+        "base_url": settings.base_url.url,
+        "endpoint": settings.endpoint.name(),
+        "ledger": ledger.path().display().to_string(),
+        "report_file": output.display().to_string(),
     })
 }
 

@@ -323,13 +323,35 @@ fn print_sending(
     paint: Paint,
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
-    let list = |counts: Vec<(RowStatus, usize)>| {
-        counts
-            .into_iter()
-            .map(|(s, n)| shown(paint, s, n))
-            .collect::<Vec<_>>()
-            .join(", ")
-    };
+    print_sent_now(checked, sending, paint, out)?;
+    print_earlier(checked, sending, paint, out)?;
+    print_requests(sending, out)?;
+    print_ledger(sending, out)?;
+    if let Some(why) = &sending.stopped {
+        writeln!(out, "stopped early: {}", paint.red(why))?;
+    }
+    if let Some(path) = &sending.failed_rows {
+        writeln!(out, "rows of orders not created: {path}")?;
+    }
+    Ok(())
+}
+
+/// Counts of orders by status, painted and joined as one summary line lists them.
+fn counts_line(paint: Paint, counts: Vec<(RowStatus, usize)>) -> String {
+    counts
+        .into_iter()
+        .map(|(s, n)| shown(paint, s, n))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The orders this run sent (or, in a dry run, would send) and their money.
+fn print_sent_now(
+    checked: &Checked,
+    sending: &Sending,
+    paint: Paint,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let now = counts(checked, &sending.sent_now);
     if sending.dry_run {
         if now.is_empty() {
@@ -343,7 +365,7 @@ fn print_sending(
                 out,
                 "dry run: nothing sent; a real run would send {} order(s): {}; {} NOK incl. VAT",
                 sending.sent_now.len(),
-                list(now),
+                counts_line(paint, now),
                 checked.convention.show_money(total)
             )?;
         }
@@ -357,10 +379,20 @@ fn print_sending(
             out,
             "sent now: {} order(s): {}; created now {} NOK incl. VAT",
             sending.sent_now.len(),
-            list(now),
+            counts_line(paint, now),
             checked.convention.show_money(total)
         )?;
     }
+    Ok(())
+}
+
+/// The valid orders earlier runs dealt with, if any, and the money they created.
+fn print_earlier(
+    checked: &Checked,
+    sending: &Sending,
+    paint: Paint,
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
     let earlier = earlier(checked, sending);
     if !earlier.is_empty() {
         let (total, _) = money_totals(checked, |o| {
@@ -369,9 +401,22 @@ fn print_sending(
         writeln!(
             out,
             "earlier runs: {}; created earlier {} NOK incl. VAT",
-            list(counts(checked, &earlier)),
+            counts_line(paint, counts(checked, &earlier)),
             checked.convention.show_money(total)
         )?;
+    }
+    Ok(())
+}
+
+/// How many requests went where, how fast, and how long the run took.
+fn print_requests(sending: &Sending, out: &mut dyn Write) -> std::io::Result<()> {
+    if sending.dry_run {
+        return writeln!(
+            out,
+            "no request made to {}; {:.1} s in all",
+            sending.base_url,
+            sending.elapsed.as_secs_f64()
+        );
     }
     let seconds = sending.sending.as_secs_f64();
     // A rate over a moment says nothing: only a second of sending or more gets one.
@@ -383,22 +428,17 @@ fn print_sending(
     } else {
         String::new()
     };
-    if sending.dry_run {
-        writeln!(
-            out,
-            "no request made to {}; {:.1} s in all",
-            sending.base_url,
-            sending.elapsed.as_secs_f64()
-        )?;
-    } else {
-        writeln!(
-            out,
-            "{} request(s) to {}{rate}; {:.1} s in all",
-            sending.requests,
-            sending.base_url,
-            sending.elapsed.as_secs_f64()
-        )?;
-    }
+    writeln!(
+        out,
+        "{} request(s) to {}{rate}; {:.1} s in all",
+        sending.requests,
+        sending.base_url,
+        sending.elapsed.as_secs_f64()
+    )
+}
+
+/// Where the ledger is, and what this run did to it.
+fn print_ledger(sending: &Sending, out: &mut dyn Write) -> std::io::Result<()> {
     writeln!(
         out,
         "ledger: {}{}",
@@ -409,14 +449,7 @@ fn print_sending(
             (false, true) => " (new)",
             (false, false) => "",
         }
-    )?;
-    if let Some(why) = &sending.stopped {
-        writeln!(out, "stopped early: {}", paint.red(why))?;
-    }
-    if let Some(path) = &sending.failed_rows {
-        writeln!(out, "rows of orders not created: {path}")?;
-    }
-    Ok(())
+    )
 }
 
 /// The summary for machines.

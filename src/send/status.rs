@@ -80,112 +80,144 @@ pub async fn ask(
     options: &Options,
     mut progress: impl FnMut(usize),
 ) -> Result<Report, Error> {
-    let mut pacer = Pacer::new(options.rate, options.max_wait);
-    let mut report = Report {
-        asked: Vec::with_capacity(orders.len()),
-        requests: 0,
-        stop: None,
+    let mut run = Asking {
+        pacer: Pacer::new(options.rate, options.max_wait),
+        options,
+        report: Report {
+            asked: Vec::with_capacity(orders.len()),
+            requests: 0,
+            stop: None,
+        },
+        answered_once: false,
+        unreachable_in_a_row: 0,
     };
-    let mut answered_once = false;
-    let mut unreachable_in_a_row = 0;
     for order in orders {
-        if let Some(stop) = &report.stop {
+        if let Some(stop) = &run.report.stop {
             let why = match stop {
                 Stop::Refused(why) | Stop::Gave(why) => why,
             };
-            report
+            run.report
                 .asked
                 .push(Asked::Failed(format!("not asked: {why}")));
             continue;
         }
         let Some(path) = status_path(&order.order_uuid) else {
-            report.asked.push(Asked::Failed(format!(
+            run.report.asked.push(Asked::Failed(format!(
                 "the ledger's order id {:?} is not one the provider gives; not asked",
                 order.order_uuid
             )));
             continue;
         };
-        let mut attempt = 0;
-        let asked = loop {
-            pacer.ready().await;
-            attempt += 1;
-            report.requests += 1;
-            let answer = client.get(&path).await;
-            if let Ok(a) = &answer {
-                answered_once = true;
-                unreachable_in_a_row = 0;
-                pacer.remaining(a.remaining);
-            }
-            let seen = match classify_status(answer, chrono::Utc::now().timestamp()) {
-                Read::Status { status, amount } => Seen::Status { status, amount },
-                Read::NotFound => Seen::NotFound,
-                Read::Other(outcome) => {
-                    let retry = |why: String, attempt: u32| {
-                        (attempt < options.attempts)
-                            .then(|| {
-                                options.retry_base * 2u32.pow(attempt.saturating_sub(1).min(6))
-                            })
-                            .ok_or(why)
-                    };
-                    let why = match outcome {
-                        Outcome::Refused(why) => {
-                            report.stop = Some(Stop::Refused(why.clone()));
-                            break Asked::Failed(why);
-                        }
-                        Outcome::Wait(wait, _) => {
-                            report.requests -= 1;
-                            attempt -= 1;
-                            if pacer.hold(wait) {
-                                continue;
-                            }
-                            let why = format!("the provider kept answering 429 (too many requests); waiting {} s more would hold this run past its limit", wait.as_secs());
-                            report.stop = Some(Stop::Gave(why.clone()));
-                            break Asked::Failed(why);
-                        }
-                        Outcome::Unreachable(why) => {
-                            unreachable_in_a_row += 1;
-                            if !answered_once && unreachable_in_a_row >= 3 {
-                                report.stop = Some(Stop::Gave(why.clone()));
-                                break Asked::Failed(why);
-                            }
-                            why
-                        }
-                        Outcome::Redirected(why) => {
-                            report.stop = Some(Stop::Gave(why.clone()));
-                            break Asked::Failed(why);
-                        }
-                        Outcome::Retry(why) | Outcome::Uncertain(why) => why,
-                        Outcome::Rejected(messages) => break Asked::Failed(messages.join("; ")),
-                        Outcome::Failed(why) => break Asked::Failed(why),
-                        Outcome::Created(_) => {
-                            break Asked::Failed("the provider gave no status".into())
-                        }
-                    };
-                    match retry(why, attempt) {
-                        Ok(wait) => {
-                            tokio::time::sleep(wait).await;
-                            continue;
-                        }
-                        Err(why) => break Asked::Failed(why),
-                    }
+        let asked = match run.read(client, &path).await {
+            Ok(seen) => {
+                let changed = ledger.record_status(
+                    scope,
+                    &order.key,
+                    &order.order_uuid,
+                    &seen,
+                    SeenBy::Status,
+                )?;
+                match seen {
+                    Seen::NotFound => Asked::NotFound,
+                    Seen::Status { .. } => Asked::Read { changed },
                 }
-            };
-            let changed = ledger.record_status(
-                scope,
-                &order.key,
-                &order.order_uuid,
-                &seen,
-                SeenBy::Status,
-            )?;
-            break match seen {
-                Seen::NotFound => Asked::NotFound,
-                Seen::Status { .. } => Asked::Read { changed },
-            };
+            }
+            Err(asked) => asked,
         };
-        report.asked.push(asked);
-        progress(report.asked.len());
+        run.report.asked.push(asked);
+        progress(run.report.asked.len());
     }
-    Ok(report)
+    Ok(run.report)
+}
+
+/// What asking carries from one order to the next.
+struct Asking<'a> {
+    pacer: Pacer,
+    options: &'a Options,
+    report: Report,
+    /// The provider has answered at least once: being unreachable since is not a reason to
+    /// give up on the run.
+    answered_once: bool,
+    unreachable_in_a_row: u32,
+}
+
+/// What to do after an answer that is neither a status nor a 404.
+enum Next {
+    /// Ask again at once, as the same attempt.
+    Again,
+    /// Ask again after a wait, if attempts are left; else fail with this.
+    Retry(String),
+    /// Stop asking about this order.
+    Done(Asked),
+}
+
+impl Asking<'_> {
+    /// Asks about one order until the provider gives its status or a 404, or asking about
+    /// it is over: then `Err` with what became of it.
+    async fn read(&mut self, client: &Client, path: &str) -> Result<Seen, Asked> {
+        let mut attempt = 0;
+        loop {
+            self.pacer.ready().await;
+            attempt += 1;
+            self.report.requests += 1;
+            let answer = client.get(path).await;
+            if let Ok(a) = &answer {
+                self.answered_once = true;
+                self.unreachable_in_a_row = 0;
+                self.pacer.remaining(a.remaining);
+            }
+            let outcome = match classify_status(answer, chrono::Utc::now().timestamp()) {
+                Read::Status { status, amount } => return Ok(Seen::Status { status, amount }),
+                Read::NotFound => return Ok(Seen::NotFound),
+                Read::Other(outcome) => outcome,
+            };
+            match self.settle(outcome) {
+                Next::Again => attempt -= 1,
+                Next::Retry(_) if attempt < self.options.attempts => {
+                    let wait = self.options.retry_base * 2u32.pow(attempt.saturating_sub(1).min(6));
+                    tokio::time::sleep(wait).await;
+                }
+                Next::Retry(why) => return Err(Asked::Failed(why)),
+                Next::Done(asked) => return Err(asked),
+            }
+        }
+    }
+
+    /// What an answer other than a status or a 404 means for this order and the run.
+    fn settle(&mut self, outcome: Outcome) -> Next {
+        match outcome {
+            Outcome::Refused(why) => self.stop(Stop::Refused(why)),
+            Outcome::Wait(wait, _) => {
+                // A 429 is the provider's pace, not an answer: it counts as no request.
+                self.report.requests -= 1;
+                if self.pacer.hold(wait) {
+                    return Next::Again;
+                }
+                self.stop(Stop::Gave(format!("the provider kept answering 429 (too many requests); waiting {} s more would hold this run past its limit", wait.as_secs())))
+            }
+            Outcome::Unreachable(why) => {
+                self.unreachable_in_a_row += 1;
+                if !self.answered_once && self.unreachable_in_a_row >= 3 {
+                    return self.stop(Stop::Gave(why));
+                }
+                Next::Retry(why)
+            }
+            Outcome::Redirected(why) => self.stop(Stop::Gave(why)),
+            Outcome::Retry(why) | Outcome::Uncertain(why) => Next::Retry(why),
+            Outcome::Rejected(messages) => Next::Done(Asked::Failed(messages.join("; "))),
+            Outcome::Failed(why) => Next::Done(Asked::Failed(why)),
+            Outcome::Created(_) => Next::Done(Asked::Failed("the provider gave no status".into())),
+        }
+    }
+
+    /// Stops the run: this order fails with the reason, and the rest are not asked.
+    fn stop(&mut self, stop: Stop) -> Next {
+        let why = match &stop {
+            Stop::Refused(why) | Stop::Gave(why) => why.clone(),
+        };
+        self.report.stop = Some(stop);
+        Next::Done(Asked::Failed(why))
+    }
 }
 
 #[cfg(test)]
