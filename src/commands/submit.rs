@@ -162,14 +162,8 @@ fn refuse_a_second_ledger(
     )))
 }
 
-async fn submit_sheet(
-    args: &SubmitArgs,
-    settings: &Settings,
-    send: &SendSettings,
-) -> Result<i32, Error> {
-    let started = Instant::now();
-    let endpoint = settings.rules.endpoint;
-    let target = Target::start(settings, send).await?;
+/// The first line of a run: what it does, with which endpoint, where to.
+fn announce(send: &SendSettings, endpoint: crate::model::Endpoint, target: &Target) {
     eprintln!(
         "{} {} orders to {}{}",
         if send.dry_run {
@@ -185,6 +179,17 @@ async fn submit_sheet(
             ""
         }
     );
+}
+
+async fn submit_sheet(
+    args: &SubmitArgs,
+    settings: &Settings,
+    send: &SendSettings,
+) -> Result<i32, Error> {
+    let started = Instant::now();
+    let endpoint = settings.rules.endpoint;
+    let target = Target::start(settings, send).await?;
+    announce(send, endpoint, &target);
     let scope = Scope {
         base_url: target.base_url.key.clone(),
         endpoint: endpoint.name().to_string(),
