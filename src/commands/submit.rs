@@ -9,11 +9,12 @@ use crate::cli::SubmitArgs;
 use crate::error::Error;
 use crate::exit;
 use crate::model::order::Order;
+use crate::model::outcome::Ids;
 use crate::pipeline::{self, Checked, Settings};
 use crate::report;
 use crate::sandbox::{self, Sandbox};
 use crate::send::dispatch::{Job, Stop};
-use crate::send::ledger::{self, Change, Ledger, Scope, Snapshot, State, Unrecorded};
+use crate::send::ledger::{self, Change, Ledger, Record, Scope, Snapshot, State, Unrecorded};
 use crate::send::{plan, verdicts, SendSettings, Sending};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -162,6 +163,17 @@ fn refuse_a_second_ledger(
     )))
 }
 
+/// The ids of an order the ledger holds as created (a record that cannot be read counts as
+/// none: this only adds a note to a row that is invalid anyway).
+fn created(record: Result<Option<Record>, Error>) -> Option<Ids> {
+    let record = record.ok().flatten()?;
+    (record.state == State::Created).then(|| Ids {
+        order_uuid: record.order_uuid.clone().unwrap_or_default(),
+        customer_uuid: record.customer_uuid.clone(),
+        url: record.url.clone(),
+    })
+}
+
 /// The first line of a run: what it does, with which endpoint, where to.
 fn announce(send: &SendSettings, endpoint: crate::model::Endpoint, target: &Target) {
     eprintln!(
@@ -211,6 +223,8 @@ async fn submit_sheet(
         .await;
     }
     let mut opened = open_ledger(send, &target, &scope, &valid, &mut checked)?;
+    let ledger = &opened.ledger;
+    verdicts::created_earlier(&mut checked, |key| created(ledger.get(&scope, key)));
     let client = Client::new(&target.base_url, &target.token, send.timeout)?;
     let (records, lookup) =
         crate::send::look_up(&mut opened.ledger, &scope, &valid, &client).await?;
@@ -318,6 +332,7 @@ async fn dry_run(
             "does not exist yet: a real run creates it"
         }
     );
+    verdicts::created_earlier(&mut checked, |key| created(snapshot.get(&scope, key)));
     let mut records = Vec::with_capacity(valid.len());
     for (_, order) in &valid {
         records.push(snapshot.get(&scope, &order.key)?);

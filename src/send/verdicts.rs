@@ -132,3 +132,28 @@ pub fn would_send(checked: &mut Checked, plan: &Plan) {
         checked.settle(index, status, ids, &problems);
     }
 }
+
+/// The invalid orders an earlier run created (from this sheet or another one, by their key):
+/// their rows show that order's id, and say that it stands as it was sent, untouched by this
+/// row's problem. `created` gives the ledger's ids of an order key, if it was created.
+pub fn created_earlier(checked: &mut Checked, created: impl Fn(&str) -> Option<Ids>) {
+    checked.submitted = true;
+    for index in 0..checked.orders.len() {
+        if checked.orders[index].valid {
+            continue;
+        }
+        let Some(ids) = created(&checked.orders[index].key) else {
+            continue;
+        };
+        let message = format!(
+            "created earlier as {}; this row now has a problem: that order stands as it was sent, and is neither changed nor sent again until the problem is fixed",
+            ids.order_uuid
+        );
+        let first = checked.orders[index].rows.first().copied();
+        checked.orders[index].ids = Some(ids);
+        if let Some(row) = first.and_then(|n| checked.rows.iter_mut().find(|r| r.number == n)) {
+            row.problems
+                .push(Problem::warning(row.number, None, message));
+        }
+    }
+}

@@ -233,3 +233,41 @@ async fn failed_rows_of_a_workbook_could_only_be_a_csv() {
     assert_eq!(csv.get(0, "email"), "faktura@");
     provider.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_row_now_invalid_still_shows_the_order_an_earlier_run_created() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    let mut table = sheet(2);
+    work.write_sheet(&table);
+    submit(&work, &provider, &[]).expect(0);
+    let id = provider.orders().await["T-002"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    // T-002's first line gets a broken e-mail: invalid now, but the provider has it.
+    table.set(2, "email", "kari@");
+    work.write_sheet(&table);
+    let run = submit(&work, &provider, &[]);
+    run.expect(1);
+    assert_eq!(run.json()["requests"], 0);
+    let rows = result_rows(&work, "orders.result.csv");
+    let t2: Vec<_> = rows.iter().filter(|r| r.order_ref == "T-002").collect();
+    assert!(
+        t2.iter().all(|r| r.status == "invalid" && r.order_id == id),
+        "{t2:?}"
+    );
+    assert!(
+        t2[0].messages.contains(&format!(
+            "created earlier as {id}; this row now has a problem"
+        )),
+        "{t2:?}"
+    );
+    assert_eq!(
+        provider.orders().await["T-002"]["updates"],
+        0,
+        "nothing changed at the provider"
+    );
+    provider.stop().await;
+}
