@@ -174,16 +174,25 @@ fn visit_results<E>(
     outcome
 }
 
-/// The provider's ids columns of a result file written after sending.
-const ID_HEADERS: [&str; 3] = ["order_id", "customer_id", "bankid_url"];
+/// The columns a result file written after sending adds to each row: the order's grand total
+/// (on its first row, so that the result reconciles against the sheet) and the provider's ids.
+const ID_HEADERS: [&str; 4] = ["grand_total", "order_id", "customer_id", "bankid_url"];
 
-/// A row's ids (empty when its order has none), when the orders were sent; `None` after `check`.
-fn ids(checked: &Checked, result: &RowResult) -> Option<[String; 3]> {
+/// A row's [`ID_HEADERS`] (empty where its order has none), when the orders were sent; `None`
+/// after `check`.
+fn ids(checked: &Checked, result: &RowResult) -> Option<[String; 4]> {
     if !checked.submitted {
         return None;
     }
-    let ids = checked.orders[result.order as usize].ids.as_ref();
+    let order = &checked.orders[result.order as usize];
+    let ids = order.ids.as_ref();
+    let first = order.rows.first() == Some(&result.number);
     Some([
+        order
+            .totals
+            .filter(|_| first)
+            .map(|(grand, _)| checked.convention.show_money(grand))
+            .unwrap_or_default(),
         ids.map(|i| i.order_uuid.clone()).unwrap_or_default(),
         ids.and_then(|i| i.customer_uuid.clone())
             .unwrap_or_default(),

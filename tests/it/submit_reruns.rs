@@ -271,3 +271,20 @@ async fn a_row_now_invalid_still_shows_the_order_an_earlier_run_created() {
     );
     provider.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn each_order_s_first_row_carries_its_grand_total() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    work.write_sheet(&sheet(2));
+    submit(&work, &provider, &[]).expect(0);
+    let orders = provider.orders().await;
+    let result = work.result_csv("orders.result.csv");
+    // Two lines an order: the first row carries the order's total, the second nothing.
+    for (i, reference) in ["T-001", "T-002"].iter().enumerate() {
+        let grand = orders[*reference]["payload"]["orderSummary"]["grandTotal"].clone();
+        assert_eq!(result.get(2 * i, "grand_total"), grand.as_str().unwrap());
+        assert_eq!(result.get(2 * i + 1, "grand_total"), "");
+    }
+    provider.stop().await;
+}
