@@ -24,7 +24,7 @@ pub struct Known {
     pub checked_at: Option<String>,
     /// The last ask was answered 404.
     pub not_found: bool,
-    /// The order's amount, as the provider gave it.
+    /// The order's amount, as the provider gave it; else the grand total of the body sent.
     pub amount: Option<String>,
 }
 
@@ -65,7 +65,8 @@ pub struct Change {
 
 const KNOWN: &str =
     "SELECT o.order_key, o.order_uuid, o.customer_uuid, o.source_file, o.source_rows,
-        s.status, s.previous, s.changed_at, s.checked_at, COALESCE(s.not_found, 0), s.amount
+        s.status, s.previous, s.changed_at, s.checked_at, COALESCE(s.not_found, 0),
+        COALESCE(s.amount, json_extract(o.payload, '$.orderSummary.grandTotal'))
     FROM orders o LEFT JOIN statuses s
         ON s.base_url = o.base_url AND s.endpoint = o.endpoint AND s.order_key = o.order_key
     WHERE o.base_url = ?1 AND o.endpoint = ?2 AND o.state = 'created' AND o.order_uuid IS NOT NULL";
@@ -284,6 +285,48 @@ mod tests {
         assert_eq!(
             history,
             [("SENT".into(), None), ("PAID".into(), Some("SENT".into()))]
+        );
+    }
+
+    #[test]
+    fn the_amount_is_the_body_sent_where_the_provider_gives_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut ledger = Ledger::open(&dir.path().join("ledger.sqlite")).unwrap();
+        let scope = Scope {
+            base_url: "https://demo".into(),
+            endpoint: "invoice-session".into(),
+        };
+        let sending = crate::send::ledger::Change::Sending {
+            key: "A".into(),
+            fingerprint: "f".into(),
+            source_file: "s.csv".into(),
+            rows: vec![2],
+            update_of: None,
+            payload: Some(r#"{"orderSummary":{"grandTotal":"458.00"}}"#.into()),
+        };
+        ledger.apply(&scope, &[sending]).unwrap();
+        let ids = Ids {
+            order_uuid: "ODR1".into(),
+            customer_uuid: None,
+            url: None,
+        };
+        ledger
+            .settle(&scope, "A", State::Created, Some(&ids), None)
+            .unwrap();
+        let known = ledger.created_order(&scope, "ODR1").unwrap().unwrap();
+        assert_eq!(known.amount.as_deref(), Some("458.00"));
+        let seen = Seen::Status {
+            status: "PAID".into(),
+            amount: Some("500.00".into()),
+        };
+        ledger
+            .record_status(&scope, "A", "ODR1", &seen, SeenBy::Status)
+            .unwrap();
+        let known = ledger.created_order(&scope, "ODR1").unwrap().unwrap();
+        assert_eq!(
+            known.amount.as_deref(),
+            Some("500.00"),
+            "the provider's word first"
         );
     }
 }
