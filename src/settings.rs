@@ -6,7 +6,7 @@
 //! `norway_checksums = "error" | "warning"` and `vat_rates`. Without `--config`,
 //! `fpgo-export.toml` beside the sheet, else in the current directory, is used if present.
 
-use crate::api::target::{BaseUrl, Token};
+use crate::api::target::{BaseUrl, Environment, Token};
 use crate::cli::{ProviderArgs, SandboxArgs, SheetArgs, SubmitArgs};
 use crate::error::Error;
 use crate::model::fields::Field;
@@ -207,6 +207,11 @@ fn preset_value(field: Field, cell: &Cell, today: NaiveDate) -> Result<Value, St
     parse_field(field, cell, NumberConvention::DecimalPoint, today).map(|(v, _)| v)
 }
 
+/// `--base-url` when given, else the environment's, parsed and checked.
+fn base_url(given: Option<&str>, environment: Environment) -> Result<BaseUrl, Error> {
+    BaseUrl::parse(given.unwrap_or_else(|| environment.url()))
+}
+
 impl SendSettings {
     /// Where to send, with which token (checked here, before anything is read or sent), which
     /// ledger and how fast.
@@ -214,12 +219,8 @@ impl SendSettings {
         let provider = if args.sandbox {
             None
         } else {
-            let url = args
-                .base_url
-                .as_deref()
-                .unwrap_or_else(|| args.environment.url());
             Some((
-                BaseUrl::parse(url)?,
+                base_url(args.base_url.as_deref(), args.environment)?,
                 Token::load(args.token_file.as_deref())?,
             ))
         };
@@ -263,11 +264,7 @@ pub struct ProviderSettings {
 impl ProviderSettings {
     /// Checks everything before anything is asked; the token only when it will be used.
     pub fn resolve(args: &ProviderArgs, offline: bool) -> Result<ProviderSettings, Error> {
-        let url = args
-            .base_url
-            .as_deref()
-            .unwrap_or_else(|| args.environment.url());
-        let base_url = BaseUrl::parse(url)?;
+        let base_url = base_url(args.base_url.as_deref(), args.environment)?;
         let token = if offline {
             None
         } else {

@@ -18,10 +18,7 @@ pub fn run(args: &CancelArgs) -> Result<i32, Error> {
             "--note: the provider requires a cancellation note; say why",
         ));
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::bug(format!("the async runtime did not start: {e}")))?;
+    let runtime = super::runtime()?;
     runtime.block_on(cancel_orders(args, &settings))
 }
 

@@ -12,6 +12,6 @@ pub fn run(args: &CompletionsArgs) -> Result<i32, Error> {
     let name = command.get_name().to_string();
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut command, name, &mut script);
-    super::print(&script);
+    crate::report::stdout(&script);
     Ok(exit::OK)
 }

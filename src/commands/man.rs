@@ -12,6 +12,6 @@ pub fn run() -> Result<i32, Error> {
     clap_mangen::Man::new(Cli::command())
         .render(&mut page)
         .map_err(|e| Error::bug(format!("the manual page could not be rendered: {e}")))?;
-    super::print(&page);
+    crate::report::stdout(&page);
     Ok(exit::OK)
 }

@@ -11,10 +11,11 @@ pub mod status;
 pub mod submit;
 pub mod template;
 
-/// Writes generated text (a completion script, the manual page) on stdout. A closed pipe
-/// (`… | head`) is a normal end, as for every line the tool prints there.
-fn print(bytes: &[u8]) {
-    use std::io::Write;
-    let mut out = std::io::stdout().lock();
-    let _ = out.write_all(bytes).and_then(|()| out.flush());
+/// The runtime of a command that talks to the provider: one thread is plenty for requests that
+/// mostly wait, and it spends the least CPU per request (no wake-ups across threads).
+pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, crate::error::Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| crate::error::Error::bug(format!("the async runtime did not start: {e}")))
 }

@@ -24,10 +24,7 @@ pub fn run(args: &StatusArgs) -> Result<i32, Error> {
         ))
     });
     report::status::format_of(&output)?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::bug(format!("the async runtime did not start: {e}")))?;
+    let runtime = super::runtime()?;
     runtime.block_on(status(args, &settings, &output))
 }
 

@@ -32,12 +32,7 @@ pub fn run(args: &SubmitArgs) -> Result<i32, Error> {
     if let Some(path) = &args.failed_rows {
         report::check_writable(path, report::Output::FailedRows)?;
     }
-    // One thread is plenty for requests that mostly wait, and it spends the least CPU per
-    // order (no wake-ups across threads).
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::bug(format!("the async runtime did not start: {e}")))?;
+    let runtime = super::runtime()?;
     runtime.block_on(submit_sheet(args, &settings, &send))
 }
 
@@ -174,6 +169,22 @@ fn created(record: Result<Option<Record>, Error>) -> Option<Ids> {
     })
 }
 
+/// Each valid order's verdict (the jobs to send), the orders held back put on their rows: the
+/// same step for a real run and a dry one.
+fn plan_and_hold(
+    checked: &mut Checked,
+    valid: &[(usize, Order)],
+    records: &[Option<Record>],
+    lookup: &plan::Lookup,
+    settings: &Settings,
+    send: &SendSettings,
+) -> plan::Plan {
+    let endpoint = (settings.rules.endpoint, settings.date_format);
+    let mut planned = plan::plan(valid, records, lookup, endpoint, send.choices);
+    verdicts::held(checked, &mut planned, lookup);
+    planned
+}
+
 /// The first line of a run: what it does, with which endpoint, where to.
 fn announce(send: &SendSettings, endpoint: crate::model::Endpoint, target: &Target) {
     eprintln!(
@@ -233,14 +244,7 @@ async fn submit_sheet(
             "could not ask the provider about uncertain orders: {why}"
         ));
     }
-    let mut planned = plan::plan(
-        &valid,
-        &records,
-        &lookup,
-        (endpoint, settings.date_format),
-        send.choices,
-    );
-    verdicts::held(&mut checked, &mut planned, &lookup);
+    let planned = plan_and_hold(&mut checked, &valid, &records, &lookup, settings, send);
     let listed = print_plan(&checked, &planned, send, false);
 
     let (events, shown) = tokio::sync::mpsc::unbounded_channel();
@@ -355,15 +359,7 @@ async fn dry_run(
             "{dead} order(s) were being sent when an earlier run stopped; a real run marks them uncertain and asks the provider about them"
         ));
     }
-    let endpoint = settings.rules.endpoint;
-    let mut planned = plan::plan(
-        &valid,
-        &records,
-        &lookup,
-        (endpoint, settings.date_format),
-        send.choices,
-    );
-    verdicts::held(&mut checked, &mut planned, &lookup);
+    let planned = plan_and_hold(&mut checked, &valid, &records, &lookup, settings, send);
     verdicts::would_send(&mut checked, &planned);
     let listed = print_plan(&checked, &planned, send, true);
     if let Some(sandbox) = target.sandbox {

@@ -248,9 +248,14 @@ fn cap(text: &str, max: usize) -> Cow<'_, str> {
 /// reader that has seen enough, as for ripgrep: the line is dropped and the run keeps its own
 /// exit code.
 pub fn stdout_line(text: &str) {
-    use std::io::Write;
+    stdout(format!("{text}\n").as_bytes());
+}
+
+/// Writes generated text (a completion script, the manual page) on stdout, a closed pipe
+/// being a normal end as for [`stdout_line`].
+pub fn stdout(bytes: &[u8]) {
     let mut out = std::io::stdout().lock();
-    let _ = writeln!(out, "{text}").and_then(|()| out.flush());
+    let _ = out.write_all(bytes).and_then(|()| out.flush());
 }
 
 #[cfg(test)]

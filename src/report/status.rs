@@ -115,7 +115,7 @@ fn xlsx(orders: &[Known]) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let mut book = rust_xlsxwriter::Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("status")?;
-    let bold = rust_xlsxwriter::Format::new().set_bold();
+    let bold = super::xlsx::header_format();
     for (column, header) in HEADERS.iter().enumerate() {
         sheet.write_string_with_format(0, column as u16, *header, &bold)?;
     }

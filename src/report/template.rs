@@ -7,7 +7,7 @@ use crate::model::fields::{self as columns, Field, FieldInfo, Kind, FIELDS};
 use crate::model::Endpoint;
 use crate::pipeline::values::NumberConvention;
 use crate::report::atomic_write;
-use rust_xlsxwriter::{Format, FormatBorder, Note, Workbook};
+use rust_xlsxwriter::{Format, Note, Workbook};
 use std::path::Path;
 
 /// The example order: one value per field, per line ("" = blank).
@@ -106,9 +106,7 @@ fn xlsx(fields: &[&FieldInfo], endpoint: Endpoint) -> Result<Vec<u8>, rust_xlsxw
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("orders")?;
-    let bold = Format::new()
-        .set_bold()
-        .set_border_bottom(FormatBorder::Thin);
+    let bold = super::xlsx::header_format();
     let text = Format::new().set_num_format("@");
     for (c, info) in fields.iter().enumerate() {
         let c = c as u16;

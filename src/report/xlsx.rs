@@ -17,9 +17,7 @@ pub fn render(checked: &Checked) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("result")?;
-    let bold = Format::new()
-        .set_bold()
-        .set_border_bottom(FormatBorder::Thin);
+    let bold = header_format();
     let formats = Formats {
         date: Format::new().set_num_format("yyyy-mm-dd"),
         error: Format::new()
@@ -56,9 +54,7 @@ pub fn render_rows(checked: &Checked, rows: &[u32]) -> Result<Vec<u8>, XlsxError
     let mut book = Workbook::new();
     let sheet = book.add_worksheet();
     sheet.set_name("orders")?;
-    let bold = Format::new()
-        .set_bold()
-        .set_border_bottom(FormatBorder::Thin);
+    let bold = header_format();
     let date = Format::new().set_num_format("yyyy-mm-dd");
     for (c, h) in checked.sheet.headers.iter().enumerate() {
         sheet.write_string_with_format(0, c as u16, clip(h), &bold)?;
@@ -74,6 +70,13 @@ pub fn render_rows(checked: &Checked, rows: &[u32]) -> Result<Vec<u8>, XlsxError
         write_cells(sheet, row, r, width, &date)
     })?;
     book.save_to_buffer()
+}
+
+/// The format of a header row in every workbook the tool writes: bold, a line below.
+pub(super) fn header_format() -> Format {
+    Format::new()
+        .set_bold()
+        .set_border_bottom(FormatBorder::Thin)
 }
 
 struct Formats {

@@ -15,10 +15,7 @@ async fn a_timed_out_update_stays_an_update() {
     let mut table = sheet(3);
     work.write_sheet(&table);
     submit(&work, &provider, &[]).expect(0);
-    let id = provider.orders().await["T-002"]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let id = provider.ids().await["T-002"].clone();
 
     // T-002 changes; its update reaches the provider, and the answer is lost.
     table.set(2, "quantity", "7");

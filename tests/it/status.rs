@@ -10,12 +10,7 @@ use std::collections::BTreeMap;
 async fn submitted(work: &Workdir, provider: &Provider, n: usize) -> BTreeMap<String, String> {
     work.write_sheet(&sheet(n));
     submit(work, provider, &[]).expect(0);
-    provider
-        .orders()
-        .await
-        .into_iter()
-        .map(|(reference, order)| (reference, order["id"].as_str().unwrap().to_string()))
-        .collect()
+    provider.ids().await
 }
 
 /// The status report (CSV) by order reference: each row as header → value.

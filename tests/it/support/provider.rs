@@ -129,6 +129,15 @@ impl Provider {
             .clone()
     }
 
+    /// The provider's order id of every order it created, by referenceNo.
+    pub async fn ids(&self) -> BTreeMap<String, String> {
+        self.orders()
+            .await
+            .into_iter()
+            .map(|(reference, order)| (reference, order["id"].as_str().unwrap().to_string()))
+            .collect()
+    }
+
     /// Every order the sandbox created, asserting that none was created twice: referenceNo →
     /// the stored order (`id`, `customerId`, `timesCreated`, `updates`, `payload`).
     pub async fn orders(&self) -> BTreeMap<String, Value> {
