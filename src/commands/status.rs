@@ -116,7 +116,7 @@ fn announce(settings: &ProviderSettings, scope: &Scope, wanted: usize, skipped_f
         } else {
             String::new()
         },
-        duration(Pacer::estimate(settings.rate, wanted)),
+        report::summary::spoken(Pacer::estimate(settings.rate, wanted)),
         settings.rate
     );
 }
@@ -275,14 +275,4 @@ fn summary_json(
         "ledger": ledger.path().display().to_string(),
         "report_file": output.display().to_string(),
     })
-}
-
-/// A duration for people: `12 s`, `4 min 10 s`, `2 h 5 min`.
-pub(crate) fn duration(d: std::time::Duration) -> String {
-    let s = d.as_secs();
-    match s {
-        0..=59 => format!("{s} s"),
-        60..=3599 => format!("{} min {} s", s / 60, s % 60),
-        _ => format!("{} h {} min", s / 3600, s % 3600 / 60),
-    }
 }

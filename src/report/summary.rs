@@ -269,7 +269,12 @@ pub fn print_plan(
 /// How long `n` requests take at `rate` a minute, as a person says it.
 fn duration(n: usize, rate: u32) -> String {
     let seconds = (n as u64 * 60).div_ceil(u64::from(rate.max(1)));
-    match seconds {
+    spoken(std::time::Duration::from_secs(seconds))
+}
+
+/// A duration as a person says it: `a second`, `13 s`, `4 min 10 s`, `1 h 23 min`.
+pub fn spoken(duration: std::time::Duration) -> String {
+    match duration.as_secs() {
         0 | 1 => "a second".to_string(),
         s if s < 60 => format!("{s} s"),
         s if s < 3600 && s % 60 == 0 => format!("{} min", s / 60),
