@@ -64,6 +64,9 @@ pub enum Command {
     Completions(CompletionsArgs),
     /// Print the manual page (roff) on stdout: `fpgo-export man > fpgo-export.1`.
     Man,
+    /// Serve the browser app on loopback: choose a sheet, match its columns, see every problem
+    /// in place, fix cells, send, watch, download the result, follow what was sent.
+    Serve(ServeArgs),
     /// Serve a local FPGO on loopback: the provider's routes, rules, envelopes and rate limit,
     /// with latency and faults on demand. Ctrl-C stops it.
     Sandbox(SandboxArgs),
@@ -305,6 +308,69 @@ pub struct CompletionsArgs {
     /// The shell to complete in.
     #[arg(value_name = "SHELL")]
     pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on; port 0 picks a free one (loopback only unless --allow-remote).
+    #[arg(long, value_name = "ADDR", default_value = "127.0.0.1:8080")]
+    pub bind: String,
+    /// Open the app in the default browser once it listens.
+    #[arg(long)]
+    pub open: bool,
+    /// Send to a sandbox started with the app instead of the provider (no token needed).
+    #[arg(long, conflicts_with_all = ["base_url", "token_file"])]
+    pub sandbox: bool,
+    /// The provider's environment.
+    #[arg(long = "env", value_name = "ENV", default_value = "demo")]
+    pub environment: Environment,
+    /// Send to this base URL instead of the environment's (https, or http on loopback).
+    #[arg(long, value_name = "URL")]
+    pub base_url: Option<String>,
+    /// Read the token from this file [default: the FPGO_TOKEN environment variable].
+    #[arg(long, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The config file for every sheet; column choices made on the page are saved there
+    /// [default: fpgo-export.toml in the current directory].
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// The ledger [default: in the user's data directory; with --sandbox a temporary one].
+    #[arg(long, value_name = "FILE")]
+    pub ledger: Option<PathBuf>,
+    /// The endpoint a sheet is checked for until the page picks another.
+    #[arg(long, value_name = "NAME")]
+    pub endpoint: Option<Endpoint>,
+    /// Requests per minute (1 or more).
+    #[arg(long, value_name = "N", default_value_t = 240, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
+    pub rate: u32,
+    /// Requests in flight at most (1 to 64).
+    #[arg(long, value_name = "N", default_value_t = 4, value_parser = workers)]
+    pub workers: usize,
+    /// Seconds to wait for an answer (1 to 3600).
+    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub timeout: u64,
+    /// The most seconds a send waits, all together, when the provider answers 429.
+    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=86_400))]
+    pub max_wait: u64,
+    /// Accept the provider's callback notifications at /fpgo/callback, checked with the
+    /// merchant's secret in this file (with --sandbox, the sandbox sends them).
+    #[arg(long, value_name = "FILE")]
+    pub callback_secret_file: Option<PathBuf>,
+    /// The largest sheet an upload may be, in MB.
+    #[arg(long, value_name = "MB", default_value_t = 50, value_parser = clap::value_parser!(u64).range(1..=2048))]
+    pub max_upload: u64,
+    /// Allow a non-loopback --bind; every request then needs the password of --password-file.
+    #[arg(long, requires = "password_file")]
+    pub allow_remote: bool,
+    /// The password (HTTP Basic) of an app reachable from elsewhere.
+    #[arg(long, value_name = "FILE")]
+    pub password_file: Option<PathBuf>,
+    /// The sandbox's rate limit per minute (tests).
+    #[arg(long, value_name = "N", hide = true)]
+    pub sandbox_rate_limit: Option<u32>,
+    /// Today's date for every check, YYYY-MM-DD (tests).
+    #[arg(long, value_name = "DATE", hide = true)]
+    pub today: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -3,8 +3,8 @@
 //! The layout is the data flow, and dependencies point one way: [`model`] (the shared types)
 //! ← [`pipeline`] (the offline half: read → map → group → price → validate) ← [`send`] (the
 //! online half: plan, ledger, dispatch) with [`api`] (the provider's wire). [`report`] writes
-//! what became of every row; [`sandbox`] is the local FPGO. [`settings`] turns the command
-//! line and the config into what each part needs; [`commands`] holds each command's glue;
+//! what became of every row; [`sandbox`] is the local FPGO; [`web`] is the browser app.
+//! [`settings`] turns the command line and the config into what each part needs; [`commands`] holds each command's glue;
 //! [`run`] is what the binary calls.
 
 pub mod api;
@@ -18,6 +18,7 @@ pub mod report;
 pub mod sandbox;
 pub mod send;
 pub mod settings;
+pub mod web;
 
 use cli::{Cli, Command};
 use error::Error;
@@ -30,6 +31,7 @@ pub fn run(cli: Cli) -> Result<i32, Error> {
         Command::Check(args) => commands::check::run(&args),
         Command::Submit(args) => commands::submit::run(&args),
         Command::Sandbox(args) => commands::sandbox::run(&args),
+        Command::Serve(args) => commands::serve::run(&args),
         Command::Status(args) => commands::status::run(&args),
         Command::Cancel(args) => commands::cancel::run(&args),
         Command::Init(args) => commands::init::run(&args),

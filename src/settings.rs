@@ -10,7 +10,7 @@ use crate::api::target::{BaseUrl, Environment, Token};
 use crate::cli::{ProviderArgs, SandboxArgs, SheetArgs, SubmitArgs};
 use crate::error::Error;
 use crate::model::fields::Field;
-use crate::model::problem::Severity;
+use crate::model::problem::{quote, Severity};
 use crate::model::{DateFormat, Endpoint};
 use crate::pipeline::group::Presets;
 use crate::pipeline::read::{Cell, ReadOptions};
@@ -376,5 +376,125 @@ pub fn sandbox_config(args: &SandboxArgs) -> Result<sandbox::Config, Error> {
         log: !args.quiet,
         date_format: args.order_date_format,
         auto_advance: args.auto_advance.map(Duration::from_secs),
+        callbacks: None,
     })
+}
+
+/// What the browser app's page chose for a sheet beyond the config: a header for a field
+/// (`[columns]`) and a value for every order (`[defaults]`), by field name.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Choices {
+    pub columns: BTreeMap<String, String>,
+    pub defaults: BTreeMap<String, String>,
+}
+
+impl Settings {
+    /// A sheet's settings as the browser app checks it: as `check` would with `args`, then the
+    /// page's choices on top (a default typed on the page counts as a config default).
+    pub fn for_page(args: &SheetArgs, choices: &Choices) -> Result<Settings, Error> {
+        let mut settings = Settings::resolve(args)?;
+        for (name, header) in &choices.columns {
+            field_named(name).map_err(Error::usage)?;
+            settings.columns.insert(name.clone(), header.clone());
+        }
+        for (name, text) in &choices.defaults {
+            let field = field_named(name).map_err(Error::usage)?;
+            let value = preset_value(field, &Cell::Text(text.clone()), settings.rules.today)
+                .map_err(|why| Error::usage(format!("{name} {}: {why}", quote(text))))?;
+            settings.presets.default_value(field, value);
+        }
+        Ok(settings)
+    }
+}
+
+/// Writes the page's choices into a config file (created when there is none), keeping what
+/// it already says, its comments included; atomically, as every file the tool writes.
+pub fn save_choices(path: &Path, choices: &Choices) -> Result<(), Error> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => String::new(),
+        Err(e) => return Err(Error::file(path, e)),
+    };
+    let mut document: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e| Error::unusable(path, format!("is not valid TOML ({e})")))?;
+    for (table, entries) in [
+        ("columns", &choices.columns),
+        ("defaults", &choices.defaults),
+    ] {
+        if entries.is_empty() {
+            continue;
+        }
+        let item = document
+            .entry(table)
+            .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
+        let Some(table) = item.as_table_like_mut() else {
+            return Err(Error::unusable(path, format!("its {table} is not a table")));
+        };
+        for (name, value) in entries {
+            table.insert(name, toml_edit::value(value.as_str()));
+        }
+    }
+    let text = document.to_string();
+    crate::report::atomic_write(path, |out| out.write_all(text.as_bytes()))
+}
+
+impl crate::web::ServeSettings {
+    /// Checks everything before the app listens: the address (loopback unless
+    /// `--allow-remote` with a password), the provider and its token, the secrets' files.
+    pub fn resolve(args: &crate::cli::ServeArgs) -> Result<Self, Error> {
+        let bind = bind_address(&args.bind).ok_or_else(|| {
+            Error::usage(format!(
+                "--bind {}: write an address such as 127.0.0.1:8080 or localhost:0",
+                args.bind
+            ))
+        })?;
+        if !bind.ip().is_loopback() && !args.allow_remote {
+            return Err(Error::usage(format!(
+                "--bind {bind} is reachable from other machines: the app serves your sheets and sends with your token. Bind 127.0.0.1, or add --allow-remote with --password-file"
+            )));
+        }
+        let secret = |path: &Option<PathBuf>, flag: &str| -> Result<Option<String>, Error> {
+            let Some(path) = path else { return Ok(None) };
+            let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
+            let text = text.trim().to_string();
+            if text.is_empty() {
+                return Err(Error::unusable(path, format!("{flag}: the file is empty")));
+            }
+            Ok(Some(text))
+        };
+        let provider = if args.sandbox {
+            None
+        } else {
+            Some((
+                base_url(args.base_url.as_deref(), args.environment)?,
+                Token::load(args.token_file.as_deref())?,
+            ))
+        };
+        Ok(crate::web::ServeSettings {
+            bind,
+            allow_remote: args.allow_remote,
+            password: secret(&args.password_file, "--password-file")?,
+            open: args.open,
+            provider,
+            sandbox_rate_limit: args.sandbox_rate_limit.unwrap_or(240),
+            ledger: args.ledger.clone(),
+            config: args
+                .config
+                .clone()
+                .unwrap_or_else(|| PathBuf::from(CONFIG_NAME)),
+            endpoint: args.endpoint,
+            timeout: Duration::from_secs(args.timeout),
+            options: dispatch::Options {
+                rate: args.rate,
+                workers: args.workers,
+                max_attempts: 8,
+                retry_base: Duration::from_millis(500),
+                max_wait: Duration::from_secs(args.max_wait),
+            },
+            callback_secret: secret(&args.callback_secret_file, "--callback-secret-file")?,
+            max_upload: (args.max_upload as usize) * 1024 * 1024,
+            today: args.today.clone(),
+        })
+    }
 }

@@ -128,7 +128,7 @@ fn say_each(targets: &[Target], results: &[Cancellation]) -> Vec<serde_json::Val
             .as_ref()
             .map(|k| format!(" ({})", k.key))
             .unwrap_or_else(|| " (not in the ledger)".into());
-        eprintln!("{}{reference}: {}", target.order_uuid, said(result));
+        eprintln!("{}{reference}: {}", target.order_uuid, result.said());
         lines.push(serde_json::json!({
             "order_id": target.order_uuid,
             "order_ref": target.known.as_ref().map(|k| k.key.clone()),
@@ -136,18 +136,4 @@ fn say_each(targets: &[Target], results: &[Cancellation]) -> Vec<serde_json::Val
         }));
     }
     lines
-}
-
-/// What became of one order, in words.
-fn said(result: &Cancellation) -> String {
-    match result {
-        Cancellation::Cancelled => "cancelled".to_string(),
-        Cancellation::AlreadyCancelled => "was already cancelled".to_string(),
-        Cancellation::AlreadyPaid => {
-            "not cancelled: the order is paid (orderStatusAlreadyPaid); refund it instead"
-                .to_string()
-        }
-        Cancellation::NotFound => "not cancelled: the provider has no such order (404)".into(),
-        Cancellation::Failed(why) => format!("not cancelled: {why}"),
-    }
 }

@@ -7,6 +7,7 @@ pub mod completions;
 pub mod init;
 pub mod man;
 pub mod sandbox;
+pub mod serve;
 pub mod status;
 pub mod submit;
 pub mod template;

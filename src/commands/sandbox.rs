@@ -28,7 +28,7 @@ pub fn run(args: &SandboxArgs) -> Result<i32, Error> {
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
-async fn stopped() {
+pub(crate) async fn stopped() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

@@ -133,12 +133,7 @@ async fn ask_provider(
         return Err(Error::bug("no token while online"));
     };
     let client = Client::new(&settings.base_url, token, settings.timeout)?;
-    let options = status::Options {
-        rate: settings.rate,
-        max_wait: settings.max_wait,
-        attempts: 3,
-        retry_base: std::time::Duration::from_millis(500),
-    };
+    let options = status::Options::at(settings.rate, settings.max_wait);
     // A line every half minute: a long run is not a silent one.
     let total = chosen.len();
     let mut shown = std::time::Instant::now();

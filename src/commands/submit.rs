@@ -9,13 +9,12 @@ use crate::cli::SubmitArgs;
 use crate::error::Error;
 use crate::exit;
 use crate::model::order::Order;
-use crate::model::outcome::Ids;
 use crate::pipeline::{self, Checked, Settings};
 use crate::report;
 use crate::sandbox::{self, Sandbox};
 use crate::send::dispatch::{Job, Stop};
-use crate::send::ledger::{self, Change, Ledger, Record, Scope, Snapshot, State, Unrecorded};
-use crate::send::{plan, verdicts, SendSettings, Sending};
+use crate::send::ledger::{self, Change, Ledger, Scope, Snapshot, State, Unrecorded};
+use crate::send::{plan, verdicts, Planning, SendSettings, Sending};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -97,7 +96,6 @@ fn open_ledger(
     target: &Target,
     scope: &Scope,
     valid: &[(usize, Order)],
-    checked: &mut Checked,
 ) -> Result<Opened, Error> {
     if target.sandbox.is_none() {
         refuse_a_second_ledger(send, &target.ledger, scope, valid)?;
@@ -116,12 +114,6 @@ fn open_ledger(
             (false, false) => "",
         }
     );
-    let recovered = ledger.recover(scope)?;
-    if recovered > 0 {
-        checked.notes.push(format!(
-            "{recovered} order(s) were being sent when an earlier run stopped; they are uncertain until the provider says"
-        ));
-    }
     let created = ledger.created() && !temporary;
     Ok(Opened {
         ledger,
@@ -156,33 +148,6 @@ fn refuse_a_second_ledger(
         default.display(),
         scope.base_url
     )))
-}
-
-/// The ids of an order the ledger holds as created (a record that cannot be read counts as
-/// none: this only adds a note to a row that is invalid anyway).
-fn created(record: Result<Option<Record>, Error>) -> Option<Ids> {
-    let record = record.ok().flatten()?;
-    (record.state == State::Created).then(|| Ids {
-        order_uuid: record.order_uuid.clone().unwrap_or_default(),
-        customer_uuid: record.customer_uuid.clone(),
-        url: record.url.clone(),
-    })
-}
-
-/// Each valid order's verdict (the jobs to send), the orders held back put on their rows: the
-/// same step for a real run and a dry one.
-fn plan_and_hold(
-    checked: &mut Checked,
-    valid: &[(usize, Order)],
-    records: &[Option<Record>],
-    lookup: &plan::Lookup,
-    settings: &Settings,
-    send: &SendSettings,
-) -> plan::Plan {
-    let endpoint = (settings.rules.endpoint, settings.date_format);
-    let mut planned = plan::plan(valid, records, lookup, endpoint, send.choices);
-    verdicts::held(checked, &mut planned, lookup);
-    planned
 }
 
 /// The first line of a run: what it does, with which endpoint, where to.
@@ -233,18 +198,17 @@ async fn submit_sheet(
         )
         .await;
     }
-    let mut opened = open_ledger(send, &target, &scope, &valid, &mut checked)?;
-    let ledger = &opened.ledger;
-    verdicts::created_earlier(&mut checked, |key| created(ledger.get(&scope, key)));
+    let mut opened = open_ledger(send, &target, &scope, &valid)?;
     let client = Client::new(&target.base_url, &target.token, send.timeout)?;
-    let (records, lookup) =
-        crate::send::look_up(&mut opened.ledger, &scope, &valid, &client).await?;
-    if let Some(why) = &lookup.unread {
-        checked.notes.push(format!(
-            "could not ask the provider about uncertain orders: {why}"
-        ));
-    }
-    let planned = plan_and_hold(&mut checked, &valid, &records, &lookup, settings, send);
+    let planning = Planning::of(settings, send.choices);
+    let planned = crate::send::prepare(
+        &mut opened.ledger,
+        &scope,
+        (&mut checked, &valid),
+        &client,
+        planning,
+    )
+    .await?;
     let listed = print_plan(&checked, &planned, send, false);
 
     let (events, shown) = tokio::sync::mpsc::unbounded_channel();
@@ -258,6 +222,7 @@ async fn submit_sheet(
         path: endpoint.path(),
         source: &source,
         options: &send.options,
+        stop: None,
     };
     let (report, ledger) =
         crate::send::run(opened.ledger, scope, &planned.jobs, sending, events).await;
@@ -336,7 +301,9 @@ async fn dry_run(
             "does not exist yet: a real run creates it"
         }
     );
-    verdicts::created_earlier(&mut checked, |key| created(snapshot.get(&scope, key)));
+    verdicts::created_earlier(&mut checked, |key| {
+        crate::send::created(snapshot.get(&scope, key))
+    });
     let mut records = Vec::with_capacity(valid.len());
     for (_, order) in &valid {
         records.push(snapshot.get(&scope, &order.key)?);
@@ -359,7 +326,8 @@ async fn dry_run(
             "{dead} order(s) were being sent when an earlier run stopped; a real run marks them uncertain and asks the provider about them"
         ));
     }
-    let planned = plan_and_hold(&mut checked, &valid, &records, &lookup, settings, send);
+    let planning = Planning::of(settings, send.choices);
+    let planned = planning.plan(&mut checked, &valid, &records, &lookup);
     verdicts::would_send(&mut checked, &planned);
     let listed = print_plan(&checked, &planned, send, true);
     if let Some(sandbox) = target.sandbox {

@@ -134,11 +134,7 @@ pub fn map_sheet(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error>
             message,
         }
     })?;
-    let missing: Vec<Field> = columns::required(settings.rules.endpoint)
-        .iter()
-        .copied()
-        .filter(|f| map.column(*f).is_none() && !settings.presets.gives(*f))
-        .collect();
+    let missing = missing(&map, settings);
     if !missing.is_empty() {
         return Err(Error::Columns {
             path: sheet.path.clone(),
@@ -146,6 +142,15 @@ pub fn map_sheet(sheet: &Sheet, settings: &Settings) -> Result<ColumnMap, Error>
         });
     }
     Ok(map)
+}
+
+/// The required fields of the endpoint that have neither a column nor a default.
+pub fn missing(map: &ColumnMap, settings: &Settings) -> Vec<Field> {
+    columns::required(settings.rules.endpoint)
+        .iter()
+        .copied()
+        .filter(|f| map.column(*f).is_none() && !settings.presets.gives(*f))
+        .collect()
 }
 
 /// The message of missing required columns: which they are, the headers found, a header that

@@ -3,6 +3,7 @@
 //! temporary file beside the target, then renamed, so a crash never leaves half a result. A cell
 //! the tool writes never exceeds Excel's 32,767 characters ([`cap`]).
 
+mod corrected;
 mod csv;
 mod json;
 pub mod progress;
@@ -98,6 +99,8 @@ pub fn write_failed_rows(checked: &Checked, path: &Path) -> Result<usize, Error>
     }
     Ok(rows.len())
 }
+
+pub use corrected::write as write_corrected;
 
 /// Writes a file through a temporary file in the same directory and an atomic rename.
 pub fn atomic_write(

@@ -267,7 +267,7 @@ pub fn print_plan(
 }
 
 /// How long `n` requests take at `rate` a minute, as a person says it.
-fn duration(n: usize, rate: u32) -> String {
+pub fn duration(n: usize, rate: u32) -> String {
     let seconds = (n as u64 * 60).div_ceil(u64::from(rate.max(1)));
     spoken(std::time::Duration::from_secs(seconds))
 }

@@ -72,6 +72,32 @@ pub fn render_rows(checked: &Checked, rows: &[u32]) -> Result<Vec<u8>, XlsxError
     book.save_to_buffer()
 }
 
+/// A sheet's rows at their own row numbers (the header row bold), typed as they were: the
+/// corrected sheet of a workbook.
+pub fn render_sheet(rows: &[Row], width: usize) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("orders")?;
+    let bold = header_format();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let Some((header, body)) = rows.split_first() else {
+        return book.save_to_buffer();
+    };
+    for (c, cell) in header.cells.iter().enumerate().take(width) {
+        sheet.write_string_with_format(
+            header.number - 1,
+            c as u16,
+            clip(&cell.display()),
+            &bold,
+        )?;
+    }
+    sheet.set_freeze_panes(header.number, 0)?;
+    for row in body {
+        write_cells(sheet, row, row.number - 1, width as u16, &date)?;
+    }
+    book.save_to_buffer()
+}
+
 /// The format of a header row in every workbook the tool writes: bold, a line below.
 pub(super) fn header_format() -> Format {
     Format::new()

@@ -122,6 +122,17 @@ pub struct Config {
     /// Move created orders on through their life by the clock: `SENT` to `INVOICED` after this
     /// long, and on to `PAID` after twice as long (for demos and tests of `status`).
     pub auto_advance: Option<Duration>,
+    /// Where to send the provider's callback notifications when an order's status changes,
+    /// and the merchant secret their checksum is made with.
+    pub callbacks: Option<Callbacks>,
+}
+
+/// The sandbox's callback notifications: a GET to `url` with the provider's query
+/// parameters and checksum, whenever an order's status changes.
+#[derive(Clone, Debug)]
+pub struct Callbacks {
+    pub url: String,
+    pub secret: String,
 }
 
 impl Default for Config {
@@ -139,6 +150,7 @@ impl Default for Config {
             clock: Clock::System,
             log: false,
             date_format: crate::model::DateFormat::Unix,
+            callbacks: None,
             auto_advance: None,
         }
     }

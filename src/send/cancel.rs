@@ -39,6 +39,20 @@ impl Cancellation {
         }
     }
 
+    /// What became of it, as the user is told.
+    pub fn said(&self) -> String {
+        match self {
+            Cancellation::Cancelled => "cancelled".to_string(),
+            Cancellation::AlreadyCancelled => "was already cancelled".to_string(),
+            Cancellation::AlreadyPaid => {
+                "not cancelled: the order is paid (orderStatusAlreadyPaid); refund it instead"
+                    .to_string()
+            }
+            Cancellation::NotFound => "not cancelled: the provider has no such order (404)".into(),
+            Cancellation::Failed(why) => format!("not cancelled: {why}"),
+        }
+    }
+
     /// The order is cancelled now, whoever cancelled it.
     pub fn is_cancelled(&self) -> bool {
         matches!(

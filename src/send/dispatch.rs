@@ -10,7 +10,8 @@
 //! that nothing answers for, or 429s that would hold it past `max_wait`. A second signal stops
 //! at once, without waiting for the requests in flight (the ledger is true either way).
 
-use crate::api::client::{Answer, Client, Failure, NoAnswer};
+use super::Sending;
+use crate::api::client::{Answer, Failure, NoAnswer};
 use crate::api::outcome::{classify, Outcome};
 use crate::model::event::Event;
 use crate::model::outcome::{Ids, Sent};
@@ -123,22 +124,20 @@ type Events = mpsc::UnboundedSender<Event>;
 
 /// Sends `jobs` to `path` under the client's base URL, records every step in the ledger and
 /// tells `events` as it goes. It never prints and never exits.
-pub async fn send(
-    jobs: &[Job],
-    path: &str,
-    client: &Client,
-    ledger: &Writer,
-    source_file: &str,
-    options: &Options,
-    events: Events,
-) -> Report {
+pub async fn send(jobs: &[Job], sending: &Sending<'_>, ledger: &Writer, events: Events) -> Report {
+    let (path, client, source_file, options) = (
+        sending.path,
+        sending.client,
+        sending.source,
+        sending.options,
+    );
     let mut run = Run::new(jobs, ledger, options, events);
     let quota = Quota::with_period(run.per_request)
         .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
         .allow_burst(NonZeroU32::MIN);
     let limiter = RateLimiter::direct(quota);
     let (done_tx, mut done_rx) = mpsc::unbounded_channel::<Done>();
-    let mut signals = Signals::new();
+    let mut signals = Signals::new(sending.stop.clone());
     let mut ledger_failed = false;
     loop {
         let finished = run.ready.is_empty() && run.later.is_empty();
@@ -513,35 +512,53 @@ async fn wait_until(at: Option<Instant>) {
 }
 
 /// Ctrl-C and SIGTERM, as one stream of "a signal came"; listening from the start of sending so
-/// that none is missed between two waits.
+/// that none is missed between two waits. A press of a front end's Stop button counts as one.
 struct Signals {
     #[cfg(unix)]
     streams: Option<(tokio::signal::unix::Signal, tokio::signal::unix::Signal)>,
+    button: Option<StopButton>,
 }
 
+/// A front end's Stop button: each press (a change of the count) counts as one Ctrl-C.
+pub type StopButton = tokio::sync::watch::Receiver<u32>;
+
 impl Signals {
-    fn new() -> Self {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{signal, SignalKind};
-            Signals {
-                streams: signal(SignalKind::interrupt())
+    fn new(button: Option<StopButton>) -> Self {
+        Signals {
+            #[cfg(unix)]
+            streams: {
+                use tokio::signal::unix::{signal, SignalKind};
+                signal(SignalKind::interrupt())
                     .ok()
-                    .zip(signal(SignalKind::terminate()).ok()),
-            }
+                    .zip(signal(SignalKind::terminate()).ok())
+            },
+            button,
         }
-        #[cfg(not(unix))]
-        Signals {}
     }
 
     async fn next(&mut self) -> bool {
+        let button = &mut self.button;
+        let pressed = async {
+            let pressed = match button.as_mut() {
+                Some(button) => button.changed().await.is_ok(),
+                None => false,
+            };
+            if !pressed {
+                // No button, or the page that had it is gone: no press will come.
+                std::future::pending::<()>().await;
+            }
+        };
         #[cfg(unix)]
         if let Some((interrupt, terminate)) = self.streams.as_mut() {
             tokio::select! {
                 _ = interrupt.recv() => return true,
                 _ = terminate.recv() => return true,
+                () = pressed => return true,
             }
         }
-        tokio::signal::ctrl_c().await.is_ok()
+        tokio::select! {
+            signal = tokio::signal::ctrl_c() => signal.is_ok(),
+            () = pressed => true,
+        }
     }
 }

@@ -18,6 +18,8 @@ use crate::error::Error;
 use crate::model::event::Event;
 use crate::model::order::Order;
 use crate::model::outcome::Ids;
+use crate::model::{DateFormat, Endpoint};
+use crate::pipeline::{self, Checked};
 use dispatch::{Job, Report};
 use ledger::{Ledger, Record, Scope, State, Unrecorded, Writer};
 use plan::Lookup;
@@ -55,6 +57,83 @@ pub async fn look_up(
     Ok((records, lookup))
 }
 
+/// What the plan of a sheet depends on besides the ledger: how its bodies are written and the
+/// user's switches (`--update`, `--retry-uncertain`).
+#[derive(Clone, Copy, Debug)]
+pub struct Planning {
+    pub endpoint: Endpoint,
+    pub date_format: DateFormat,
+    pub choices: plan::Choices,
+}
+
+impl Planning {
+    pub fn of(settings: &pipeline::Settings, choices: plan::Choices) -> Planning {
+        Planning {
+            endpoint: settings.rules.endpoint,
+            date_format: settings.date_format,
+            choices,
+        }
+    }
+
+    /// Each valid order's verdict (the jobs to send), the orders held back put on their rows:
+    /// the same step for a real run and a dry one.
+    pub fn plan(
+        &self,
+        checked: &mut Checked,
+        valid: &[(usize, Order)],
+        records: &[Option<Record>],
+        lookup: &Lookup,
+    ) -> plan::Plan {
+        let mut planned = plan::plan(
+            valid,
+            records,
+            lookup,
+            (self.endpoint, self.date_format),
+            self.choices,
+        );
+        verdicts::held(checked, &mut planned, lookup);
+        planned
+    }
+}
+
+/// Everything before the first request of a run, the same for every front end: the orders an
+/// earlier run left `sending` become uncertain, the invalid rows of orders created earlier show
+/// their ids, the uncertain orders are looked up at the provider, and each valid order gets its
+/// verdict (the held ones on their rows). Back comes the plan: the jobs to send.
+pub async fn prepare(
+    ledger: &mut Ledger,
+    scope: &Scope,
+    (checked, valid): (&mut Checked, &[(usize, Order)]),
+    client: &Client,
+    planning: Planning,
+) -> Result<plan::Plan, Error> {
+    let recovered = ledger.recover(scope)?;
+    if recovered > 0 {
+        checked.notes.push(format!(
+            "{recovered} order(s) were being sent when an earlier run stopped; they are uncertain until the provider says"
+        ));
+    }
+    verdicts::created_earlier(checked, |key| created(ledger.get(scope, key)));
+    let (records, lookup) = look_up(ledger, scope, valid, client).await?;
+    if let Some(why) = &lookup.unread {
+        checked.notes.push(format!(
+            "could not ask the provider about uncertain orders: {why}"
+        ));
+    }
+    Ok(planning.plan(checked, valid, &records, &lookup))
+}
+
+/// The ids of an order the ledger holds as created (a record that cannot be read counts as
+/// none: this only adds a note to a row that is invalid anyway).
+pub fn created(record: Result<Option<Record>, Error>) -> Option<Ids> {
+    let record = record.ok().flatten()?;
+    (record.state == State::Created).then(|| Ids {
+        order_uuid: record.order_uuid.clone().unwrap_or_default(),
+        customer_uuid: record.customer_uuid.clone(),
+        url: record.url.clone(),
+    })
+}
+
 /// Where and how a run sends: the provider's path for the endpoint, the sheet the orders come
 /// from (for the ledger), the pacing.
 pub struct Sending<'a> {
@@ -62,6 +141,9 @@ pub struct Sending<'a> {
     pub path: &'a str,
     pub source: &'a str,
     pub options: &'a dispatch::Options,
+    /// A front end's Stop button (the browser page's): pressed, it stops the run as one
+    /// Ctrl-C does.
+    pub stop: Option<dispatch::StopButton>,
 }
 
 /// Sends the jobs, the ledger on a thread of its own (commits in batches, never blocking the
@@ -75,16 +157,7 @@ pub async fn run(
     events: UnboundedSender<Event>,
 ) -> (Report, Result<Ledger, Unrecorded>) {
     let writer = Writer::start(ledger, scope);
-    let report = dispatch::send(
-        jobs,
-        sending.path,
-        sending.client,
-        &writer,
-        sending.source,
-        sending.options,
-        events,
-    )
-    .await;
+    let report = dispatch::send(jobs, &sending, &writer, events).await;
     (report, writer.finish())
 }
 

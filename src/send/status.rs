@@ -33,6 +33,18 @@ pub struct Options {
     pub retry_base: Duration,
 }
 
+impl Options {
+    /// Asking at `rate` a minute, 429s waited out up to `max_wait`, 3 attempts per order.
+    pub fn at(rate: u32, max_wait: Duration) -> Options {
+        Options {
+            rate,
+            max_wait,
+            attempts: 3,
+            retry_base: Duration::from_millis(500),
+        }
+    }
+}
+
 /// What became of one order's ask.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Asked {

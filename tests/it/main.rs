@@ -64,3 +64,5 @@ mod first_hour;
 mod snapshot;
 // The harness: workdir, fixtures, runs and the `Test` builder, readers, providers.
 mod support;
+// The browser app (`serve`): its routes, its security, its callbacks.
+mod web_routes;

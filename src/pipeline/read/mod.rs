@@ -18,6 +18,7 @@ use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
 pub use encoding::TextEncoding;
+pub use spreadsheet::sheet_names;
 
 /// One cell as the file holds it.
 #[derive(Clone, Debug, PartialEq)]

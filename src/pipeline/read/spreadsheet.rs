@@ -198,3 +198,23 @@ fn from_data_ref(value: &DataRef<'_>) -> Cell {
         DataRef::Empty => Cell::Empty,
     }
 }
+
+/// The names of a workbook's sheets, in the workbook's order (none for a text file or a file
+/// that cannot be read: opening it says what is wrong).
+pub fn sheet_names(path: &Path) -> Vec<String> {
+    fn names<R: Reader<Cursor<Vec<u8>>>>(cursor: Cursor<Vec<u8>>) -> Vec<String> {
+        R::new(cursor).map(|b| b.sheet_names()).unwrap_or_default()
+    }
+    let Ok(bytes) = std::fs::read(path) else {
+        return Vec::new();
+    };
+    let kind = kind_of(&bytes, &super::extension(path));
+    let cursor = Cursor::new(bytes);
+    match kind {
+        None => Vec::new(),
+        Some("XLSX" | "XLSM") => names::<Xlsx<_>>(cursor),
+        Some("XLSB") => names::<Xlsb<_>>(cursor),
+        Some("XLS") => names::<Xls<_>>(cursor),
+        Some(_) => names::<Ods<_>>(cursor),
+    }
+}

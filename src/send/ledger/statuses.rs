@@ -43,6 +43,8 @@ pub enum Seen {
 pub enum SeenBy {
     Status,
     Cancel,
+    /// The provider's callback notification, received by the browser app.
+    Callback,
 }
 
 impl SeenBy {
@@ -50,6 +52,7 @@ impl SeenBy {
         match self {
             SeenBy::Status => "status",
             SeenBy::Cancel => "cancel",
+            SeenBy::Callback => "callback",
         }
     }
 }

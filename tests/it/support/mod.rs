@@ -16,6 +16,7 @@ mod results;
 mod run;
 mod sheets;
 mod test;
+mod web;
 mod workdir;
 mod xlsx;
 
@@ -28,6 +29,7 @@ pub use results::*;
 pub use run::*;
 pub use sheets::*;
 pub use test::Test;
+pub use web::*;
 pub use workdir::*;
 pub use xlsx::{zip_part, zip_parts, Xlsx, X};
 
