@@ -229,7 +229,7 @@ impl SendSettings {
             sandbox_rate_limit: args.sandbox_rate_limit.unwrap_or(240),
             ledger: args.ledger.clone(),
             new_ledger: args.new_ledger,
-            ledger_growth_limit: args.ledger_growth_limit,
+            ledger_growth_limit: args.testing.ledger_growth_limit,
             timeout: Duration::from_secs(args.timeout),
             dry_run: args.dry_run,
             choices: plan::Choices {
@@ -240,7 +240,7 @@ impl SendSettings {
                 rate: args.rate,
                 workers: args.workers,
                 max_attempts: args.max_attempts,
-                retry_base: Duration::from_millis(args.retry_base_ms),
+                retry_base: Duration::from_millis(args.testing.retry_base_ms),
                 max_wait: Duration::from_secs(args.max_wait),
             },
         })
