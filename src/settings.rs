@@ -213,16 +213,20 @@ fn base_url(given: Option<&str>, environment: Environment) -> Result<BaseUrl, Er
 }
 
 impl SendSettings {
-    /// Where to send, with which token (checked here, before anything is read or sent), which
-    /// ledger and how fast.
+    /// Where to send, with which token (checked here, before anything is read or sent; a dry
+    /// run, which sends nothing, reads none), which ledger and how fast. The base URL is
+    /// resolved either way: its canonical form is the ledger's key.
     pub fn resolve(args: &SubmitArgs) -> Result<SendSettings, Error> {
         let provider = if args.sandbox {
             None
         } else {
-            Some((
-                base_url(args.base_url.as_deref(), args.environment)?,
-                Token::load(args.token_file.as_deref())?,
-            ))
+            let base_url = base_url(args.base_url.as_deref(), args.environment)?;
+            let token = if args.dry_run {
+                None
+            } else {
+                Some(Token::load(args.token_file.as_deref())?)
+            };
+            Some((base_url, token))
         };
         Ok(SendSettings {
             provider,

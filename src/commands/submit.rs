@@ -39,7 +39,8 @@ pub fn run(args: &SubmitArgs) -> Result<i32, Error> {
 /// Where this run sends: the provider (or the in-process sandbox) and the ledger for it.
 struct Target {
     base_url: BaseUrl,
-    token: Token,
+    /// `None` on a dry run to the provider: it sends nothing.
+    token: Option<Token>,
     sandbox: Option<Sandbox>,
     ledger: PathBuf,
     /// The sandbox's ledger, as temporary as the sandbox: it forgets its orders when it stops.
@@ -60,7 +61,11 @@ impl Target {
                 };
                 let sandbox = Sandbox::start(config).await?;
                 let token = Token::new(sandbox.token()).map_err(Error::usage)?;
-                (BaseUrl::parse(&sandbox.base_url())?, token, Some(sandbox))
+                (
+                    BaseUrl::parse(&sandbox.base_url())?,
+                    Some(token),
+                    Some(sandbox),
+                )
             }
         };
         let temporary = match (&send.ledger, &sandbox) {
@@ -236,7 +241,11 @@ async fn submit_sheet(
     let mut opened = open_ledger(send, &target, &scope, &valid, &mut checked)?;
     let ledger = &opened.ledger;
     verdicts::created_earlier(&mut checked, |key| created(ledger.get(&scope, key)));
-    let client = Client::new(&target.base_url, &target.token, send.timeout)?;
+    let token = target
+        .token
+        .as_ref()
+        .ok_or_else(|| Error::bug("no token for a run that sends"))?;
+    let client = Client::new(&target.base_url, token, send.timeout)?;
     let (records, lookup) =
         crate::send::look_up(&mut opened.ledger, &scope, &valid, &client).await?;
     if let Some(why) = &lookup.unread {
@@ -357,6 +366,12 @@ async fn dry_run(
     if dead > 0 {
         checked.notes.push(format!(
             "{dead} order(s) were being sent when an earlier run stopped; a real run marks them uncertain and asks the provider about them"
+        ));
+    }
+    // A dry run reads no token; whether a real run would find one is worth a note.
+    if let (None, Err(why)) = (&target.token, Token::load(args.token_file.as_deref())) {
+        checked.notes.push(format!(
+            "a dry run sends nothing and needs no token, but a real run would stop: {why}"
         ));
     }
     let planned = plan_and_hold(&mut checked, &valid, &records, &lookup, settings, send);

@@ -92,8 +92,9 @@ pub async fn run(
 /// and the environment (`settings.rs`): where to, with which token, which ledger, how fast.
 #[derive(Debug)]
 pub struct SendSettings {
-    /// The provider and its token; `None` for the in-process sandbox.
-    pub provider: Option<(BaseUrl, Token)>,
+    /// The provider and its token; `None` for the in-process sandbox. A dry run sends nothing,
+    /// so it reads no token: the token is `None` there, and only there.
+    pub provider: Option<(BaseUrl, Option<Token>)>,
     /// The in-process sandbox's rate limit per minute.
     pub sandbox_rate_limit: u32,
     /// `--ledger`, else the default one (or, with the sandbox, a temporary one).

@@ -220,3 +220,45 @@ async fn a_real_run_says_its_plan_and_lists_the_problems_before_it_sends() {
     assert_eq!(keys, references(3));
     provider.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_needs_no_token_and_a_real_run_still_does() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    work.write_sheet(&sheet(3));
+    submit(&work, &provider, &[]).expect(0);
+    let requests = provider.stats().await.total();
+    let mut table = sheet(4);
+    table.set(0, "quantity", "9");
+    work.write_sheet(&table);
+
+    // No FPGO_TOKEN, no --token-file: the plan from the ledger of this base URL all the same.
+    let dry = submit_as(
+        &work,
+        None,
+        &provider.base_url(),
+        "orders.csv",
+        &["--dry-run"],
+    );
+    dry.expect(1);
+    assert_counts(
+        &dry.json(),
+        &[("would_create", 1), ("already_created", 2), ("changed", 1)],
+    );
+    dry.stderr_has(&[
+        "a dry run sends nothing and needs no token, but a real run would stop: no token: set the FPGO_TOKEN environment variable or give --token-file FILE",
+    ]);
+    assert_eq!(
+        provider.stats().await.total(),
+        requests,
+        "no request at all"
+    );
+
+    // A real run without one stops before anything is read or sent, with the same words.
+    let real = submit_as(&work, None, &provider.base_url(), "orders.csv", &[]);
+    real.expect(2).stderr_has(&[
+        "no token: set the FPGO_TOKEN environment variable or give --token-file FILE",
+    ]);
+    assert_eq!(provider.stats().await.total(), requests);
+    provider.stop().await;
+}
