@@ -246,8 +246,14 @@ async fn submit_sheet(
         .as_ref()
         .ok_or_else(|| Error::bug("no token for a run that sends"))?;
     let client = Client::new(&target.base_url, token, send.timeout)?;
-    let (records, lookup) =
-        crate::send::look_up(&mut opened.ledger, &scope, &valid, &client).await?;
+    let (records, lookup) = crate::send::look_up(
+        &mut opened.ledger,
+        &scope,
+        &valid,
+        &client,
+        checked.convention,
+    )
+    .await?;
     if let Some(why) = &lookup.unread {
         checked.notes.push(format!(
             "could not ask the provider about uncertain orders: {why}"

@@ -18,6 +18,7 @@ use crate::error::Error;
 use crate::model::event::Event;
 use crate::model::order::Order;
 use crate::model::outcome::Ids;
+use crate::pipeline::values::NumberConvention;
 use dispatch::{Job, Report};
 use ledger::{Ledger, Record, Scope, State, Unrecorded, Writer};
 use plan::Lookup;
@@ -28,12 +29,14 @@ use tokio::sync::mpsc::UnboundedSender;
 
 /// The ledger's record of each valid order, after asking the provider about the ones an
 /// earlier run left uncertain (new orders only: an update's order is there either way); the
-/// ones it has are recorded as created.
+/// ones it has are recorded as created. `numbers`: the sheet's convention, for the amounts the
+/// reasons quote.
 pub async fn look_up(
     ledger: &mut Ledger,
     scope: &Scope,
     valid: &[(usize, Order)],
     client: &Client,
+    numbers: NumberConvention,
 ) -> Result<(Vec<Option<Record>>, Lookup), Error> {
     let mut records = Vec::with_capacity(valid.len());
     for (_, order) in valid {
@@ -48,7 +51,7 @@ pub async fn look_up(
         })
         .map(|((_, o), _)| (o.key.clone(), o.summary.grand_total))
         .collect();
-    let lookup = plan::ask_provider(client, &wanted).await;
+    let lookup = plan::ask_provider(client, &wanted, numbers).await;
     for (key, ids) in &lookup.found {
         ledger.settle(scope, key, State::Created, Some::<&Ids>(ids), None)?;
     }
