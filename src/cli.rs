@@ -172,12 +172,8 @@ pub struct SubmitArgs {
     /// Attempts before an order that keeps failing is given up.
     #[arg(long, value_name = "N", default_value_t = 8, hide = true, value_parser = clap::value_parser!(u32).range(1..=100))]
     pub max_attempts: u32,
-    /// Let the ledger grow by at most this many pages, as a full disk would (for tests).
-    #[arg(long, value_name = "PAGES", hide = true)]
-    pub ledger_growth_limit: Option<u32>,
-    /// The first retry's longest wait, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 500, hide = true)]
-    pub retry_base_ms: u64,
+    #[command(flatten)]
+    pub testing: TestingArgs,
     /// The in-process sandbox's rate limit per minute (with --sandbox).
     #[arg(long, value_name = "N", hide = true)]
     pub sandbox_rate_limit: Option<u32>,
@@ -213,10 +209,23 @@ pub struct ProviderArgs {
     pub max_wait: u64,
 }
 
+/// The hidden options of `submit` and `status` that tests use.
+#[derive(Debug, Args)]
+pub struct TestingArgs {
+    /// Let the ledger grow by at most this many pages, as a full disk would (for tests).
+    #[arg(long, value_name = "PAGES", hide = true)]
+    pub ledger_growth_limit: Option<u32>,
+    /// The first retry's longest wait, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 500, hide = true)]
+    pub retry_base_ms: u64,
+}
+
 #[derive(Debug, Args)]
 pub struct StatusArgs {
     #[command(flatten)]
     pub provider: ProviderArgs,
+    #[command(flatten)]
+    pub testing: TestingArgs,
     /// The report: .csv, .json or .xlsx [default: fpgo-status-<date>.csv in the current
     /// directory].
     #[arg(long, short, value_name = "FILE")]

@@ -213,23 +213,27 @@ fn base_url(given: Option<&str>, environment: Environment) -> Result<BaseUrl, Er
 }
 
 impl SendSettings {
-    /// Where to send, with which token (checked here, before anything is read or sent), which
-    /// ledger and how fast.
+    /// Where to send, with which token (checked here, before anything is read or sent; a dry
+    /// run, which sends nothing, reads none), which ledger and how fast. The base URL is
+    /// resolved either way: its canonical form is the ledger's key.
     pub fn resolve(args: &SubmitArgs) -> Result<SendSettings, Error> {
         let provider = if args.sandbox {
             None
         } else {
-            Some((
-                base_url(args.base_url.as_deref(), args.environment)?,
-                Token::load(args.token_file.as_deref())?,
-            ))
+            let base_url = base_url(args.base_url.as_deref(), args.environment)?;
+            let token = if args.dry_run {
+                None
+            } else {
+                Some(Token::load(args.token_file.as_deref())?)
+            };
+            Some((base_url, token))
         };
         Ok(SendSettings {
             provider,
             sandbox_rate_limit: args.sandbox_rate_limit.unwrap_or(240),
             ledger: args.ledger.clone(),
             new_ledger: args.new_ledger,
-            ledger_growth_limit: args.ledger_growth_limit,
+            ledger_growth_limit: args.testing.ledger_growth_limit,
             timeout: Duration::from_secs(args.timeout),
             dry_run: args.dry_run,
             choices: plan::Choices {
@@ -240,7 +244,7 @@ impl SendSettings {
                 rate: args.rate,
                 workers: args.workers,
                 max_attempts: args.max_attempts,
-                retry_base: Duration::from_millis(args.retry_base_ms),
+                retry_base: Duration::from_millis(args.testing.retry_base_ms),
                 max_wait: Duration::from_secs(args.max_wait),
             },
         })

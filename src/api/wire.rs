@@ -16,6 +16,21 @@ use chrono_tz::Europe::Oslo;
 use rust_decimal::Decimal;
 use serde::Serialize;
 
+/// The fields of a body whose text is a decimal number (money, quantity, rate, tax): a message
+/// that quotes one writes it in the sheet's number convention.
+pub const DECIMAL_FIELDS: [&str; 10] = [
+    "quantity",
+    "rate",
+    "discount",
+    "tax",
+    "amount",
+    "subTotal",
+    "totalTax",
+    "totalDiscount",
+    "grandTotal",
+    "shippingCost",
+];
+
 /// The body of `POST /connect/orders/invoice/submit`, and what regular-invoice shares of it.
 #[derive(Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]

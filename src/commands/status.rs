@@ -8,9 +8,9 @@ use crate::cli::StatusArgs;
 use crate::error::Error;
 use crate::exit;
 use crate::report;
-use crate::send::ledger::{Known, Ledger, Scope};
+use crate::send::ledger::{Known, Ledger, Scope, Seen};
 use crate::send::pace::Pacer;
-use crate::send::status::{self, Asked, Report, Stop};
+use crate::send::status::{self, Asked, NotRecorded, Report, Stop};
 use crate::settings::ProviderSettings;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -50,6 +50,9 @@ async fn status(
         endpoint: settings.endpoint.name().to_string(),
     };
     let mut ledger = Ledger::open(&settings.ledger)?;
+    if let Some(pages) = args.testing.ledger_growth_limit {
+        ledger.limit_growth(pages)?;
+    }
     let mut orders = ledger.created_orders(&scope)?;
     if let Some(sheet) = &args.sheet {
         orders.retain(|o| from_sheet(o, sheet));
@@ -81,7 +84,8 @@ async fn status(
         announce(settings, &scope, wanted.len(), skipped_final);
         if !wanted.is_empty() {
             let chosen: Vec<&Known> = wanted.iter().map(|&i| &orders[i]).collect();
-            match ask_provider(settings, &scope, &mut ledger, &chosen).await? {
+            let retry_base = std::time::Duration::from_millis(args.testing.retry_base_ms);
+            match ask_provider(settings, &scope, &mut ledger, &chosen, retry_base).await? {
                 Some(report) => run = report,
                 None => return Ok(exit::LEDGER_FAILED),
             }
@@ -128,12 +132,16 @@ async fn ask_provider(
     scope: &Scope,
     ledger: &mut Ledger,
     chosen: &[&Known],
+    retry_base: std::time::Duration,
 ) -> Result<Option<Report>, Error> {
     let Some(token) = &settings.token else {
         return Err(Error::bug("no token while online"));
     };
     let client = Client::new(&settings.base_url, token, settings.timeout)?;
-    let options = status::Options::at(settings.rate, settings.max_wait);
+    let options = status::Options {
+        retry_base,
+        ..status::Options::at(settings.rate, settings.max_wait)
+    };
     // A line every half minute: a long run is not a silent one.
     let total = chosen.len();
     let mut shown = std::time::Instant::now();
@@ -145,11 +153,29 @@ async fn ask_provider(
     };
     match status::ask(ledger, scope, &client, chosen, &options, progress).await {
         Ok(report) => Ok(Some(report)),
-        Err(e) => {
-            eprintln!("error: {e}; stopped asking (the provider's orders are as they were)");
+        Err(lost) => {
+            print_not_recorded(&ledger.path().display().to_string(), &lost);
             Ok(None)
         }
     }
+}
+
+/// A ledger that could not record an answer: the answer, on stderr, so that nothing the
+/// provider said is lost, and what the next run does.
+fn print_not_recorded(ledger: &str, lost: &NotRecorded) {
+    eprintln!(
+        "error: the ledger {ledger} could not be written ({}); asking stopped at once.",
+        lost.error
+    );
+    let said = match &lost.seen {
+        Seen::Status { status, .. } => format!("status {status}"),
+        Seen::NotFound => "not found (404)".to_string(),
+    };
+    eprintln!("This answer from the provider is NOT in the ledger; keep it:");
+    eprintln!("  {} ({}): {said}", lost.key, lost.order_uuid);
+    eprintln!(
+        "The orders asked before it are in the ledger; the rest were not asked. Free space (or fix the ledger's file), then run status again: it asks this order and the rest again."
+    );
 }
 
 /// The same orders as the ledger knows them now, in the same order: the report shows what

@@ -38,7 +38,8 @@ pub fn run(args: &SubmitArgs) -> Result<i32, Error> {
 /// Where this run sends: the provider (or the in-process sandbox) and the ledger for it.
 struct Target {
     base_url: BaseUrl,
-    token: Token,
+    /// `None` on a dry run to the provider: it sends nothing.
+    token: Option<Token>,
     sandbox: Option<Sandbox>,
     ledger: PathBuf,
     /// The sandbox's ledger, as temporary as the sandbox: it forgets its orders when it stops.
@@ -59,7 +60,11 @@ impl Target {
                 };
                 let sandbox = Sandbox::start(config).await?;
                 let token = Token::new(sandbox.token()).map_err(Error::usage)?;
-                (BaseUrl::parse(&sandbox.base_url())?, token, Some(sandbox))
+                (
+                    BaseUrl::parse(&sandbox.base_url())?,
+                    Some(token),
+                    Some(sandbox),
+                )
             }
         };
         let temporary = match (&send.ledger, &sandbox) {
@@ -199,7 +204,11 @@ async fn submit_sheet(
         .await;
     }
     let mut opened = open_ledger(send, &target, &scope, &valid)?;
-    let client = Client::new(&target.base_url, &target.token, send.timeout)?;
+    let token = target
+        .token
+        .as_ref()
+        .ok_or_else(|| Error::bug("no token for a run that sends"))?;
+    let client = Client::new(&target.base_url, token, send.timeout)?;
     let planning = Planning::of(settings, send.choices);
     let planned = crate::send::prepare(
         &mut opened.ledger,
@@ -324,6 +333,12 @@ async fn dry_run(
     if dead > 0 {
         checked.notes.push(format!(
             "{dead} order(s) were being sent when an earlier run stopped; a real run marks them uncertain and asks the provider about them"
+        ));
+    }
+    // A dry run reads no token; whether a real run would find one is worth a note.
+    if let (None, Err(why)) = (&target.token, Token::load(args.token_file.as_deref())) {
+        checked.notes.push(format!(
+            "a dry run sends nothing and needs no token, but a real run would stop: {why}"
         ));
     }
     let planning = Planning::of(settings, send.choices);

@@ -1,7 +1,7 @@
 //! The sandbox: a local FPGO that behaves like the real server as its documentation describes it
 //! (envelopes, 417 arrays in the provider's wording, rate-limit headers and 429s, 401s, ids in
 //! the provider's format, order state behind the status routes), with knobs for latency and
-//! faults, and a loopback-only introspection API that shows what it received. It validates with
+//! faults, and a loopback-only introspection API that shows what it received and when. It validates with
 //! its own rules (`rules.rs`), never the tool's.
 //!
 //! [`Sandbox::start`] serves it in-process (tests, `submit --sandbox`); `fpgo-export sandbox`
@@ -211,6 +211,19 @@ impl Sandbox {
         check_faults(&faults)?;
         self.store.set_faults(faults);
         Ok(())
+    }
+
+    /// The next `n` API requests suffer `fault`, whatever the probabilities (tests: a 500 at
+    /// a known moment, then answers again).
+    pub fn fault_next(&self, fault: Fault, n: usize) {
+        self.store.fault_next(fault, n);
+    }
+
+    /// Every API request the sandbox logged (the latest ten thousand), oldest first:
+    /// `{"requests": [{"route", "outcome", "arrived_ms"}]}`, `arrived_ms` on a monotonic clock
+    /// from the sandbox's start; `GET /__sandbox/requests` gives the same.
+    pub fn requests(&self) -> serde_json::Value {
+        self.store.requests()
     }
 
     /// Moves an order to another status (`PAID`, `EXPIRED`, …, case-insensitively), as the

@@ -1,6 +1,6 @@
 //! The sandbox's HTTP surface: the provider's routes under `/api/v1` (behind latency, the rate
-//! limiter, the token check and the faults, in that order) and the loopback-only
-//! `/__sandbox/…` introspection routes.
+//! limiter, the token check and the faults, in that order; each counted and logged with when it
+//! arrived) and the loopback-only `/__sandbox/…` introspection routes.
 
 use super::laravel::{self, Context};
 use super::rules::{self, Endpoint};
@@ -37,6 +37,7 @@ pub fn router(store: Shared) -> Router {
         .route("/orders", get(orders))
         .route("/orders/{order_uuid}/status", post(set_status))
         .route("/stats", get(stats))
+        .route("/requests", get(requests))
         .route("/reset", post(reset))
         .route_layer(middleware::from_fn(loopback_only));
     Router::new()
@@ -145,6 +146,7 @@ async fn provider(State(store): State<Shared>, request: Request, next: Next) -> 
         response.status().as_u16().to_string()
     };
     store.count(&route, &outcome);
+    store.log(&route, &outcome, started);
     if store.config.log {
         // Never the token, never the body (it holds personal numbers).
         let note = fault
@@ -484,6 +486,12 @@ async fn set_status(
 
 async fn stats(State(store): State<Shared>) -> Response {
     Json(store.stats()).into_response()
+}
+
+/// `GET /__sandbox/requests`: when each API request arrived (milliseconds since the sandbox
+/// started), its route and its answer, oldest first.
+async fn requests(State(store): State<Shared>) -> Response {
+    Json(store.requests()).into_response()
 }
 
 async fn reset(State(store): State<Shared>) -> Response {

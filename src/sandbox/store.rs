@@ -1,12 +1,13 @@
-//! The sandbox's memory: stored orders and customers, the rate-limit windows, request counts, the
-//! clock and the seeded dice of the faults. One mutex each, held for a moment, never across an
-//! await.
+//! The sandbox's memory: stored orders and customers, the rate-limit windows, request counts and
+//! the log of when each request arrived, the clock and the seeded dice of the faults. One mutex
+//! each, held for a moment, never across an await.
 
 use super::rules::Endpoint;
 use super::{Clock, Config, Fault};
 use serde_json::{json, Value};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
 use std::sync::Mutex;
+use std::time::Instant;
 
 /// An order the sandbox has created.
 #[derive(Clone, Debug)]
@@ -60,14 +61,30 @@ pub struct Quota {
     pub reset: i64,
 }
 
+/// One API request as the log keeps it.
+struct Logged {
+    route: String,
+    outcome: String,
+    /// When it arrived, in milliseconds since the sandbox started (a monotonic clock, not the
+    /// sandbox's [`Clock`], which tests stop).
+    arrived_ms: u64,
+}
+
+/// The log keeps this many requests, the latest ones.
+pub const LOGGED: usize = 10_000;
+
 /// Everything the sandbox remembers, shared by all connections.
 pub struct Store {
     pub config: Config,
     /// The faults in force: the config's, until [`Store::set_faults`] changes them.
     faults: Mutex<Vec<(Fault, f64)>>,
+    /// Faults the next requests suffer, one each, before any is rolled.
+    next_faults: Mutex<VecDeque<Fault>>,
     orders: Mutex<Orders>,
     windows: Mutex<HashMap<String, Window>>,
     stats: Mutex<BTreeMap<String, BTreeMap<String, u64>>>,
+    started: Instant,
+    log: Mutex<VecDeque<Logged>>,
     dice: Mutex<fastrand::Rng>,
 }
 
@@ -79,10 +96,13 @@ impl Store {
         let seed = config.seed;
         Store {
             faults: Mutex::new(config.faults.clone()),
+            next_faults: Mutex::default(),
             config,
             orders: Mutex::default(),
             windows: Mutex::default(),
             stats: Mutex::default(),
+            started: Instant::now(),
+            log: Mutex::default(),
             dice: Mutex::new(fastrand::Rng::with_seed(seed)),
         }
     }
@@ -102,8 +122,17 @@ impl Store {
         self.dice.lock().unwrap_or_else(|e| e.into_inner()).f64()
     }
 
-    /// The fault this request suffers, if any: one roll against the cumulative probabilities.
+    /// The fault this request suffers, if any: the next one queued by [`Store::fault_next`],
+    /// else one roll against the cumulative probabilities.
     pub fn fault(&self) -> Option<Fault> {
+        let queued = self
+            .next_faults
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .pop_front();
+        if queued.is_some() {
+            return queued;
+        }
         let faults = self
             .faults
             .lock()
@@ -126,6 +155,12 @@ impl Store {
     /// Replaces the faults in force (already checked).
     pub fn set_faults(&self, faults: Vec<(Fault, f64)>) {
         *self.faults.lock().unwrap_or_else(|e| e.into_inner()) = faults;
+    }
+
+    /// The next `n` requests suffer `fault`, after any queued before.
+    pub fn fault_next(&self, fault: Fault, n: usize) {
+        let mut queued = self.next_faults.lock().unwrap_or_else(|e| e.into_inner());
+        queued.extend(std::iter::repeat_n(fault, n));
     }
 
     /// Counts a request in its token's window.
@@ -169,6 +204,30 @@ impl Store {
             .or_default()
             .entry(outcome.to_string())
             .or_default() += 1;
+    }
+
+    /// Logs a request that arrived at `arrived` with its answer (the latest [`LOGGED`] kept).
+    pub fn log(&self, route: &str, outcome: &str, arrived: Instant) {
+        let arrived_ms = arrived.saturating_duration_since(self.started).as_millis();
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() >= LOGGED {
+            log.pop_front();
+        }
+        log.push_back(Logged {
+            route: route.to_string(),
+            outcome: outcome.to_string(),
+            arrived_ms: u64::try_from(arrived_ms).unwrap_or(u64::MAX),
+        });
+    }
+
+    /// The logged requests, oldest first: `{"requests": [{"route", "outcome", "arrived_ms"}]}`.
+    pub fn requests(&self) -> Value {
+        let log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        let list: Vec<Value> = log
+            .iter()
+            .map(|r| json!({"route": r.route, "outcome": r.outcome, "arrived_ms": r.arrived_ms}))
+            .collect();
+        json!({"requests": list})
     }
 
     pub fn stats(&self) -> Value {
@@ -332,9 +391,10 @@ impl Store {
             .unwrap_or(0)
     }
 
-    /// Forgets everything: orders, customers, windows and counts.
+    /// Forgets everything: orders, customers, windows, counts and the log.
     pub fn reset(&self) {
         *self.lock_orders() = Orders::default();
+        self.log.lock().unwrap_or_else(|e| e.into_inner()).clear();
         self.windows
             .lock()
             .unwrap_or_else(|e| e.into_inner())

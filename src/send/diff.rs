@@ -1,9 +1,14 @@
 //! Which fields of an order changed since it was sent: the body the ledger kept against the one
 //! that would be sent now, as JSON paths with old → new (`products.0.quantity: 3 → 7`). The
 //! parts the fingerprint leaves out (the order date, the update fields) are left out here too,
-//! so a change is listed exactly when the fingerprint says there is one.
+//! so a change is listed exactly when the fingerprint says there is one. Field names are the
+//! wire's; numbers are written in the sheet's convention (`9990,00 → 8990,00` for a sheet with
+//! decimal commas).
 
+use crate::api::wire::DECIMAL_FIELDS;
+use crate::pipeline::values::NumberConvention;
 use crate::send::plan::VOLATILE;
+use rust_decimal::Decimal;
 use serde_json::Value;
 
 /// At most this many changes are named in a message; the rest are counted.
@@ -84,19 +89,27 @@ fn is_array(value: Option<&Value>) -> bool {
     value.is_none_or(Value::is_array)
 }
 
-/// A value as a message shows it: text without quotes, `(none)` for an absent or null one.
-fn shown(value: Option<&Value>) -> String {
+/// A value as a message shows it: text without quotes, `(none)` for an absent or null one, the
+/// number of a decimal field (by the last part of its `path`) in the sheet's convention.
+fn shown(path: &str, value: Option<&Value>, numbers: NumberConvention) -> String {
+    let decimal = path
+        .rsplit('.')
+        .next()
+        .is_some_and(|field| DECIMAL_FIELDS.contains(&field));
     match value {
         None | Some(Value::Null) => "(none)".into(),
         Some(Value::String(s)) if s.is_empty() => "(empty)".into(),
+        Some(Value::String(s)) if decimal => s
+            .parse::<Decimal>()
+            .map_or_else(|_| s.clone(), |n| numbers.show(n)),
         Some(Value::String(s)) => s.clone(),
         Some(other) => other.to_string(),
     }
 }
 
 /// The changes for a message: `products.0.quantity: 3 → 7; customerDetails.email: a@x.no →
-/// b@x.no`, the first [`NAMED`] of them and how many more.
-pub fn describe(changes: &Changes) -> String {
+/// b@x.no`, the first [`NAMED`] of them and how many more; numbers in the sheet's convention.
+pub fn describe(changes: &Changes, numbers: NumberConvention) -> String {
     let Some(changes) = changes else {
         return "changed (the earlier content was not kept)".into();
     };
@@ -110,8 +123,8 @@ pub fn describe(changes: &Changes) -> String {
             format!(
                 "{}: {} → {}",
                 c.path,
-                shown(c.old.as_ref()),
-                shown(c.new.as_ref())
+                shown(&c.path, c.old.as_ref(), numbers),
+                shown(&c.path, c.new.as_ref(), numbers)
             )
         })
         .collect();
@@ -135,16 +148,32 @@ mod tests {
             "customerDetails": {"email": "b@x.no", "phone": "+4791234567"}});
         let changes = changes(Some(&old.to_string()), &new);
         assert_eq!(
-            describe(&changes),
+            describe(&changes, NumberConvention::DecimalComma),
             "changed: products.0.quantity: 3 → 7; products.1.quantity: (none) → 1; \
              customerDetails.email: a@x.no → b@x.no; customerDetails.phone: (none) → +4791234567"
         );
     }
 
     #[test]
+    fn numbers_are_written_in_the_sheets_convention_and_other_text_as_it_is() {
+        let old = json!({"products": [{"rate": "9990.00", "name": "Kaffe 1.5 kg"}],
+            "orderSummary": {"grandTotal": "12487.50"}, "customerDetails": {"zip": "0150"}});
+        let new = json!({"products": [{"rate": "8990.00", "name": "Kaffe 2.5 kg"}],
+            "orderSummary": {"grandTotal": "11237.50"}, "customerDetails": {"zip": "0151"}});
+        let changes = changes(Some(&old.to_string()), &new);
+        assert_eq!(
+            describe(&changes, NumberConvention::DecimalComma),
+            "changed: products.0.rate: 9990,00 → 8990,00; products.0.name: Kaffe 1.5 kg → Kaffe 2.5 kg; \
+             orderSummary.grandTotal: 12487,50 → 11237,50; customerDetails.zip: 0150 → 0151"
+        );
+        assert!(describe(&changes, NumberConvention::DecimalPoint)
+            .contains("products.0.rate: 9990.00 → 8990.00"));
+    }
+
+    #[test]
     fn an_unkept_body_says_so() {
         assert_eq!(
-            describe(&changes(None, &json!({}))),
+            describe(&changes(None, &json!({})), NumberConvention::DecimalPoint),
             "changed (the earlier content was not kept)"
         );
     }

@@ -19,6 +19,7 @@ use crate::model::event::Event;
 use crate::model::order::Order;
 use crate::model::outcome::Ids;
 use crate::model::{DateFormat, Endpoint};
+use crate::pipeline::values::NumberConvention;
 use crate::pipeline::{self, Checked};
 use dispatch::{Job, Report};
 use ledger::{Ledger, Record, Scope, State, Unrecorded, Writer};
@@ -30,12 +31,14 @@ use tokio::sync::mpsc::UnboundedSender;
 
 /// The ledger's record of each valid order, after asking the provider about the ones an
 /// earlier run left uncertain (new orders only: an update's order is there either way); the
-/// ones it has are recorded as created.
+/// ones it has are recorded as created. `numbers`: the sheet's convention, for the amounts the
+/// reasons quote.
 pub async fn look_up(
     ledger: &mut Ledger,
     scope: &Scope,
     valid: &[(usize, Order)],
     client: &Client,
+    numbers: NumberConvention,
 ) -> Result<(Vec<Option<Record>>, Lookup), Error> {
     let mut records = Vec::with_capacity(valid.len());
     for (_, order) in valid {
@@ -50,7 +53,7 @@ pub async fn look_up(
         })
         .map(|((_, o), _)| (o.key.clone(), o.summary.grand_total))
         .collect();
-    let lookup = plan::ask_provider(client, &wanted).await;
+    let lookup = plan::ask_provider(client, &wanted, numbers).await;
     for (key, ids) in &lookup.found {
         ledger.settle(scope, key, State::Created, Some::<&Ids>(ids), None)?;
     }
@@ -114,7 +117,7 @@ pub async fn prepare(
         ));
     }
     verdicts::created_earlier(checked, |key| created(ledger.get(scope, key)));
-    let (records, lookup) = look_up(ledger, scope, valid, client).await?;
+    let (records, lookup) = look_up(ledger, scope, valid, client, checked.convention).await?;
     if let Some(why) = &lookup.unread {
         checked.notes.push(format!(
             "could not ask the provider about uncertain orders: {why}"
@@ -165,8 +168,9 @@ pub async fn run(
 /// and the environment (`settings.rs`): where to, with which token, which ledger, how fast.
 #[derive(Debug)]
 pub struct SendSettings {
-    /// The provider and its token; `None` for the in-process sandbox.
-    pub provider: Option<(BaseUrl, Token)>,
+    /// The provider and its token; `None` for the in-process sandbox. A dry run sends nothing,
+    /// so it reads no token: the token is `None` there, and only there.
+    pub provider: Option<(BaseUrl, Option<Token>)>,
     /// The in-process sandbox's rate limit per minute.
     pub sandbox_rate_limit: u32,
     /// `--ledger`, else the default one (or, with the sandbox, a temporary one).

@@ -10,6 +10,7 @@ use crate::api::wire;
 use crate::model::order::Order;
 use crate::model::outcome::Ids;
 use crate::model::{DateFormat, Endpoint};
+use crate::pipeline::values::NumberConvention;
 use crate::send::diff::{changes, Changes};
 use crate::send::dispatch::Job;
 use crate::send::ledger::{Record, State};
@@ -180,8 +181,13 @@ pub struct Lookup {
 /// Asks the provider which of these orders (key and grand total) it has, through the
 /// order-status listing (`referenceNo`, `status`, `orderAmount`). A listed order is taken as
 /// this one only when it is not cancelled and its amount is this order's grand total, and
-/// only one such is listed; anything else stays uncertain, with the reason.
-pub async fn ask_provider(client: &Client, wanted: &[(String, Decimal)]) -> Lookup {
+/// only one such is listed; anything else stays uncertain, with the reason (amounts in the
+/// sheet's convention, `numbers`).
+pub async fn ask_provider(
+    client: &Client,
+    wanted: &[(String, Decimal)],
+    numbers: NumberConvention,
+) -> Lookup {
     let mut lookup = Lookup::default();
     if wanted.is_empty() {
         return lookup;
@@ -235,8 +241,9 @@ pub async fn ask_provider(client: &Client, wanted: &[(String, Decimal)]) -> Look
                 reasons.push(format!("{uuid} has no amount to compare"));
             } else if amount != Some(*total) {
                 reasons.push(format!(
-                    "{uuid} is for {}, not {total}",
-                    amount.unwrap_or_default()
+                    "{uuid} is for {}, not {}",
+                    numbers.show_money(amount.unwrap_or_default()),
+                    numbers.show_money(*total)
                 ));
             } else {
                 matching.push(uuid.to_string());

@@ -1,7 +1,8 @@
 //! Asking the provider what became of the orders the ledger holds as created ("Order
 //! status"), one at a time at the pace of [`Pacer`], each answer recorded in the ledger as it
-//! comes. Orders in a final state are not asked again unless asked to. Never prints, never
-//! exits.
+//! comes; a ledger that cannot record one stops asking at once and hands that answer back
+//! ([`NotRecorded`]). Orders in a final state are not asked again unless asked to. Never
+//! prints, never exits.
 
 use super::ledger::{Known, Ledger, Scope, Seen, SeenBy};
 use super::pace::Pacer;
@@ -75,6 +76,18 @@ pub struct Report {
     pub stop: Option<Stop>,
 }
 
+/// The ledger could not record an answer: asking stopped at once (the orders asked before it
+/// are recorded). The answer it lacks, for the front end to say.
+#[derive(Debug)]
+pub struct NotRecorded {
+    pub error: Error,
+    /// The order's key and the provider's id of it.
+    pub key: String,
+    pub order_uuid: String,
+    /// What the provider said of it.
+    pub seen: Seen,
+}
+
 /// The orders to ask: every one not in a final state, or all of them.
 pub fn to_ask(orders: &[Known], all: bool) -> Vec<usize> {
     (0..orders.len())
@@ -91,7 +104,7 @@ pub async fn ask(
     orders: &[&Known],
     options: &Options,
     mut progress: impl FnMut(usize),
-) -> Result<Report, Error> {
+) -> Result<Report, Box<NotRecorded>> {
     let mut run = Asking {
         pacer: Pacer::new(options.rate, options.max_wait),
         options,
@@ -122,13 +135,24 @@ pub async fn ask(
         };
         let asked = match run.read(client, &path).await {
             Ok(seen) => {
-                let changed = ledger.record_status(
+                let recorded = ledger.record_status(
                     scope,
                     &order.key,
                     &order.order_uuid,
                     &seen,
                     SeenBy::Status,
-                )?;
+                );
+                let changed = match recorded {
+                    Ok(changed) => changed,
+                    Err(error) => {
+                        return Err(Box::new(NotRecorded {
+                            error,
+                            key: order.key.clone(),
+                            order_uuid: order.order_uuid.clone(),
+                            seen,
+                        }))
+                    }
+                };
                 match seen {
                     Seen::NotFound => Asked::NotFound,
                     Seen::Status { .. } => Asked::Read { changed },

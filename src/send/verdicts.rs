@@ -22,6 +22,7 @@ fn note(severity: Severity, message: String) -> Vec<(Option<usize>, Problem)> {
 
 /// The orders the plan holds back: already created, changed, uncertain, rejected before.
 pub fn held(checked: &mut Checked, plan: &mut Plan, lookup: &Lookup) {
+    let numbers = checked.convention;
     for (index, decision) in std::mem::take(&mut plan.held) {
         let key = &checked.orders[index].key;
         let (status, ids, problems) = match decision {
@@ -31,7 +32,7 @@ pub fn held(checked: &mut Checked, plan: &mut Plan, lookup: &Lookup) {
                 let message = format!(
                     "created earlier as {}; {}. --update sends the change",
                     ids.order_uuid,
-                    describe(plan.changes.get(&index).unwrap_or(&None))
+                    describe(plan.changes.get(&index).unwrap_or(&None), numbers)
                 );
                 (
                     RowStatus::Changed,
@@ -108,12 +109,13 @@ pub fn sent(checked: &mut Checked, job_orders: &[usize], sent: Vec<Sent>) {
 /// A dry run: the orders a real run would send, on their rows, as `would_create` or (an update
 /// of an order the provider has) `would_update` with the fields that changed.
 pub fn would_send(checked: &mut Checked, plan: &Plan) {
+    let numbers = checked.convention;
     for (job, &index) in plan.jobs.iter().zip(&plan.job_orders) {
         let (status, ids, problems) = match &job.update_of {
             None => (RowStatus::WouldCreate, None, Vec::new()),
             Some(uuid) => {
                 let what = match plan.changes.get(&index) {
-                    Some(changes) => format!("; {}", describe(changes)),
+                    Some(changes) => format!("; {}", describe(changes, numbers)),
                     None => String::new(),
                 };
                 let ids = Ids {

@@ -182,7 +182,15 @@ async fn ask_all(app: &App) -> Result<String, Error> {
             .into_iter()
             .map(|i| &known[i])
             .collect();
-        let report = status::ask(&mut ledger, &scope, &client, &chosen, &options, |_| {}).await?;
+        let report = match status::ask(&mut ledger, &scope, &client, &chosen, &options, |_| {}).await {
+            Ok(report) => report,
+            Err(lost) => {
+                return Ok(format!(
+                    "Stopped: the ledger could not be written ({}); the provider said {:?} of {} ({}), which is not recorded",
+                    lost.error, lost.seen, lost.order_uuid, lost.key
+                ))
+            }
+        };
         for asked in &report.asked {
             match asked {
                 status::Asked::Read { changed: c } => {

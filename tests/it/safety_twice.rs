@@ -274,3 +274,31 @@ async fn order_keys_that_look_the_same_are_one_order() {
     assert_eq!(again.json()["requests"], 0);
     provider.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_uncertain_lookup_quotes_amounts_as_a_decimal_comma_sheet_writes_them() {
+    let provider = Provider::start(Config {
+        faults: vec![(Fault::CommitDrop, 1.0)],
+        ..config()
+    })
+    .await;
+    let work = Workdir::new();
+    let mut table = sheet(1).decimal_commas();
+    work.write("orders.csv", table.csv(b';'));
+    submit(&work, &provider, &[]).expect(1);
+    provider.sandbox.set_faults(Vec::new()).unwrap();
+    let id = provider.ids().await["T-001"].clone();
+    // The sheet's amount changes: the order the provider lists is not taken as this one.
+    table.set(1, "unit_price", "189,90");
+    work.write("orders.csv", table.csv(b';'));
+    submit(&work, &provider, &[]).expect(1);
+    let rows = result_rows(&work, "orders.result.csv");
+    let held = row(&rows, "T-001");
+    assert_eq!(held.status, "uncertain");
+    assert!(
+        held.messages
+            .contains(&format!("{id} is for 657,90, not 647,90")),
+        "{held:?}"
+    );
+    provider.stop().await;
+}

@@ -1,9 +1,11 @@
 //! `status` and `cancel` after `submit`: statuses read and recorded with their history, final
 //! states not asked again (unless `--all`), a 404 as `not_found`, a refused token, `--offline`
-//! sending nothing, cancellations of known and unknown orders, and the token in no output.
+//! sending nothing, the rate kept in every second, 5xx answers asked again, a ledger that
+//! cannot be written (exit 4, the answer said), cancellations of known and unknown orders, and
+//! the token in no output.
 
 use crate::support::*;
-use fpgo_export::sandbox::Config;
+use fpgo_export::sandbox::{Config, Fault};
 use std::collections::BTreeMap;
 
 /// Submits `n` orders to the provider; their order ids by reference.
@@ -454,5 +456,177 @@ async fn the_sandbox_moves_orders_on_by_its_clock_and_shows_their_details() {
     assert!(
         data["orderSummary"]["tax"].is_string() && data["orderSummary"]["grandTotal"].is_string()
     );
+    provider.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_keeps_to_its_rate_in_every_second() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    submitted(&work, &provider, 8).await;
+    let run = status(
+        &work,
+        &provider,
+        &["--rate", "120", "--json", "--output", "s.csv"],
+    );
+    run.expect(0)
+        .stderr_has(&["asking the status of 8 order(s)", "at 120/min"]);
+    // When each ask reached the sandbox, by its own monotonic clock. 120/min is 2 a second;
+    // governor's burst of 1 allows one more: at most 3 in any second, however slow the machine
+    // (a slow one only spreads them further).
+    let arrivals = provider.arrivals(STATUS_ROUTE).await;
+    assert_eq!(arrivals.len(), 8, "{arrivals:?}");
+    for (i, &start) in arrivals.iter().enumerate() {
+        let within = arrivals[i..]
+            .iter()
+            .take_while(|&&t| t < start + 1000)
+            .count();
+        assert!(
+            within <= 3,
+            "{within} asks in the second from {start} ms: {arrivals:?}"
+        );
+    }
+    provider.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_500_is_asked_again_and_read() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    submitted(&work, &provider, 2).await;
+    // The first ask is answered 500; the same order is asked again after a wait.
+    provider.sandbox.fault_next(Fault::Internal, 1);
+    let run = status(
+        &work,
+        &provider,
+        &["--json", "--output", "s.csv", "--retry-base-ms", "5"],
+    );
+    run.expect(0);
+    let json = run.json();
+    assert_eq!(
+        (
+            json["by_status"]["SENT"].as_u64(),
+            json["failed"].as_u64(),
+            json["requests"].as_u64()
+        ),
+        (Some(2), Some(0), Some(3))
+    );
+    let stats = provider.stats().await;
+    assert_eq!(
+        (
+            stats.get(STATUS_ROUTE, "500"),
+            stats.get(STATUS_ROUTE, "200")
+        ),
+        (1, 2),
+        "{}",
+        stats.0
+    );
+    provider.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_lasting_500_fails_that_order_with_exit_1_and_it_is_asked_again_next_time() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    let ids = submitted(&work, &provider, 2).await;
+    let args = ["--json", "--output", "s.csv", "--retry-base-ms", "5"];
+    status(&work, &provider, &args).expect(0);
+    provider
+        .sandbox
+        .set_status(&ids[&reference(1)], "PAID")
+        .unwrap();
+
+    // Three 500s in a row: the first order's three attempts. It fails; the second is read.
+    provider.sandbox.fault_next(Fault::Internal, 3);
+    let failing = status(&work, &provider, &args);
+    failing
+        .expect(1)
+        .stderr_has(&[&format!("{}: no status read: ", reference(1))]);
+    failing.stderr_lacks(&[&format!("{}: no status read", reference(2))]);
+    let json = failing.json();
+    assert_eq!(
+        (
+            json["asked"].as_u64(),
+            json["failed"].as_u64(),
+            json["requests"].as_u64()
+        ),
+        (Some(2), Some(1), Some(4))
+    );
+    // It keeps what the ledger knew.
+    assert_eq!(report(&work, "s.csv")[&reference(1)]["status"], "SENT");
+
+    // Every answer a 500 (the sandbox's --fault 500=1): every order fails, each after three
+    // attempts.
+    provider
+        .sandbox
+        .set_faults(vec![(Fault::Internal, 1.0)])
+        .unwrap();
+    let down = status(&work, &provider, &args);
+    down.expect(1);
+    assert_eq!(
+        (
+            down.json()["failed"].as_u64(),
+            down.json()["requests"].as_u64()
+        ),
+        (Some(2), Some(6))
+    );
+    assert_eq!(provider.stats().await.get(STATUS_ROUTE, "500"), 9);
+
+    // The provider well again: the failed order is asked again and read.
+    provider.sandbox.set_faults(Vec::new()).unwrap();
+    let well = status(&work, &provider, &args);
+    well.expect(0);
+    assert_eq!(
+        (
+            well.json()["asked"].as_u64(),
+            well.json()["changed"].as_u64()
+        ),
+        (Some(2), Some(1))
+    );
+    assert_eq!(report(&work, "s.csv")[&reference(1)]["status"], "PAID");
+    provider.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_full_ledger_stops_status_with_exit_4_and_says_the_answer_it_could_not_record() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    let ids = submitted(&work, &provider, 40).await;
+    // The ledger may not grow by a page: SQLite's "database or disk is full", as on a full disk.
+    let full = status(
+        &work,
+        &provider,
+        &["--ledger-growth-limit", "0", "--output", "s.csv"],
+    );
+    full.expect(4).stderr_has(&[
+        "could not be written",
+        "full",
+        "asking stopped at once",
+        "This answer from the provider is NOT in the ledger",
+    ]);
+    let recorded: Vec<String> = query_ledger(&work, "SELECT order_key FROM statuses", |r| r.get(0));
+    assert!(recorded.len() < 40, "the run stopped: {}", full.stderr);
+    // Asking stopped at the answer the ledger could not take: that one, and only that one, is
+    // said on stderr with its id and status.
+    let asked = provider.stats().await.all(STATUS_ROUTE);
+    assert_eq!(asked, recorded.len() as u64 + 1, "{}", full.stderr);
+    let said: Vec<&String> = ids
+        .iter()
+        .filter(|(key, id)| {
+            full.stderr
+                .lines()
+                .any(|l| l.trim() == format!("{key} ({id}): status SENT"))
+        })
+        .map(|(key, _)| key)
+        .collect();
+    assert_eq!(said.len(), 1, "{}", full.stderr);
+    assert!(!recorded.contains(said[0]), "{said:?} is recorded too");
+
+    // Space again: every order is asked and recorded.
+    let again = status(&work, &provider, &["--json", "--output", "s.csv"]);
+    again.expect(0);
+    assert_eq!(again.json()["by_status"]["SENT"], 40);
+    let recorded: Vec<String> = query_ledger(&work, "SELECT order_key FROM statuses", |r| r.get(0));
+    assert_eq!(recorded.len(), 40);
     provider.stop().await;
 }

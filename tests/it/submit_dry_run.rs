@@ -1,7 +1,7 @@
 //! `submit --dry-run`: the plan of a real run (what would be created, what is already created
-//! with its id, what is held, which fields of a changed order changed, old → new) with no
-//! request sent and no ledger row changed; and the plan a real run says before it sends, the
-//! check's problems first.
+//! with its id, what is held, which fields of a changed order changed, old → new, numbers as the
+//! sheet writes them) with no request sent, no ledger row changed and no token needed; and the
+//! plan a real run says before it sends, the check's problems first.
 
 use crate::support::*;
 use std::collections::BTreeSet;
@@ -218,5 +218,78 @@ async fn a_real_run_says_its_plan_and_lists_the_problems_before_it_sends() {
     assert!(problem < plan && plan < sent, "{stderr}");
     let keys: BTreeSet<String> = provider.orders().await.into_keys().collect();
     assert_eq!(keys, references(3));
+    provider.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_dry_run_needs_no_token_and_a_real_run_still_does() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    work.write_sheet(&sheet(3));
+    submit(&work, &provider, &[]).expect(0);
+    let requests = provider.stats().await.total();
+    let mut table = sheet(4);
+    table.set(0, "quantity", "9");
+    work.write_sheet(&table);
+
+    // No FPGO_TOKEN, no --token-file: the plan from the ledger of this base URL all the same.
+    let dry = submit_as(
+        &work,
+        None,
+        &provider.base_url(),
+        "orders.csv",
+        &["--dry-run"],
+    );
+    dry.expect(1);
+    assert_counts(
+        &dry.json(),
+        &[("would_create", 1), ("already_created", 2), ("changed", 1)],
+    );
+    dry.stderr_has(&[
+        "a dry run sends nothing and needs no token, but a real run would stop: no token: set the FPGO_TOKEN environment variable or give --token-file FILE",
+    ]);
+    assert_eq!(
+        provider.stats().await.total(),
+        requests,
+        "no request at all"
+    );
+
+    // A real run without one stops before anything is read or sent, with the same words.
+    let real = submit_as(&work, None, &provider.base_url(), "orders.csv", &[]);
+    real.expect(2).stderr_has(&[
+        "no token: set the FPGO_TOKEN environment variable or give --token-file FILE",
+    ]);
+    assert_eq!(provider.stats().await.total(), requests);
+    provider.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn changed_fields_quote_numbers_as_a_decimal_comma_sheet_writes_them() {
+    let provider = Provider::start(config()).await;
+    let work = Workdir::new();
+    let mut table = sheet(1).decimal_commas();
+    work.write("orders.csv", table.csv(b';'));
+    submit(&work, &provider, &[]).expect(0);
+    // The thermos (T-001's second line) is cheaper now.
+    table.set(1, "unit_price", "189,90");
+    work.write("orders.csv", table.csv(b';'));
+    submit(&work, &provider, &["--dry-run"]).expect(1);
+    let rows = result_rows(&work, "orders.result.csv");
+    let changed = row(&rows, "T-001");
+    assert_eq!(changed.status, "changed");
+    for field in [
+        "products.1.rate: 199,90 → 189,90",
+        "products.1.amount: 199,90 → 189,90",
+        "orderSummary.grandTotal: 657,90 → 647,90",
+    ] {
+        assert!(changed.messages.contains(field), "{field} in {changed:?}");
+    }
+    // No number with the wire's decimal point (`558.18`); the field names keep theirs.
+    let wire = changed
+        .messages
+        .as_bytes()
+        .windows(3)
+        .any(|w| w[0].is_ascii_digit() && w[1] == b'.' && w[2].is_ascii_digit());
+    assert!(!wire, "{changed:?}");
     provider.stop().await;
 }

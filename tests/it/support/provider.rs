@@ -1,7 +1,7 @@
 //! The provider the tests talk to: the sandbox started in the test's process on
 //! `127.0.0.1:0` with the one [`config`] every test starts from, a client for its API and its
-//! introspection routes (`/__sandbox/orders`, `/__sandbox/stats`), and [`Reply`], an answer
-//! read whole.
+//! introspection routes (`/__sandbox/orders`, `/__sandbox/stats`, `/__sandbox/requests`), and
+//! [`Reply`], an answer read whole.
 
 use fpgo_export::sandbox::{Clock, Config, Sandbox};
 use reqwest::header::HeaderMap;
@@ -165,6 +165,18 @@ impl Provider {
     /// Answers by route and outcome (`201`, `500`, `closed`, …).
     pub async fn stats(&self) -> Stats {
         Stats(self.introspect("stats").await)
+    }
+
+    /// When each request on `route` arrived, in milliseconds on the sandbox's monotonic clock,
+    /// oldest first (from `/__sandbox/requests`).
+    pub async fn arrivals(&self, route: &str) -> Vec<u64> {
+        self.introspect("requests").await["requests"]
+            .as_array()
+            .expect("requests")
+            .iter()
+            .filter(|r| r["route"] == route)
+            .map(|r| r["arrived_ms"].as_u64().expect("arrived_ms"))
+            .collect()
     }
 
     pub async fn stop(self) {

@@ -143,6 +143,21 @@ impl Table {
         self
     }
 
+    /// The same table as a Norwegian Excel writes its numbers: every decimal point in the
+    /// number columns (quantity, unit price, VAT rate, line amount) a comma.
+    pub fn decimal_commas(mut self) -> Table {
+        let columns: Vec<usize> = ["quantity", "unit_price", "vat_rate", "line_amount"]
+            .iter()
+            .filter_map(|h| self.headers.iter().position(|x| x == h))
+            .collect();
+        for row in &mut self.rows {
+            for &c in &columns {
+                row[c] = row[c].replace('.', ",");
+            }
+        }
+        self
+    }
+
     /// The table as CSV text with this delimiter (quoted where needed).
     pub fn csv(&self, delimiter: u8) -> String {
         let mut w = csv::WriterBuilder::new()
