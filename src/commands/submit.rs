@@ -310,31 +310,6 @@ async fn dry_run(
             "does not exist yet: a real run creates it"
         }
     );
-    verdicts::created_earlier(&mut checked, |key| {
-        crate::send::created(snapshot.get(&scope, key))
-    });
-    let mut records = Vec::with_capacity(valid.len());
-    for (_, order) in &valid {
-        records.push(snapshot.get(&scope, &order.key)?);
-    }
-    let mut lookup = plan::Lookup::default();
-    let mut dead = 0;
-    for ((_, order), record) in valid.iter().zip(&records) {
-        let Some(record) = record else { continue };
-        dead += usize::from(record.state == State::Sending);
-        if matches!(record.state, State::Uncertain | State::Sending) && record.order_uuid.is_none()
-        {
-            lookup.doubts.insert(
-                order.key.clone(),
-                "A dry run does not ask the provider; a real run first looks it up in the provider's order listing".into(),
-            );
-        }
-    }
-    if dead > 0 {
-        checked.notes.push(format!(
-            "{dead} order(s) were being sent when an earlier run stopped; a real run marks them uncertain and asks the provider about them"
-        ));
-    }
     // A dry run reads no token; whether a real run would find one is worth a note.
     if let (None, Err(why)) = (&target.token, Token::load(args.token_file.as_deref())) {
         checked.notes.push(format!(
@@ -342,7 +317,7 @@ async fn dry_run(
         ));
     }
     let planning = Planning::of(settings, send.choices);
-    let planned = planning.plan(&mut checked, &valid, &records, &lookup);
+    let planned = crate::send::foresee(&snapshot, &scope, (&mut checked, &valid), planning)?;
     verdicts::would_send(&mut checked, &planned);
     let listed = print_plan(&checked, &planned, send, true);
     if let Some(sandbox) = target.sandbox {

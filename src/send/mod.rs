@@ -22,7 +22,7 @@ use crate::model::{DateFormat, Endpoint};
 use crate::pipeline::values::NumberConvention;
 use crate::pipeline::{self, Checked};
 use dispatch::{Job, Report};
-use ledger::{Ledger, Record, Scope, State, Unrecorded, Writer};
+use ledger::{Ledger, Record, Scope, Snapshot, State, Unrecorded, Writer};
 use plan::Lookup;
 use rust_decimal::Decimal;
 use std::path::PathBuf;
@@ -121,6 +121,42 @@ pub async fn prepare(
     if let Some(why) = &lookup.unread {
         checked.notes.push(format!(
             "could not ask the provider about uncertain orders: {why}"
+        ));
+    }
+    Ok(planning.plan(checked, valid, &records, &lookup))
+}
+
+/// The plan a real run would make, from the ledger read without writing to it and without
+/// asking the provider anything (not even its listing of uncertain orders): a dry run's, and
+/// what the browser app's Send button offers. The orders an earlier run left `sending` are
+/// said in a note.
+pub fn foresee(
+    snapshot: &Snapshot,
+    scope: &Scope,
+    (checked, valid): (&mut Checked, &[(usize, Order)]),
+    planning: Planning,
+) -> Result<plan::Plan, Error> {
+    verdicts::created_earlier(checked, |key| created(snapshot.get(scope, key)));
+    let mut records = Vec::with_capacity(valid.len());
+    for (_, order) in valid {
+        records.push(snapshot.get(scope, &order.key)?);
+    }
+    let mut lookup = Lookup::default();
+    let mut dead = 0;
+    for ((_, order), record) in valid.iter().zip(&records) {
+        let Some(record) = record else { continue };
+        dead += usize::from(record.state == State::Sending);
+        if matches!(record.state, State::Uncertain | State::Sending) && record.order_uuid.is_none()
+        {
+            lookup.doubts.insert(
+                order.key.clone(),
+                "A dry run does not ask the provider; a real run first looks it up in the provider's order listing".into(),
+            );
+        }
+    }
+    if dead > 0 {
+        checked.notes.push(format!(
+            "{dead} order(s) were being sent when an earlier run stopped; a real run marks them uncertain and asks the provider about them"
         ));
     }
     Ok(planning.plan(checked, valid, &records, &lookup))

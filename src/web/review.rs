@@ -11,7 +11,6 @@ use super::App;
 use crate::model::fields::Field;
 use crate::model::problem::{column_letters, Problem, Severity};
 use crate::pipeline::read::Row;
-use crate::send::ledger::State;
 use axum::extract::{Path, State as AppState};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
@@ -85,7 +84,12 @@ fn mapping_form(app: &App, upload: &Upload, mapping: &Mapping) -> Markup {
     html! {
         section aria-labelledby="match" {
             h2 #match { "Match the columns" }
-            p.alert role="alert" { (mapping.message) }
+            p.alert role="alert" {
+                "These required fields have no column in the sheet: "
+                (mapping.missing.iter().map(|f| f.name()).collect::<Vec<_>>().join(", "))
+                ". For each, pick the column that holds it, or type the value every order gets (a URL, an invoice fee yes/no, … is usually the same for every order)."
+            }
+            details { summary { "What the command line says" } pre { (mapping.message) } }
             form method="post" action={"/sheets/" (upload.id) "/mapping"} {
                 (csrf(app))
                 table.mapping {
@@ -256,19 +260,9 @@ fn totals(review: &Review) -> Markup {
     }
 }
 
-/// The orders a send would send: the valid ones the ledger does not hold as created.
-pub fn to_send(review: &Review) -> Vec<usize> {
-    review
-        .valid
-        .iter()
-        .filter(|(_, o)| !matches!(review.known.get(&o.key), Some((State::Created, _))))
-        .map(|(i, _)| *i)
-        .collect()
-}
-
 /// The Send button and its confirmation: how many, how much, where, how long.
 fn send_form(app: &App, upload: &Upload, review: &Review) -> Markup {
-    let orders = to_send(review);
+    let orders = &review.plan.job_orders;
     let n = orders.len();
     let grand: Decimal = review
         .valid
@@ -278,11 +272,11 @@ fn send_form(app: &App, upload: &Upload, review: &Review) -> Markup {
         .sum();
     let rate = app.settings.options.rate;
     let production = app.target.environment == "production";
-    let already = review.valid.len() - n;
+    let held = review.valid.len() - n;
     html! {
         section.send aria-label="Send" {
             @if n == 0 {
-                p { "Nothing to send: " (if review.valid.is_empty() { "no order is valid yet." } else { "every valid order was created before." }) }
+                p { "Nothing to send: " (if review.valid.is_empty() { "no order is valid yet." } else { "every valid order was created before, or is held (its rows say why)." }) }
             } @else {
                 button #send type="button" data-dialog="confirm" { "Send " (n) " order(s)" }
                 dialog #confirm aria-labelledby="confirm-title" {
@@ -290,7 +284,7 @@ fn send_form(app: &App, upload: &Upload, review: &Review) -> Markup {
                         (csrf(app))
                         h2 #confirm-title { "Send " (n) " order(s)?" }
                         dl {
-                            dt { "Orders" } dd { (n) @if already > 0 { " (" (already) " created before are not sent again)" } }
+                            dt { "Orders" } dd { (n) @if held > 0 { " (" (held) " valid one(s) are not sent: created before, or held; their rows say why)" } }
                             dt { "Grand total" } dd { (review.checked.convention.show_money(grand)) " NOK incl. VAT" }
                             dt { "Environment" } dd.environment.production[production] {
                                 @if production { "PRODUCTION: these are real invoices to real customers" } @else { (app.target.environment) }

@@ -15,6 +15,8 @@ use crate::pipeline::map::{self, ColumnMap};
 use crate::pipeline::read::{self, Cell, Sheet};
 use crate::pipeline::{self, Checked, Settings};
 use crate::send::ledger::{Scope, Snapshot, State};
+use crate::send::plan::{self, Plan};
+use crate::send::Planning;
 use crate::settings::Choices;
 use axum::extract::{Form, Multipart, Path, State as AppState};
 use axum::http::{header, StatusCode};
@@ -66,6 +68,8 @@ pub struct Review {
     pub valid: Vec<(usize, Order)>,
     /// What the ledger knows of each order key: its state and the provider's order id.
     pub known: HashMap<String, (State, Option<String>)>,
+    /// What a send would do now: the orders it would send.
+    pub plan: Plan,
 }
 
 /// The mapping step: the headers found, the fields mapped, the required ones missing.
@@ -96,9 +100,6 @@ impl Sheets {
         id
     }
 }
-
-/// The extensions an upload may have: what `check` reads.
-const EXTENSIONS: [&str; 8] = ["csv", "txt", "tsv", "xlsx", "xlsm", "xlsb", "xls", "ods"];
 
 /// `POST /sheets`: the file (and the endpoint, the workbook's sheet) from the form.
 pub async fn upload(AppState(app): AppState<Arc<App>>, mut form: Multipart) -> Response {
@@ -142,14 +143,6 @@ pub async fn upload(AppState(app): AppState<Arc<App>>, mut form: Multipart) -> R
         return too_large(&app);
     }
     let name = safe_name(&filename);
-    let ext = read::extension(std::path::Path::new(&name));
-    if !EXTENSIONS.contains(&ext.as_str()) && !name.contains('.') {
-        return pages::problem(
-            &app,
-            StatusCode::BAD_REQUEST,
-            &format!("{name} has no extension this app reads: choose a .csv, .xlsx, .xlsm, .xls, .xlsb or .ods file."),
-        );
-    }
     let id = format!(
         "{}{}",
         app.sheets.next.fetch_add(1, Ordering::Relaxed),
@@ -240,7 +233,8 @@ pub fn settings_args(app: &App, upload: &Upload) -> (SheetArgs, Choices) {
 fn sheet_args(app: &App, upload: &Upload) -> SheetArgs {
     SheetArgs {
         path: upload.current.clone(),
-        sheet: upload.sheet.clone(),
+        // The corrected copy of a workbook holds the one sheet it was made of.
+        sheet: upload.sheet.clone().filter(|_| upload.current == upload.original),
         config: app
             .settings
             .config
@@ -303,36 +297,41 @@ fn check(app: &App, upload: &Upload) -> Result<View, Error> {
         }
         Err(e) => return Err(e),
     };
-    let known = known(app, &settings, &checked);
+    let mut checked = checked;
+    let (known, plan) = foresee(app, &settings, &mut checked, &valid)?;
     Ok(View::Checked(Box::new(Review {
         settings,
         checked,
         valid,
         known,
+        plan,
     })))
 }
 
-/// What the ledger knows of the sheet's orders (read-only: a check never writes it).
-fn known(
+/// What the ledger knows of the sheet's orders and the plan a send would make of them, the
+/// ledger only read (a check never writes it): held orders say why on their rows.
+fn foresee(
     app: &App,
     settings: &Settings,
-    checked: &Checked,
-) -> HashMap<String, (State, Option<String>)> {
-    let Ok(snapshot) = Snapshot::open(&app.target.ledger) else {
-        return HashMap::new();
-    };
+    checked: &mut Checked,
+    valid: &[(usize, Order)],
+) -> Result<(HashMap<String, (State, Option<String>)>, Plan), Error> {
+    let snapshot = Snapshot::open(&app.target.ledger)?;
     let scope = Scope {
         base_url: app.target.base_url.key.clone(),
         endpoint: settings.rules.endpoint.name().to_string(),
     };
-    checked
+    let known = checked
         .orders
         .iter()
         .filter_map(|o| {
             let record = snapshot.get(&scope, &o.key).ok().flatten()?;
             Some((o.key.clone(), (record.state, record.order_uuid)))
         })
-        .collect()
+        .collect();
+    let planning = Planning::of(settings, plan::Choices::default());
+    let plan = crate::send::foresee(&snapshot, &scope, (checked, valid), planning)?;
+    Ok((known, plan))
 }
 
 /// The mapping form: for each missing field either a header or a value; `save` to keep the
@@ -364,6 +363,11 @@ pub async fn mapping(
                 upload.endpoint = endpoint;
             }
         } else if name == "sheet_name" && upload.sheet_names.contains(&value) {
+            if upload.sheet.as_ref() != Some(&value) {
+                // Corrections belong to the sheet they were made on.
+                upload.edits.clear();
+                upload.current = upload.original.clone();
+            }
             upload.sheet = Some(value);
         } else if name == "save" {
             save = true;
