@@ -124,17 +124,19 @@ pub async fn serve(
         open_browser(&url);
     }
     let router = router(app.clone());
+    let stopping = app.clone();
     axum::serve(
         listener,
         router.into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(async move {
         stopped.await;
-        eprintln!("stopping: the sends in flight stop as on Ctrl-C");
-        app.runs.stop_all();
+        eprintln!("stopping: sends in progress stop as on Ctrl-C (Ctrl-C again to quit without waiting for their answers)");
+        stopping.runs.stop_all();
     })
     .await
     .map_err(|e| Error::bug(format!("the web server stopped: {e}")))?;
+    app.runs.finished().await;
     Ok(())
 }
 

@@ -59,20 +59,29 @@ fn body(app: &App, upload: &Upload) -> Markup {
     }
 }
 
-/// The workbook's sheets, when it has more than one.
+/// The endpoint the sheet is checked for, and the workbook's sheet when it has several.
 fn sheet_picker(app: &App, upload: &Upload) -> Markup {
+    let first = upload.sheet_names.first().map(String::as_str).unwrap_or("");
     html! {
-        @if upload.sheet_names.len() > 1 {
-            form.inline method="post" action={"/sheets/" (upload.id) "/mapping"} {
-                (csrf(app))
+        form.inline method="post" action={"/sheets/" (upload.id) "/mapping"} {
+            (csrf(app))
+            label for="review-endpoint" { "Endpoint" }
+            select #review-endpoint name="endpoint" {
+                @for endpoint in crate::model::Endpoint::ALL {
+                    option value=(endpoint.name()) selected[endpoint == upload.endpoint] { (endpoint.name()) }
+                }
+            }
+            @if upload.sheet_names.len() > 1 {
+                " "
                 label for="sheet_name" { "Sheet of the workbook" }
                 select #sheet_name name="sheet_name" {
                     @for name in &upload.sheet_names {
-                        option value=(name) selected[upload.sheet.as_deref().unwrap_or(&upload.sheet_names[0]) == name] { (name) }
+                        option value=(name) selected[upload.sheet.as_deref().unwrap_or(first) == name] { (name) }
                     }
                 }
-                button type="submit" { "Read this sheet" }
             }
+            " "
+            button type="submit" { "Check again" }
         }
     }
 }

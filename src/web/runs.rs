@@ -54,6 +54,19 @@ impl Runs {
             run.press_stop();
         }
     }
+
+    /// Waits until no run is sending any more (each records its last answers in the ledger
+    /// and writes its files); a second Ctrl-C makes a run quit without waiting for answers.
+    pub async fn finished(&self) {
+        for run in self.list() {
+            let mut version = run.version.subscribe();
+            while !run.progress().is_finished() {
+                if version.changed().await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
 }
 
 /// One send from the page.
@@ -102,6 +115,12 @@ pub struct OrderLine {
     pub status: String,
     pub order_id: String,
     pub message: String,
+}
+
+impl Progress {
+    pub fn is_finished(&self) -> bool {
+        self.phase == "done" || self.phase == "failed"
+    }
 }
 
 impl Run {
@@ -394,14 +413,14 @@ pub async fn page(State(app): State<Arc<App>>, Path(id): Path<String>) -> Respon
 }
 
 fn body(app: &App, run: &Run, p: &Progress) -> Markup {
-    let finished = p.phase == "done" || p.phase == "failed";
+    let finished = p.is_finished();
     html! {
         div #run data-run=(run.id) data-finished=(finished) {
             h1 { "Sending " (run.sheet) }
             p { "Started " (run.started) " · to " (app.target.environment) " (" (app.target.base_url.url) ")" }
             div #progress role="progressbar" aria-label="Orders sent" aria-valuemin="0"
                 aria-valuenow=(p.done) aria-valuemax=(p.total) {
-                div.bar style={"width: " (if p.total == 0 { if finished { 100 } else { 0 } } else { p.done * 100 / p.total }) "%"} {}
+                div.bar style={"width: " ((p.done * 100).checked_div(p.total).unwrap_or(if finished { 100 } else { 0 })) "%"} {}
             }
             p #counts aria-live="polite" {
                 span #phase { (p.phase) } ": "
@@ -458,7 +477,7 @@ pub async fn events(State(app): State<Arc<App>>, Path(id): Path<String>) -> Resp
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
             let mut p = run.progress();
-            let finished = p.phase == "done" || p.phase == "failed";
+            let finished = p.is_finished();
             let new: Vec<OrderLine> = p.orders.split_off(sent.min(p.orders.len()));
             let sent = sent + new.len();
             let data = serde_json::json!({

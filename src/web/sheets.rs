@@ -67,10 +67,13 @@ pub struct Review {
     pub checked: Checked,
     pub valid: Vec<(usize, Order)>,
     /// What the ledger knows of each order key: its state and the provider's order id.
-    pub known: HashMap<String, (State, Option<String>)>,
+    pub known: Known,
     /// What a send would do now: the orders it would send.
     pub plan: Plan,
 }
+
+/// What the ledger knows of each order key: its state and the provider's order id.
+pub type Known = HashMap<String, (State, Option<String>)>;
 
 /// The mapping step: the headers found, the fields mapped, the required ones missing.
 pub struct Mapping {
@@ -234,7 +237,10 @@ fn sheet_args(app: &App, upload: &Upload) -> SheetArgs {
     SheetArgs {
         path: upload.current.clone(),
         // The corrected copy of a workbook holds the one sheet it was made of.
-        sheet: upload.sheet.clone().filter(|_| upload.current == upload.original),
+        sheet: upload
+            .sheet
+            .clone()
+            .filter(|_| upload.current == upload.original),
         config: app
             .settings
             .config
@@ -315,7 +321,7 @@ fn foresee(
     settings: &Settings,
     checked: &mut Checked,
     valid: &[(usize, Order)],
-) -> Result<(HashMap<String, (State, Option<String>)>, Plan), Error> {
+) -> Result<(Known, Plan), Error> {
     let snapshot = Snapshot::open(&app.target.ledger)?;
     let scope = Scope {
         base_url: app.target.base_url.key.clone(),
