@@ -54,9 +54,9 @@ pub async fn check(State(app): State<Arc<App>>, request: Request, next: Next) ->
             );
             return refuse(StatusCode::FORBIDDEN, &why);
         }
-        let (request, secret) = match secret_of(request).await {
-            Ok(pair) => pair,
-            Err(response) => return response,
+        let limit = app.settings.max_upload + 64 * 1024;
+        let Ok((request, secret)) = secret_of(request, limit).await else {
+            return super::sheets::too_large(&app);
         };
         if !secret.is_some_and(|s| constant_time_eq(s.as_bytes(), app.secret.as_bytes())) {
             tracing::warn!(
@@ -147,8 +147,8 @@ fn origin_allowed(app: &App, request: &Request) -> Result<(), String> {
 }
 
 /// The secret from the header, else from the form or the upload's fields: the body is read
-/// (within the app's limit) and handed on unchanged.
-async fn secret_of(request: Request) -> Result<(Request, Option<String>), Response> {
+/// (at most `limit` bytes, else `Err`) and handed on unchanged.
+async fn secret_of(request: Request, limit: usize) -> Result<(Request, Option<String>), ()> {
     if let Some(secret) = request
         .headers()
         .get(CSRF_HEADER)
@@ -165,12 +165,8 @@ async fn secret_of(request: Request) -> Result<(Request, Option<String>), Respon
         .unwrap_or("")
         .to_string();
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, usize::MAX).await.map_err(|e| {
-        refuse(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            &format!("the request could not be read: {e}"),
-        )
-    })?;
+    // Larger than the app takes (or cut off): the caller says so.
+    let bytes = axum::body::to_bytes(body, limit).await.map_err(drop)?;
     let secret = if content_type.starts_with("application/x-www-form-urlencoded") {
         field_of(&bytes)
     } else if content_type.starts_with("multipart/form-data") {

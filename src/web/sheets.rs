@@ -204,7 +204,7 @@ fn too_large_or(app: &App, why: &str) -> Response {
     }
 }
 
-fn too_large(app: &App) -> Response {
+pub fn too_large(app: &App) -> Response {
     pages::problem(
         app,
         StatusCode::PAYLOAD_TOO_LARGE,
