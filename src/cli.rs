@@ -115,10 +115,9 @@ pub struct SheetArgs {
     pub today: Option<String>,
 }
 
+/// Where orders are sent, with which token, and how fast: `submit`'s and `serve`'s.
 #[derive(Debug, Args)]
-pub struct SubmitArgs {
-    #[command(flatten)]
-    pub sheet: SheetArgs,
+pub struct SendingArgs {
     /// The provider's environment.
     #[arg(long = "env", value_name = "ENV", default_value = "demo")]
     pub environment: Environment,
@@ -144,6 +143,17 @@ pub struct SubmitArgs {
     /// requests); past it the run stops and the orders not sent are failed (0 to 86400).
     #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=86_400))]
     pub max_wait: u64,
+    /// The in-process sandbox's rate limit per minute (with --sandbox).
+    #[arg(long, value_name = "N", hide = true)]
+    pub sandbox_rate_limit: Option<u32>,
+}
+
+#[derive(Debug, Args)]
+pub struct SubmitArgs {
+    #[command(flatten)]
+    pub sheet: SheetArgs,
+    #[command(flatten)]
+    pub to: SendingArgs,
     /// The ledger (SQLite) that remembers every order sent [default: in the user's data
     /// directory].
     #[arg(long, value_name = "FILE")]
@@ -174,9 +184,6 @@ pub struct SubmitArgs {
     pub max_attempts: u32,
     #[command(flatten)]
     pub testing: TestingArgs,
-    /// The in-process sandbox's rate limit per minute (with --sandbox).
-    #[arg(long, value_name = "N", hide = true)]
-    pub sandbox_rate_limit: Option<u32>,
 }
 
 /// The provider, the token, the ledger and the pace of `status` and `cancel`.
@@ -327,18 +334,8 @@ pub struct ServeArgs {
     /// Open the app in the default browser once it listens.
     #[arg(long)]
     pub open: bool,
-    /// Send to a sandbox started with the app instead of the provider (no token needed).
-    #[arg(long, conflicts_with_all = ["base_url", "token_file"])]
-    pub sandbox: bool,
-    /// The provider's environment.
-    #[arg(long = "env", value_name = "ENV", default_value = "demo")]
-    pub environment: Environment,
-    /// Send to this base URL instead of the environment's (https, or http on loopback).
-    #[arg(long, value_name = "URL")]
-    pub base_url: Option<String>,
-    /// Read the token from this file [default: the FPGO_TOKEN environment variable].
-    #[arg(long, value_name = "FILE")]
-    pub token_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub to: SendingArgs,
     /// The config file for every sheet; column choices made on the page are saved there
     /// [default: fpgo-export.toml in the current directory].
     #[arg(long, value_name = "FILE")]
@@ -349,18 +346,6 @@ pub struct ServeArgs {
     /// The endpoint a sheet is checked for until the page picks another.
     #[arg(long, value_name = "NAME")]
     pub endpoint: Option<Endpoint>,
-    /// Requests per minute (1 or more).
-    #[arg(long, value_name = "N", default_value_t = 240, value_parser = clap::value_parser!(u32).range(1..=1_000_000))]
-    pub rate: u32,
-    /// Requests in flight at most (1 to 64).
-    #[arg(long, value_name = "N", default_value_t = 4, value_parser = workers)]
-    pub workers: usize,
-    /// Seconds to wait for an answer (1 to 3600).
-    #[arg(long, value_name = "SECONDS", default_value_t = 30, value_parser = clap::value_parser!(u64).range(1..=3600))]
-    pub timeout: u64,
-    /// The most seconds a send waits, all together, when the provider answers 429.
-    #[arg(long, value_name = "SECONDS", default_value_t = 600, value_parser = clap::value_parser!(u64).range(0..=86_400))]
-    pub max_wait: u64,
     /// Accept the provider's callback notifications at /fpgo/callback, checked with the
     /// merchant's secret in this file (with --sandbox, the sandbox sends them).
     #[arg(long, value_name = "FILE")]
@@ -374,9 +359,6 @@ pub struct ServeArgs {
     /// The password (HTTP Basic) of an app reachable from elsewhere.
     #[arg(long, value_name = "FILE")]
     pub password_file: Option<PathBuf>,
-    /// The sandbox's rate limit per minute (tests).
-    #[arg(long, value_name = "N", hide = true)]
-    pub sandbox_rate_limit: Option<u32>,
     /// Today's date for every check, YYYY-MM-DD (tests).
     #[arg(long, value_name = "DATE", hide = true)]
     pub today: Option<String>,

@@ -212,41 +212,53 @@ fn base_url(given: Option<&str>, environment: Environment) -> Result<BaseUrl, Er
     BaseUrl::parse(given.unwrap_or_else(|| environment.url()))
 }
 
+impl crate::cli::SendingArgs {
+    /// The provider (`None` for the in-process sandbox) and, when `token`, its token.
+    fn provider(&self, token: bool) -> Result<Option<(BaseUrl, Option<Token>)>, Error> {
+        if self.sandbox {
+            return Ok(None);
+        }
+        let base_url = base_url(self.base_url.as_deref(), self.environment)?;
+        let token = match token {
+            true => Some(Token::load(self.token_file.as_deref())?),
+            false => None,
+        };
+        Ok(Some((base_url, token)))
+    }
+
+    /// The send loop's pace and patience.
+    fn options(&self, max_attempts: u32, retry_base: Duration) -> dispatch::Options {
+        dispatch::Options {
+            rate: self.rate,
+            workers: self.workers,
+            max_attempts,
+            retry_base,
+            max_wait: Duration::from_secs(self.max_wait),
+        }
+    }
+}
+
 impl SendSettings {
     /// Where to send, with which token (checked here, before anything is read or sent; a dry
     /// run, which sends nothing, reads none), which ledger and how fast. The base URL is
     /// resolved either way: its canonical form is the ledger's key.
     pub fn resolve(args: &SubmitArgs) -> Result<SendSettings, Error> {
-        let provider = if args.sandbox {
-            None
-        } else {
-            let base_url = base_url(args.base_url.as_deref(), args.environment)?;
-            let token = if args.dry_run {
-                None
-            } else {
-                Some(Token::load(args.token_file.as_deref())?)
-            };
-            Some((base_url, token))
-        };
         Ok(SendSettings {
-            provider,
-            sandbox_rate_limit: args.sandbox_rate_limit.unwrap_or(240),
+            provider: args.to.provider(!args.dry_run)?,
+            sandbox_rate_limit: args.to.sandbox_rate_limit.unwrap_or(240),
             ledger: args.ledger.clone(),
             new_ledger: args.new_ledger,
             ledger_growth_limit: args.testing.ledger_growth_limit,
-            timeout: Duration::from_secs(args.timeout),
+            timeout: Duration::from_secs(args.to.timeout),
             dry_run: args.dry_run,
             choices: plan::Choices {
                 retry_uncertain: args.retry_uncertain,
                 update: args.update,
             },
-            options: dispatch::Options {
-                rate: args.rate,
-                workers: args.workers,
-                max_attempts: args.max_attempts,
-                retry_base: Duration::from_millis(args.testing.retry_base_ms),
-                max_wait: Duration::from_secs(args.max_wait),
-            },
+            options: args.to.options(
+                args.max_attempts,
+                Duration::from_millis(args.testing.retry_base_ms),
+            ),
         })
     }
 }
@@ -467,35 +479,25 @@ impl crate::web::ServeSettings {
             }
             Ok(Some(text))
         };
-        let provider = if args.sandbox {
-            None
-        } else {
-            Some((
-                base_url(args.base_url.as_deref(), args.environment)?,
-                Token::load(args.token_file.as_deref())?,
-            ))
-        };
+        let provider = args
+            .to
+            .provider(true)?
+            .and_then(|(url, token)| Some((url, token?)));
         Ok(crate::web::ServeSettings {
             bind,
             allow_remote: args.allow_remote,
             password: secret(&args.password_file, "--password-file")?,
             open: args.open,
             provider,
-            sandbox_rate_limit: args.sandbox_rate_limit.unwrap_or(240),
+            sandbox_rate_limit: args.to.sandbox_rate_limit.unwrap_or(240),
             ledger: args.ledger.clone(),
             config: args
                 .config
                 .clone()
                 .unwrap_or_else(|| PathBuf::from(CONFIG_NAME)),
             endpoint: args.endpoint,
-            timeout: Duration::from_secs(args.timeout),
-            options: dispatch::Options {
-                rate: args.rate,
-                workers: args.workers,
-                max_attempts: 8,
-                retry_base: Duration::from_millis(500),
-                max_wait: Duration::from_secs(args.max_wait),
-            },
+            timeout: Duration::from_secs(args.to.timeout),
+            options: args.to.options(8, Duration::from_millis(500)),
             callback_secret: secret(&args.callback_secret_file, "--callback-secret-file")?,
             max_upload: (args.max_upload as usize) * 1024 * 1024,
             today: args.today.clone(),

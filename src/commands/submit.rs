@@ -311,7 +311,7 @@ async fn dry_run(
         }
     );
     // A dry run reads no token; whether a real run would find one is worth a note.
-    if let (None, Err(why)) = (&target.token, Token::load(args.token_file.as_deref())) {
+    if let (None, Err(why)) = (&target.token, Token::load(args.to.token_file.as_deref())) {
         checked.notes.push(format!(
             "a dry run sends nothing and needs no token, but a real run would stop: {why}"
         ));

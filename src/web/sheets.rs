@@ -247,7 +247,7 @@ fn sheet_args(app: &App, upload: &Upload) -> SheetArgs {
             .exists()
             .then(|| app.settings.config.clone()),
         set: Vec::new(),
-        output: Some(result_path(upload)),
+        output: Some(beside(upload, "result")),
         json: false,
         encoding: None,
         endpoint: Some(upload.endpoint),
@@ -255,8 +255,9 @@ fn sheet_args(app: &App, upload: &Upload) -> SheetArgs {
     }
 }
 
-/// Where the result file of an upload goes (the result of a send is written beside it).
-fn result_path(upload: &Upload) -> PathBuf {
+/// A file beside the upload, named after it: `<stem>.<what>.<ext>`, the extension the
+/// sheet's own kind of file (a workbook's files are workbooks).
+fn beside(upload: &Upload, what: &str) -> PathBuf {
     let stem = std::path::Path::new(&upload.name)
         .file_stem()
         .and_then(|s| s.to_str())
@@ -268,7 +269,7 @@ fn result_path(upload: &Upload) -> PathBuf {
     };
     upload
         .original
-        .with_file_name(format!("{stem}.result.{ext}"))
+        .with_file_name(format!("{stem}.{what}.{ext}"))
 }
 
 /// Checks the upload again as it now stands (blocking: run it off the async threads).
@@ -454,28 +455,13 @@ fn write_corrected(upload: &mut Upload) -> Result<(), Error> {
         encoding: None,
     };
     let sheet = Sheet::open(&upload.original, &options)?;
-    let corrected = corrected_path(upload);
+    let corrected = beside(upload, "corrected");
     let edits = &upload.edits;
     crate::report::write_corrected(&sheet, &corrected, |row, column| {
         edits.get(&(row, column)).map(String::as_str)
     })?;
     upload.current = corrected;
     Ok(())
-}
-
-fn corrected_path(upload: &Upload) -> PathBuf {
-    let stem = std::path::Path::new(&upload.name)
-        .file_stem()
-        .and_then(|s| s.to_str())
-        .unwrap_or("sheet");
-    let ext = if read::is_workbook(&upload.original) {
-        "xlsx"
-    } else {
-        "csv"
-    };
-    upload
-        .original
-        .with_file_name(format!("{stem}.corrected.{ext}"))
 }
 
 /// `GET /sheets/{id}/corrected`: the sheet as it now stands, corrections included.

@@ -47,11 +47,13 @@ async fn the_token_is_in_nothing_the_binary_prints_or_writes() {
         verbose.contains("T-001 -> attempt 1") && verbose.contains("<- 201"),
         "--verbose logs the requests: {verbose}"
     );
+    // Which run meets which fault depends on how requests interleave; together they meet all.
+    let all: String = printed.iter().map(|r| r.stderr.as_str()).collect();
     assert!(
         ["<- 500", "<- 502", "connection"]
             .iter()
-            .all(|what| verbose.contains(what)),
-        "the faults were met: {verbose}"
+            .all(|what| all.contains(what)),
+        "the faults were met: {all}"
     );
     let personal_number = PRIVATE
         .iter()
