@@ -58,7 +58,7 @@ pub async fn index(State(app): State<Arc<App>>) -> Markup {
         html! {
             h1 { "Choose a sheet" }
             p { "A CSV or Excel file of orders. It is checked at once; nothing is sent until you say so." }
-            form #upload method="post" action="/sheets" enctype="multipart/form-data" {
+            form #upload method="post" action="/sheets" enctype="multipart/form-data" data-max=(app.settings.max_upload) {
                 (csrf(&app))
                 div #drop.drop {
                     label for="sheet" { "Sheet (CSV, XLSX, XLSM, XLS, XLSB or ODS; at most " (max) " MB)" }
@@ -86,6 +86,7 @@ pub async fn index(State(app): State<Arc<App>>) -> Markup {
                         "No config file yet: column choices you save go to " code { (config.display()) }
                     }
                 }
+                p #too-large.alert role="alert" {}
                 button type="submit" { "Check the sheet" }
             }
         },

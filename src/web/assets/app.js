@@ -32,6 +32,19 @@ document.addEventListener("drop", (e) => {
   if (input.files.length) document.getElementById("upload").requestSubmit();
 });
 
+// A sheet larger than the app takes is said before it is sent.
+document.addEventListener("submit", (e) => {
+  if (e.target.id !== "upload") return;
+  const file = document.getElementById("sheet").files[0];
+  const max = Number(e.target.dataset.max);
+  if (file && max && file.size > max) {
+    e.preventDefault();
+    document.getElementById("too-large").textContent =
+      `${file.name} is ${(file.size / 1048576).toFixed(1)} MB; this app takes at most ${Math.floor(max / 1048576)} MB. ` +
+      "Check it on the command line (fpgo-export check), or start the app with a larger --max-upload.";
+  }
+});
+
 // Dialogs: a button opens one, another closes it.
 document.addEventListener("click", (e) => {
   const opener = e.target.closest("[data-dialog]");
