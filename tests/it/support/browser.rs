@@ -96,6 +96,20 @@ impl Browser {
                 }
             }
         };
+        // The window's inside 1280 × 900, whatever Chromium's frame takes.
+        let (outer_w, outer_h) = client.get_window_size().await.unwrap();
+        let inner = client
+            .execute("return [window.innerWidth, window.innerHeight]", vec![])
+            .await
+            .unwrap();
+        let frame = |i: usize, outer: u64| outer.saturating_sub(inner[i].as_u64().unwrap_or(outer));
+        client
+            .set_window_size(
+                1280 + frame(0, outer_w) as u32,
+                900 + frame(1, outer_h) as u32,
+            )
+            .await
+            .unwrap();
         Some(Browser {
             client,
             driver: child,
