@@ -8,6 +8,7 @@
 use fantoccini::elements::Element;
 use fantoccini::{Client, ClientBuilder, Locator};
 use std::future::Future;
+use std::io::Write;
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -47,11 +48,16 @@ impl Browser {
             installed(&["chromedriver"]),
             installed(&["chromium", "chromium-browser", "google-chrome"]),
         ) else {
-            let why = "chromedriver or chromium is not installed (apt-get install -y chromium chromium-driver)";
+            let why = "chromedriver or chromium is not on PATH";
+            let install = "apt-get install -y chromium chromium-driver";
             if std::env::var("FPGO_BROWSER_TESTS").as_deref() == Ok("required") {
-                panic!("FPGO_BROWSER_TESTS=required but {why}: install `chromium chromium-driver`");
+                panic!("FPGO_BROWSER_TESTS=required but {why}: install `chromium chromium-driver` ({install})");
             }
-            eprintln!("skipped the browser test {test}: {why}");
+            // Straight to stderr, past the test harness's capture, so a `cargo test` shows it.
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped the browser test {test}: {why} ({install}; FPGO_BROWSER_TESTS=required makes this a failure)"
+            );
             return None;
         };
         let profile = tempfile::tempdir().unwrap();
@@ -204,11 +210,10 @@ impl Drop for Browser {
     }
 }
 
-/// The first of `names` found on `PATH` (or in /usr/bin).
+/// The first of `names` found on `PATH`.
 fn installed(names: &[&str]) -> Option<PathBuf> {
     let path = std::env::var_os("PATH").unwrap_or_default();
-    let mut folders: Vec<PathBuf> = std::env::split_paths(&path).collect();
-    folders.push(PathBuf::from("/usr/bin"));
+    let folders: Vec<PathBuf> = std::env::split_paths(&path).collect();
     names
         .iter()
         .find_map(|name| folders.iter().map(|f| f.join(name)).find(|p| p.is_file()))
