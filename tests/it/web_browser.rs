@@ -299,7 +299,38 @@ async fn a_sheet_is_checked_fixed_in_place_sent_and_its_result_downloaded_in_a_b
         );
     }
     b.screenshot("06-history").await;
+    // The token (the sandbox's is `sandbox-` and the app's process id) is in no page.
+    let token = format!("sandbox-{}", app.running.id());
+    for url in [review_url.to_string(), app.at("/history")] {
+        b.client.goto(&url).await.unwrap();
+        let source = b.client.source().await.unwrap();
+        assert!(!source.contains(&token), "{url} carries the token");
+    }
     browser.close().await;
+
+    // The same sheet sent again: the ledger knows both orders, so nothing is sent twice.
+    let again = app.post(&format!("{}/send", review_url.path()), &[]).await;
+    let run = again.location.expect("a send redirects to its run");
+    let finished = wait_for_run(&app, &run).await;
+    assert!(
+        finished.contains(r#"<span id="total">0</span>"#)
+            && finished.contains("Orders: 2 already created, 1 invalid"),
+        "{finished}"
+    );
+    assert_eq!(sandbox_orders(&app).await, created, "sent twice");
+}
+
+/// The run page once its phase is done.
+async fn wait_for_run(app: &WebApp, run: &str) -> String {
+    let started = std::time::Instant::now();
+    loop {
+        let page = app.get(run).await.body;
+        if page.contains(r#"<span id="phase">done</span>"#) {
+            return page;
+        }
+        assert!(started.elapsed() < PATIENCE, "{run} is not done:\n{page}");
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
 }
 
 /// A download link's file, fetched as a browser would.
