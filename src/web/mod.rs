@@ -184,6 +184,7 @@ async fn start_target(settings: &ServeSettings, address: SocketAddr) -> Result<T
                 token: format!("sandbox-{}", std::process::id()),
                 rate_limit: settings.sandbox_rate_limit,
                 seed: u64::from(std::process::id()),
+                clock: sandbox_clock(settings.today.as_deref())?,
                 callbacks: settings
                     .callback_secret
                     .clone()
@@ -218,6 +219,19 @@ async fn start_target(settings: &ServeSettings, address: SocketAddr) -> Result<T
         environment,
         _temporary: temporary,
     })
+}
+
+/// The sandbox's clock: the system's, or with `--today` (tests) a manual one at noon (UTC)
+/// that day, so the sandbox's "today" is the checks' and an order dated today is not refused
+/// as past.
+fn sandbox_clock(today: Option<&str>) -> Result<sandbox::Clock, Error> {
+    let Some(today) = today else {
+        return Ok(sandbox::Clock::System);
+    };
+    let date = chrono::NaiveDate::parse_from_str(today, "%Y-%m-%d")
+        .map_err(|e| Error::usage(format!("--today {today}: {e} (YYYY-MM-DD)")))?;
+    let noon = date.and_hms_opt(12, 0, 0).unwrap_or_default();
+    Ok(sandbox::Clock::manual(noon.and_utc().timestamp()))
 }
 
 /// Opens the page in the default browser; a failure only says how to open it by hand.

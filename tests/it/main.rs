@@ -66,3 +66,6 @@ mod snapshot;
 mod support;
 // The browser app (`serve`): its routes, its security, its callbacks.
 mod web_routes;
+// The browser app in headless Chromium: upload, problems by the ARIA contract, a fix in
+// place, sending from the keyboard, progress, downloads, history; the docs' screenshots.
+mod web_browser;

@@ -75,6 +75,24 @@ function goToCell(id) {
   cell.focus();
 }
 
+// A problem cell's message is shown below the cell (on hover and focus, by the style sheet);
+// placed here over the page, so the grid's scrolling box does not cut it off, and above the
+// cell when there is no room below.
+function placeMessage(cell) {
+  const message = cell && cell.querySelector(":scope > .message");
+  if (!message) return;
+  const r = cell.getBoundingClientRect();
+  message.style.position = "fixed";
+  const room = window.innerWidth - message.offsetWidth - 8;
+  message.style.left = `${Math.max(8, Math.min(r.left, room))}px`;
+  const below = r.bottom + message.offsetHeight + 8 <= window.innerHeight;
+  message.style.top = `${below ? r.bottom : r.top - message.offsetHeight}px`;
+}
+const cellOf = (node) => node && node.closest && node.closest("td");
+document.addEventListener("focusin", (e) => placeMessage(cellOf(e.target)));
+document.addEventListener("mouseover", (e) => placeMessage(cellOf(e.target)));
+document.addEventListener("scroll", () => placeMessage(cellOf(document.activeElement)), true);
+
 // Correcting a cell: Enter or F2 (or a double click) opens an editor; Enter saves, Escape
 // cancels. The sheet is checked again and the review redrawn.
 document.addEventListener("keydown", (e) => {

@@ -2,12 +2,13 @@
 //! (sheets as a [`Table`], workbooks as [`Xlsx`], CSV bytes in any encoding), runs of the built
 //! binary ([`Output`], a [`Test`] builder that compares and reports, [`Running`] in the
 //! background), readers for the files it writes (result files, payloads, the ledger), and the
-//! providers it talks to: an in-process sandbox ([`Provider`]) or a [`Canned`] raw-TCP server.
+//! providers it talks to: an in-process sandbox ([`Provider`]) or a [`Canned`] raw-TCP server; a headless Chromium ([`Browser`]) for the browser app.
 //!
 //! Every `check` run pins the date with `--today 2026-11-21` and every sandbox stands on a
 //! manual clock at noon that day, so no test depends on the wall clock.
 
 mod bodies;
+mod browser;
 mod canned;
 mod ledger;
 mod provider;
@@ -21,6 +22,7 @@ mod workdir;
 mod xlsx;
 
 pub use bodies::*;
+pub use browser::*;
 pub use canned::Canned;
 pub use ledger::*;
 pub use provider::*;
