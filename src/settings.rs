@@ -380,8 +380,37 @@ pub fn sandbox_config(args: &SandboxArgs) -> Result<sandbox::Config, Error> {
         log: !args.quiet,
         date_format: args.order_date_format,
         auto_advance: args.auto_advance.map(Duration::from_secs),
-        callbacks: None,
+        callbacks: match (
+            &args.callback_url,
+            secret(&args.callback_secret_file, "--callback-secret-file")?,
+        ) {
+            (Some(url), Some(secret)) => {
+                let parsed = url::Url::parse(url)
+                    .map_err(|e| Error::usage(format!("--callback-url {url}: {e}")))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(Error::usage(format!(
+                        "--callback-url {url}: give an http or https URL"
+                    )));
+                }
+                Some(sandbox::Callbacks {
+                    url: url.clone(),
+                    secret,
+                })
+            }
+            _ => None,
+        },
     })
+}
+
+/// The secret in the file of `flag`, trimmed; a missing or empty file stops the run.
+fn secret(path: &Option<PathBuf>, flag: &str) -> Result<Option<String>, Error> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Err(Error::unusable(path, format!("{flag}: the file is empty")));
+    }
+    Ok(Some(text))
 }
 
 /// What the browser app's page chose for a sheet beyond the config: a header for a field
@@ -458,15 +487,6 @@ impl crate::web::ServeSettings {
                 "--bind {bind} is reachable from other machines: the app serves your sheets and sends with your token. Bind 127.0.0.1, or add --allow-remote with --password-file"
             )));
         }
-        let secret = |path: &Option<PathBuf>, flag: &str| -> Result<Option<String>, Error> {
-            let Some(path) = path else { return Ok(None) };
-            let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
-            let text = text.trim().to_string();
-            if text.is_empty() {
-                return Err(Error::unusable(path, format!("{flag}: the file is empty")));
-            }
-            Ok(Some(text))
-        };
         let provider = if args.sandbox {
             None
         } else {

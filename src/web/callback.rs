@@ -8,11 +8,11 @@
 //! status history, as `status` records what it reads.
 
 use super::App;
+use crate::model::callback::checksum;
 use crate::send::ledger::{Ledger, Scope, Seen, SeenBy};
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// How old a callback's `timestamp` may be.
@@ -34,16 +34,6 @@ pub fn parameters(query: &str) -> Vec<(String, String)> {
     url::form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
-}
-
-/// The checksum of values and secret: lowercase hex SHA-256 of their concatenation.
-pub fn checksum<'a>(values: impl IntoIterator<Item = &'a str>, secret: &str) -> String {
-    let mut hash = Sha256::new();
-    for value in values {
-        hash.update(value.as_bytes());
-    }
-    hash.update(secret.as_bytes());
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Which formula the query's checksum matches with `secret`, if any.
