@@ -4,7 +4,8 @@
 //! secret. Older pages of the provider gave two other formulas (`orderUuid . status .
 //! createdAt . secret`, and with `amount . timestamp` before the secret); both are accepted
 //! too, and the log says which matched. A wrong checksum, or a `timestamp` more than 15
-//! minutes old, is refused with 403 and logged; a right one is recorded in the ledger's
+//! minutes old (by the sandbox's clock when the app started one, else the wall clock), is
+//! refused with 403 and logged; a right one is recorded in the ledger's
 //! status history, as `status` records what it reads.
 
 use super::App;
@@ -93,7 +94,7 @@ pub async fn receive(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> 
         return refuse("Checksum verification failed.");
     };
     if let Ok(timestamp) = value(&parameters, "timestamp").parse::<i64>() {
-        if chrono::Utc::now().timestamp() - timestamp > FRESH_SECONDS {
+        if app.target.now() - timestamp > FRESH_SECONDS {
             tracing::warn!("callback refused: its timestamp {timestamp} is over 15 minutes old");
             return refuse("the callback is too old");
         }

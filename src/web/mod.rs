@@ -65,11 +65,21 @@ pub(crate) struct Target {
     pub base_url: BaseUrl,
     pub token: Token,
     /// The sandbox started with the app, served for as long as the app is.
-    _sandbox: Option<Sandbox>,
+    sandbox: Option<Sandbox>,
     pub ledger: PathBuf,
     /// What the page calls the environment: "sandbox", "demo", "production" or the URL.
     pub environment: String,
     _temporary: Option<tempfile::TempDir>,
+}
+
+impl Target {
+    /// Unix seconds by the clock of whoever sends the callbacks: the sandbox's (a manual one
+    /// with `--today`), else the wall clock.
+    pub fn now(&self) -> i64 {
+        self.sandbox
+            .as_ref()
+            .map_or_else(|| chrono::Utc::now().timestamp(), |s| s.clock().now())
+    }
 }
 
 /// The app's state, shared by every request.
@@ -182,6 +192,16 @@ async fn start_target(settings: &ServeSettings, address: SocketAddr) -> Result<T
                 token: format!("sandbox-{}", std::process::id()),
                 rate_limit: settings.sandbox_rate_limit,
                 seed: u64::from(std::process::id()),
+                // `--today` (tests) stands the sandbox's clock still at noon (UTC) that day, so
+                // that the orders dated then are not in its past.
+                clock: settings
+                    .today
+                    .as_deref()
+                    .and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
+                    .and_then(|d| d.and_hms_opt(12, 0, 0))
+                    .map_or(sandbox::Clock::System, |noon| {
+                        sandbox::Clock::manual(noon.and_utc().timestamp())
+                    }),
                 callbacks: settings
                     .callback_secret
                     .clone()
@@ -211,7 +231,7 @@ async fn start_target(settings: &ServeSettings, address: SocketAddr) -> Result<T
     Ok(Target {
         base_url,
         token,
-        _sandbox: sandbox,
+        sandbox,
         ledger,
         environment,
         _temporary: temporary,

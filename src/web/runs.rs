@@ -250,6 +250,10 @@ async fn execute(
     let files = write_files(run, &checked, &settings.sheet);
     let summary = summary_line(&checked, report.stop.as_ref().map(|s| s.reason()));
     run.update(|p| {
+        // The orders a stop left unsent are skipped: a decision for each.
+        let rest = p.total.saturating_sub(p.done);
+        p.skipped += rest;
+        p.done += rest;
         p.phase = "done".into();
         p.waiting = None;
         p.summary = Some(summary);
@@ -401,7 +405,7 @@ fn body(app: &App, run: &Run, p: &Progress) -> Markup {
             p { "Started " (run.started) " · to " (app.target.environment) " (" (app.target.base_url.url) ")" }
             div #progress role="progressbar" aria-label="Orders sent" aria-valuemin="0"
                 aria-valuenow=(p.done) aria-valuemax=(p.total) {
-                div.bar style={"width: " (if p.total == 0 { if finished { 100 } else { 0 } } else { p.done * 100 / p.total }) "%"} {}
+                div.bar style={"width: " ((p.done * 100).checked_div(p.total).unwrap_or(if finished { 100 } else { 0 })) "%"} {}
             }
             p #counts aria-live="polite" {
                 span #phase { (p.phase) } ": "
