@@ -458,6 +458,14 @@ pub fn save_choices(path: &Path, choices: &Choices) -> Result<(), Error> {
         if entries.is_empty() {
             continue;
         }
+        if !document.contains_key(table) && document.iter().next().is_none() {
+            // A file of comments only: they stay above the first table, where they were.
+            let notes = document.trailing().as_str().unwrap_or("").to_string();
+            document.set_trailing("");
+            let mut new = toml_edit::Table::new();
+            new.decor_mut().set_prefix(notes);
+            document.insert(table, toml_edit::Item::Table(new));
+        }
         let item = document
             .entry(table)
             .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
