@@ -121,7 +121,10 @@ impl WebApp {
 }
 
 async fn page(request: reqwest::RequestBuilder) -> Page {
-    let answer = request.send().await.expect("the app answers");
+    let answer = request
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("the app answers: {e:?}"));
     let status = answer.status();
     let location = answer
         .headers()
