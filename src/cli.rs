@@ -405,6 +405,13 @@ pub struct SandboxArgs {
     /// long (a demo of `status`).
     #[arg(long, value_name = "SECONDS", value_parser = clap::value_parser!(u64).range(1..))]
     pub auto_advance: Option<u64>,
+    /// Send the provider's callback notification (a GET with the order's new status and a
+    /// checksum) to this URL whenever an order's status changes.
+    #[arg(long, value_name = "URL", requires = "callback_secret_file")]
+    pub callback_url: Option<String>,
+    /// The merchant's secret the callbacks' checksum is made with.
+    #[arg(long, value_name = "FILE", requires = "callback_url")]
+    pub callback_secret_file: Option<PathBuf>,
 }
 
 // The fixed choices of the model, as clap offers them: their names are the model's own, so a

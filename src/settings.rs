@@ -392,8 +392,37 @@ pub fn sandbox_config(args: &SandboxArgs) -> Result<sandbox::Config, Error> {
         log: !args.quiet,
         date_format: args.order_date_format,
         auto_advance: args.auto_advance.map(Duration::from_secs),
-        callbacks: None,
+        callbacks: match (
+            &args.callback_url,
+            secret(&args.callback_secret_file, "--callback-secret-file")?,
+        ) {
+            (Some(url), Some(secret)) => {
+                let parsed = url::Url::parse(url)
+                    .map_err(|e| Error::usage(format!("--callback-url {url}: {e}")))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(Error::usage(format!(
+                        "--callback-url {url}: give an http or https URL"
+                    )));
+                }
+                Some(sandbox::Callbacks {
+                    url: url.clone(),
+                    secret,
+                })
+            }
+            _ => None,
+        },
     })
+}
+
+/// The secret in the file of `flag`, trimmed; a missing or empty file stops the run.
+fn secret(path: &Option<PathBuf>, flag: &str) -> Result<Option<String>, Error> {
+    let Some(path) = path else { return Ok(None) };
+    let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
+    let text = text.trim().to_string();
+    if text.is_empty() {
+        return Err(Error::unusable(path, format!("{flag}: the file is empty")));
+    }
+    Ok(Some(text))
 }
 
 /// What the browser app's page chose for a sheet beyond the config: a header for a field
@@ -441,6 +470,14 @@ pub fn save_choices(path: &Path, choices: &Choices) -> Result<(), Error> {
         if entries.is_empty() {
             continue;
         }
+        if !document.contains_key(table) && document.iter().next().is_none() {
+            // A file of comments only: they stay above the first table, where they were.
+            let notes = document.trailing().as_str().unwrap_or("").to_string();
+            document.set_trailing("");
+            let mut new = toml_edit::Table::new();
+            new.decor_mut().set_prefix(notes);
+            document.insert(table, toml_edit::Item::Table(new));
+        }
         let item = document
             .entry(table)
             .or_insert_with(|| toml_edit::Item::Table(toml_edit::Table::new()));
@@ -470,15 +507,6 @@ impl crate::web::ServeSettings {
                 "--bind {bind} is reachable from other machines: the app serves your sheets and sends with your token. Bind 127.0.0.1, or add --allow-remote with --password-file"
             )));
         }
-        let secret = |path: &Option<PathBuf>, flag: &str| -> Result<Option<String>, Error> {
-            let Some(path) = path else { return Ok(None) };
-            let text = std::fs::read_to_string(path).map_err(|e| Error::file(path, e))?;
-            let text = text.trim().to_string();
-            if text.is_empty() {
-                return Err(Error::unusable(path, format!("{flag}: the file is empty")));
-            }
-            Ok(Some(text))
-        };
         let provider = args
             .to
             .provider(true)?

@@ -1,7 +1,9 @@
 //! The model: the types both halves share, with no I/O. The endpoints, the fields of an order
 //! and what each endpoint requires, the order itself, money and its one rounding rule, a
-//! problem and where it is, and what became of each row and order.
+//! problem and where it is, what became of each row and order, and the provider's callback
+//! notification (its parameters and checksum).
 
+pub mod callback;
 pub mod countries;
 pub mod endpoint;
 pub mod event;

@@ -8,6 +8,7 @@
 //! serves it standalone. Connections are served by hyper directly so that a fault can close one
 //! without an answer.
 
+mod callbacks;
 pub mod laravel;
 mod routes;
 pub mod rules;

@@ -2,6 +2,7 @@
 //! the log of when each request arrived, the clock and the seeded dice of the faults. One mutex
 //! each, held for a moment, never across an await.
 
+use super::callbacks::{Change, Notifier};
 use super::rules::Endpoint;
 use super::{Clock, Config, Fault};
 use serde_json::{json, Value};
@@ -86,6 +87,8 @@ pub struct Store {
     started: Instant,
     log: Mutex<VecDeque<Logged>>,
     dice: Mutex<fastrand::Rng>,
+    /// Sends the callbacks of status changes, when the config asks for them.
+    notifier: Option<Notifier>,
 }
 
 /// The length of a rate-limit window.
@@ -94,7 +97,12 @@ pub const WINDOW_SECONDS: i64 = 60;
 impl Store {
     pub fn new(config: Config) -> Self {
         let seed = config.seed;
+        let notifier = config
+            .callbacks
+            .clone()
+            .and_then(|c| Notifier::new(c, config.log));
         Store {
+            notifier,
             faults: Mutex::new(config.faults.clone()),
             next_faults: Mutex::default(),
             config,
@@ -248,14 +256,31 @@ impl Store {
             let step = step.as_secs().max(1) as i64;
             for order in &mut orders.list {
                 let age = now - order.created_at;
+                let before = order.status;
                 order.status = match order.status {
                     "SENT" | "INVOICED" if age >= 2 * step => "PAID",
                     "SENT" if age >= step => "INVOICED",
                     status => status,
                 };
+                if order.status != before {
+                    self.notify(order);
+                }
             }
         }
         orders
+    }
+
+    /// Sends the callback of an order's new status, when callbacks are configured.
+    fn notify(&self, order: &StoredOrder) {
+        if let Some(notifier) = &self.notifier {
+            let change = Change {
+                uuid: order.uuid.clone(),
+                status: order.status,
+                amount: order.grand_total.clone(),
+                created_at: order.created_at,
+            };
+            notifier.send(&change, self.clock().now());
+        }
     }
 
     /// A fresh id: a prefix and ten digits that no stored order or customer has.
@@ -349,6 +374,7 @@ impl Store {
         let before = order.status;
         if !matches!(before, "PAID" | "CANCELLED") {
             order.status = "CANCELLED";
+            self.notify(order);
         }
         Some(before)
     }
@@ -374,6 +400,9 @@ impl Store {
         let order = &mut orders.list[i];
         let before = order.status;
         order.status = status;
+        if before != status {
+            self.notify(order);
+        }
         Ok(before)
     }
 

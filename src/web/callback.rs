@@ -4,15 +4,16 @@
 //! secret. Older pages of the provider gave two other formulas (`orderUuid . status .
 //! createdAt . secret`, and with `amount . timestamp` before the secret); both are accepted
 //! too, and the log says which matched. A wrong checksum, or a `timestamp` more than 15
-//! minutes old, is refused with 403 and logged; a right one is recorded in the ledger's
+//! minutes old (by the sandbox's clock when the app started one, else the wall clock), is
+//! refused with 403 and logged; a right one is recorded in the ledger's
 //! status history, as `status` records what it reads.
 
 use super::App;
+use crate::model::callback::checksum;
 use crate::send::ledger::{Ledger, Scope, Seen, SeenBy};
 use axum::extract::{RawQuery, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use sha2::{Digest, Sha256};
 use std::sync::Arc;
 
 /// How old a callback's `timestamp` may be.
@@ -34,16 +35,6 @@ pub fn parameters(query: &str) -> Vec<(String, String)> {
     url::form_urlencoded::parse(query.as_bytes())
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
         .collect()
-}
-
-/// The checksum of values and secret: lowercase hex SHA-256 of their concatenation.
-pub fn checksum<'a>(values: impl IntoIterator<Item = &'a str>, secret: &str) -> String {
-    let mut hash = Sha256::new();
-    for value in values {
-        hash.update(value.as_bytes());
-    }
-    hash.update(secret.as_bytes());
-    hash.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Which formula the query's checksum matches with `secret`, if any.
@@ -103,7 +94,7 @@ pub async fn receive(State(app): State<Arc<App>>, RawQuery(query): RawQuery) -> 
         return refuse("Checksum verification failed.");
     };
     if let Ok(timestamp) = value(&parameters, "timestamp").parse::<i64>() {
-        if chrono::Utc::now().timestamp() - timestamp > FRESH_SECONDS {
+        if app.target.now() - timestamp > FRESH_SECONDS {
             tracing::warn!("callback refused: its timestamp {timestamp} is over 15 minutes old");
             return refuse("the callback is too old");
         }

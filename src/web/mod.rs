@@ -65,11 +65,21 @@ pub(crate) struct Target {
     pub base_url: BaseUrl,
     pub token: Token,
     /// The sandbox started with the app, served for as long as the app is.
-    _sandbox: Option<Sandbox>,
+    sandbox: Option<Sandbox>,
     pub ledger: PathBuf,
     /// What the page calls the environment: "sandbox", "demo", "production" or the URL.
     pub environment: String,
     _temporary: Option<tempfile::TempDir>,
+}
+
+impl Target {
+    /// Unix seconds by the clock of whoever sends the callbacks: the sandbox's (a manual one
+    /// with `--today`), else the wall clock.
+    pub fn now(&self) -> i64 {
+        self.sandbox
+            .as_ref()
+            .map_or_else(|| chrono::Utc::now().timestamp(), |s| s.clock().now())
+    }
 }
 
 /// The app's state, shared by every request.
@@ -214,7 +224,7 @@ async fn start_target(settings: &ServeSettings, address: SocketAddr) -> Result<T
     Ok(Target {
         base_url,
         token,
-        _sandbox: sandbox,
+        sandbox,
         ledger,
         environment,
         _temporary: temporary,

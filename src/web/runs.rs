@@ -269,6 +269,10 @@ async fn execute(
     let files = write_files(run, &checked, &settings.sheet);
     let summary = summary_line(&checked, report.stop.as_ref().map(|s| s.reason()));
     run.update(|p| {
+        // The orders a stop left unsent are skipped: a decision for each.
+        let rest = p.total.saturating_sub(p.done);
+        p.skipped += rest;
+        p.done += rest;
         p.phase = "done".into();
         p.waiting = None;
         p.summary = Some(summary);

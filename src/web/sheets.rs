@@ -113,7 +113,7 @@ pub async fn upload(AppState(app): AppState<Arc<App>>, mut form: Multipart) -> R
         let field = match form.next_field().await {
             Ok(Some(field)) => field,
             Ok(None) => break,
-            Err(e) => return too_large_or(&app, &e.to_string()),
+            Err(e) => return too_large_or(&app, &e),
         };
         let name = field.name().unwrap_or_default().to_string();
         match name.as_str() {
@@ -121,7 +121,7 @@ pub async fn upload(AppState(app): AppState<Arc<App>>, mut form: Multipart) -> R
                 let filename = field.file_name().unwrap_or("sheet.csv").to_string();
                 match field.bytes().await {
                     Ok(bytes) => file = Some((filename, bytes.to_vec())),
-                    Err(e) => return too_large_or(&app, &e.to_string()),
+                    Err(e) => return too_large_or(&app, &e),
                 }
             }
             "endpoint" => {
@@ -192,8 +192,9 @@ pub async fn upload(AppState(app): AppState<Arc<App>>, mut form: Multipart) -> R
     }
 }
 
-fn too_large_or(app: &App, why: &str) -> Response {
-    if why.contains("length limit") || why.contains("too large") {
+/// A multipart body that could not be read: too large (the body limit), or why not.
+fn too_large_or(app: &App, why: &axum::extract::multipart::MultipartError) -> Response {
+    if why.status() == StatusCode::PAYLOAD_TOO_LARGE {
         too_large(app)
     } else {
         pages::problem(

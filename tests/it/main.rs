@@ -29,6 +29,8 @@ mod sandbox_limits;
 mod sandbox_faults;
 // The sandbox's stored orders: updates, customer ids, status and introspection routes.
 mod sandbox_orders;
+// The sandbox's callback notifications of status changes.
+mod sandbox_callbacks;
 // The sandbox shutting down, and the `fpgo-export sandbox` binary.
 mod sandbox_serving;
 // `submit`: every order exactly once, through faults and kills.
