@@ -147,7 +147,7 @@ fn origin_allowed(app: &App, request: &Request) -> Result<(), String> {
 }
 
 /// The secret from the header, else from the form or the upload's fields: the body is read
-/// (at most `limit` bytes, else `Err`) and handed on unchanged.
+/// (at most `limit` bytes, else `Err`: larger than the app takes) and handed on unchanged.
 async fn secret_of(request: Request, limit: usize) -> Result<(Request, Option<String>), ()> {
     if let Some(secret) = request
         .headers()
@@ -165,8 +165,7 @@ async fn secret_of(request: Request, limit: usize) -> Result<(Request, Option<St
         .unwrap_or("")
         .to_string();
     let (parts, body) = request.into_parts();
-    // Larger than the app takes (or cut off): the caller says so.
-    let bytes = axum::body::to_bytes(body, limit).await.map_err(drop)?;
+    let bytes = read_at_most(body, limit).await?;
     let secret = if content_type.starts_with("application/x-www-form-urlencoded") {
         field_of(&bytes)
     } else if content_type.starts_with("multipart/form-data") {
@@ -176,6 +175,30 @@ async fn secret_of(request: Request, limit: usize) -> Result<(Request, Option<St
     };
     let request = Request::from_parts(parts, axum::body::Body::from(bytes));
     Ok((request, secret.or(query)))
+}
+
+/// The body, if it is at most `limit` bytes; a larger one is read to its end and dropped
+/// (so that the client, still sending, gets the answer that says so instead of a reset
+/// connection), and so is one cut off.
+async fn read_at_most(body: axum::body::Body, limit: usize) -> Result<axum::body::Bytes, ()> {
+    use futures_util::StreamExt;
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    let mut fits = true;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(drop)?;
+        fits = fits && bytes.len() + chunk.len() <= limit;
+        if fits {
+            bytes.extend_from_slice(&chunk);
+        } else {
+            bytes = Vec::new();
+        }
+    }
+    if fits {
+        Ok(bytes.into())
+    } else {
+        Err(())
+    }
 }
 
 fn field_of(form: &[u8]) -> Option<String> {
