@@ -35,6 +35,7 @@ pub struct Measured {
 /// Runs `command` to its end, stdout and stderr into `log`, and measures it: the peak memory is
 /// the child's own (`wait4`), not the largest of all children so far.
 #[allow(unsafe_code)]
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives its resource use
 pub fn measure(command: &mut std::process::Command, log: &std::path::Path) -> Measured {
     let file = std::fs::File::create(log).expect("create log");
     let start = std::time::Instant::now();
