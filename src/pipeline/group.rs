@@ -7,7 +7,7 @@ use crate::model::fields::{Field, Level};
 use crate::model::order::OrderLine;
 use crate::model::problem::{mention, quote, Origin, Problem};
 use crate::pipeline::values::{NumberConvention, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A value and where it came from.
 #[derive(Clone, Debug)]
@@ -118,8 +118,10 @@ impl OrderDraft {
 pub struct Grouper {
     /// The open orders' keys and indexes.
     index: HashMap<String, usize>,
-    /// Every order by index, `None` once taken.
-    orders: Vec<Option<OrderDraft>>,
+    /// The open orders by index (the orders taken are gone).
+    orders: BTreeMap<usize, OrderDraft>,
+    /// How many orders there have been.
+    count: usize,
     /// How the file writes numbers, for the values a conflict quotes.
     numbers: NumberConvention,
 }
@@ -157,17 +159,19 @@ impl Grouper {
         };
         let line = LineEntry { row, line };
         let slot = self.index.get(key).copied();
-        let Some((i, Some(order))) = slot.map(|i| (i, self.orders[i].as_mut())) else {
+        let Some((i, Some(order))) = slot.map(|i| (i, self.orders.get_mut(&i))) else {
             let key = key.to_string();
-            let i = self.orders.len();
+            let i = self.count;
+            self.count += 1;
             if !key.is_empty() {
                 self.index.insert(key.clone(), i);
             }
-            self.orders.push(Some(OrderDraft {
+            let draft = OrderDraft {
                 key,
                 values: values.into_iter().map(sourced).collect(),
                 lines: vec![line],
-            }));
+            };
+            self.orders.insert(i, draft);
             return i;
         };
         for (field, value) in values {
@@ -193,25 +197,24 @@ impl Grouper {
 
     /// The open order with this key, if there is one.
     pub fn get(&self, key: &str) -> Option<&OrderDraft> {
-        self.index.get(key).and_then(|&i| self.orders[i].as_ref())
+        self.index.get(key).and_then(|i| self.orders.get(i))
     }
 
     /// Takes a complete order out, by index.
     pub fn take(&mut self, index: usize) -> Option<OrderDraft> {
-        let draft = self.orders.get_mut(index)?.take()?;
+        let draft = self.orders.remove(&index)?;
         self.index.remove(&draft.key);
         Some(draft)
     }
 
     /// The orders not taken, with their indexes, in the order of their first line.
     pub fn finish_open(self) -> Vec<(usize, OrderDraft)> {
-        let open = self.orders.into_iter().enumerate();
-        open.filter_map(|(i, o)| o.map(|o| (i, o))).collect()
+        self.orders.into_iter().collect()
     }
 
     /// Every order, in the order of their first line (none taken).
     pub fn finish(self) -> Vec<OrderDraft> {
-        self.orders.into_iter().flatten().collect()
+        self.orders.into_values().collect()
     }
 }
 
