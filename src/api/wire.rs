@@ -8,7 +8,7 @@
 //! asks. regular-invoice sends the order key both as `referenceNo` and
 //! `invoiceReferences.referenceNo`, and `submitPayment` `{via: "invoice", currency: "NOK"}`.
 
-use crate::model::money::{wire2, wire_rate};
+use crate::model::money::{fixed, wire2, wire_rate};
 use crate::model::order::Order;
 use crate::model::{DateFormat, Endpoint};
 use chrono::{NaiveDate, TimeZone};
@@ -289,7 +289,8 @@ pub fn order_date(date: NaiveDate, format: DateFormat) -> String {
 
 /// A quantity or tax rate as a plain decimal string: `1`, `1.5`, `12`.
 fn plain(value: Decimal) -> String {
-    value.normalize().to_string()
+    let value = value.normalize();
+    fixed(value, value.scale())
 }
 
 impl<'a> InvoiceSessionRequest<'a> {
