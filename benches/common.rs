@@ -66,11 +66,6 @@ fn children() -> libc::rusage {
     usage
 }
 
-/// Peak resident memory of the largest child waited for so far, in MiB.
-pub fn peak_child_mib() -> f64 {
-    children().ru_maxrss as f64 / 1024.0
-}
-
 /// CPU seconds (user + system) of all children waited for so far.
 pub fn children_cpu() -> f64 {
     let usage = children();
