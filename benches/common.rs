@@ -25,6 +25,38 @@ failure_url = "https://shop.example.no/fpgo/failure"
 invoice_fee = true
 "#;
 
+/// How a child process ran: its exit code, wall-clock seconds and its own peak resident memory.
+pub struct Measured {
+    pub code: Option<i32>,
+    pub seconds: f64,
+    pub peak_mib: f64,
+}
+
+/// Runs `command` to its end, stdout and stderr into `log`, and measures it: the peak memory is
+/// the child's own (`wait4`), not the largest of all children so far.
+#[allow(unsafe_code)]
+#[allow(clippy::zombie_processes)] // reaped by wait4, which also gives its resource use
+pub fn measure(command: &mut std::process::Command, log: &std::path::Path) -> Measured {
+    let file = std::fs::File::create(log).expect("create log");
+    let start = std::time::Instant::now();
+    let child = command
+        .stdout(file.try_clone().expect("log"))
+        .stderr(file)
+        .spawn()
+        .expect("start child");
+    let mut status = 0;
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: wait4 writes only into the two values we pass; the child is ours and reaped once.
+    let pid = unsafe { libc::wait4(child.id() as libc::pid_t, &mut status, 0, &mut usage) };
+    let seconds = start.elapsed().as_secs_f64();
+    assert!(pid > 0, "wait4 failed");
+    Measured {
+        code: libc::WIFEXITED(status).then(|| libc::WEXITSTATUS(status)),
+        seconds,
+        peak_mib: usage.ru_maxrss as f64 / 1024.0,
+    }
+}
+
 /// Resource use of the children waited for so far.
 #[allow(unsafe_code)]
 fn children() -> libc::rusage {
@@ -32,11 +64,6 @@ fn children() -> libc::rusage {
     // SAFETY: getrusage only writes into the struct we pass.
     unsafe { libc::getrusage(libc::RUSAGE_CHILDREN, &mut usage) };
     usage
-}
-
-/// Peak resident memory of the largest child waited for so far, in MiB.
-pub fn peak_child_mib() -> f64 {
-    children().ru_maxrss as f64 / 1024.0
 }
 
 /// CPU seconds (user + system) of all children waited for so far.

@@ -1,5 +1,6 @@
 //! Big, realistic sheets for the benchmark: orders of 1 to 9 lines (5 on average) with valid
 //! Norwegian test identities, private and corporate customers, every VAT rate, written as a
+//! web shop exports CSV (UTF-8, `,`, 23 columns, about 1 % of the orders invalid), as a
 //! Norwegian Excel writes CSV (Windows-1252, `;`, decimal commas) or as XLSX.
 
 #![allow(dead_code)] // each benchmark uses a part of the generator
@@ -107,15 +108,31 @@ const PRODUCTS: [(&str, u64, u32); 6] = [
     ("Kabel 2 m", 14_950, 25),
 ];
 
-/// One line of the sheet as cell texts, in the order of [`HEADERS`].
-pub struct Line {
-    pub cells: Vec<String>,
-    /// Quantity, unit price in øre, VAT rate and line total in øre, for writers that want numbers.
-    pub numbers: (u64, u64, u32, u64),
+/// An order's customer, the same on each of its lines.
+pub struct Customer {
+    pub order: u64,
+    pub corporate: bool,
+    pub name: String,
+    pub email: String,
+    pub phone: String,
+    pub personal_number: String,
+    pub organisation_number: String,
+    pub street: String,
+    pub zip: &'static str,
+    pub city: &'static str,
 }
 
-/// Generates `lines` order lines, calling `emit` for each.
-pub fn lines(lines: usize, seed: u64, mut emit: impl FnMut(Line)) {
+/// One product line of an order.
+pub struct Item {
+    pub product: &'static str,
+    /// Unit price in øre.
+    pub price: u64,
+    pub vat: u32,
+    pub quantity: u64,
+}
+
+/// Generates orders of 1 to 9 lines until there are `lines` lines, calling `emit` for each line.
+pub fn order_lines(lines: usize, seed: u64, mut emit: impl FnMut(&Customer, &Item)) {
     let mut rng = Rng::new(seed);
     let mut written = 0;
     let mut order = 100_000u64;
@@ -142,44 +159,174 @@ pub fn lines(lines: usize, seed: u64, mut emit: impl FnMut(Line)) {
             rng.below(100),
             rng.below(1000)
         );
-        let (pn, org) = if corporate {
+        let (personal_number, organisation_number) = if corporate {
             (String::new(), organisation_number(&mut rng))
         } else {
             (personal_number(&mut rng), String::new())
         };
         let (zip, city) = CITIES[rng.below(6) as usize];
         let street = format!("Storgata {}", 1 + rng.below(200));
+        let customer = Customer {
+            order,
+            corporate,
+            name,
+            email,
+            phone,
+            personal_number,
+            organisation_number,
+            street,
+            zip,
+            city,
+        };
         let count = (1 + rng.below(9) as usize).min(lines - written);
         for _ in 0..count {
             let (product, price, vat) = PRODUCTS[rng.below(6) as usize];
             let quantity = 1 + rng.below(4);
-            let total = quantity * price;
-            let cells = vec![
-                format!("NO-{order}"),
-                if corporate { "bedrift" } else { "privat" }.to_string(),
-                name.clone(),
-                email.clone(),
-                phone.clone(),
-                pn.clone(),
-                org.clone(),
-                street.clone(),
-                zip.to_string(),
-                city.to_string(),
-                "NO".to_string(),
-                format!("P-{}", price % 1000),
-                product.to_string(),
-                quantity.to_string(),
-                format!("{},{:02}", price / 100, price % 100),
-                vat.to_string(),
-                format!("{},{:02}", total / 100, total % 100),
-            ];
-            emit(Line {
-                cells,
-                numbers: (quantity, price, vat, total),
-            });
+            let item = Item {
+                product,
+                price,
+                vat,
+                quantity,
+            };
+            emit(&customer, &item);
             written += 1;
         }
     }
+}
+
+/// One line of the sheet as cell texts, in the order of [`HEADERS`].
+pub struct Line {
+    pub cells: Vec<String>,
+    /// Quantity, unit price in øre, VAT rate and line total in øre, for writers that want numbers.
+    pub numbers: (u64, u64, u32, u64),
+}
+
+/// Generates `lines` order lines as a Norwegian Excel sheet has them, calling `emit` for each.
+pub fn lines(lines: usize, seed: u64, mut emit: impl FnMut(Line)) {
+    order_lines(lines, seed, |c, i| {
+        let total = i.quantity * i.price;
+        let cells = vec![
+            format!("NO-{}", c.order),
+            if c.corporate { "bedrift" } else { "privat" }.to_string(),
+            c.name.clone(),
+            c.email.clone(),
+            c.phone.clone(),
+            c.personal_number.clone(),
+            c.organisation_number.clone(),
+            c.street.clone(),
+            c.zip.to_string(),
+            c.city.to_string(),
+            "NO".to_string(),
+            format!("P-{}", i.price % 1000),
+            i.product.to_string(),
+            i.quantity.to_string(),
+            format!("{},{:02}", i.price / 100, i.price % 100),
+            i.vat.to_string(),
+            format!("{},{:02}", total / 100, total % 100),
+        ];
+        emit(Line {
+            cells,
+            numbers: (i.quantity, i.price, i.vat, total),
+        });
+    });
+}
+
+/// The columns of a web shop's export ([`web_csv`]).
+pub const WEB_HEADERS: [&str; 23] = [
+    "order_ref",
+    "order_date",
+    "customer_type",
+    "name",
+    "email",
+    "phone",
+    "personal_number",
+    "organization_id",
+    "street",
+    "zip",
+    "city",
+    "country",
+    "language",
+    "product_name",
+    "product_id",
+    "quantity",
+    "unit_price",
+    "discount",
+    "vat_rate",
+    "callback_url",
+    "success_url",
+    "failure_url",
+    "invoice_fee",
+];
+
+/// Writes a CSV as a web shop exports it: UTF-8, `,`, LF, the 23 [`WEB_HEADERS`] with the
+/// order's cells repeated on every line and a blank order date, the callback URLs in the sheet.
+/// About 1 % of the orders are invalid (a personal or organisation number's check digit off by
+/// one, or an e-mail without its `@`).
+pub fn web_csv(path: &std::path::Path, count: usize) -> std::io::Result<()> {
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
+    out.write_all(WEB_HEADERS.join(",").as_bytes())?;
+    out.write_all(b"\n")?;
+    let mut result = Ok(());
+    order_lines(count, 17, |c, i| {
+        if result.is_err() {
+            return;
+        }
+        // Every 100th order, one of three mistakes.
+        let broken = c.order % 100 == 42;
+        let mangle = |number: &str| {
+            let (head, last) = number.split_at(number.len() - 1);
+            let digit = (last.as_bytes()[0] - b'0' + 1) % 10;
+            format!("{head}{digit}")
+        };
+        let (personal, organisation, email) = match (broken, c.order % 300 / 100) {
+            (true, 0) if !c.corporate => {
+                (mangle(&c.personal_number), String::new(), c.email.clone())
+            }
+            (true, 1) if c.corporate => (
+                String::new(),
+                mangle(&c.organisation_number),
+                c.email.clone(),
+            ),
+            (true, _) => (
+                c.personal_number.clone(),
+                c.organisation_number.clone(),
+                c.email.replace('@', " at "),
+            ),
+            _ => (
+                c.personal_number.clone(),
+                c.organisation_number.clone(),
+                c.email.clone(),
+            ),
+        };
+        let discount = if i.quantity == 4 { i.price / 10 } else { 0 };
+        result = writeln!(
+            out,
+            "WEB-{},,{},{},{},{},{},{},{},{},{},NO,{},{},SKU-{:05},{},{}.{:02},{}.{:02},{},\
+             https://shop.example.no/checkout/fpgo/callback,https://shop.example.no/checkout/order/success,\
+             https://shop.example.no/checkout/order/failure,yes",
+            c.order,
+            if c.corporate { "corporate" } else { "private" },
+            c.name,
+            email,
+            c.phone,
+            personal,
+            organisation,
+            c.street,
+            c.zip,
+            c.city,
+            if c.order % 7 == 0 { "en" } else { "no" },
+            i.product,
+            i.price % 100_000,
+            i.quantity,
+            i.price / 100,
+            i.price % 100,
+            discount / 100,
+            discount % 100,
+            i.vat,
+        );
+    });
+    result?;
+    out.flush()
 }
 
 /// Writes a CSV as a Norwegian Excel saves it: Windows-1252, `;`, CRLF.

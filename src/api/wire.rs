@@ -8,7 +8,7 @@
 //! asks. regular-invoice sends the order key both as `referenceNo` and
 //! `invoiceReferences.referenceNo`, and `submitPayment` `{via: "invoice", currency: "NOK"}`.
 
-use crate::model::money::{wire2, wire_rate};
+use crate::model::money::{fixed, wire2, wire_rate};
 use crate::model::order::Order;
 use crate::model::{DateFormat, Endpoint};
 use chrono::{NaiveDate, TimeZone};
@@ -34,14 +34,14 @@ pub const DECIMAL_FIELDS: [&str; 10] = [
 /// The body of `POST /connect/orders/invoice/submit`, and what regular-invoice shares of it.
 #[derive(Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct InvoiceSessionRequest {
-    pub products: Vec<Product>,
+pub struct InvoiceSessionRequest<'a> {
+    pub products: Vec<Product<'a>>,
     pub order_summary: OrderSummary,
     pub order_date: String,
-    pub customer_details: CustomerDetails,
-    pub reference_no: String,
+    pub customer_details: CustomerDetails<'a>,
+    pub reference_no: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub customer_reference: Option<String>,
+    pub customer_reference: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub invoice_interval: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -52,19 +52,19 @@ pub struct InvoiceSessionRequest {
     pub invoice_maturity: Option<u32>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settings: Option<Settings>,
-    pub callback: Callback,
+    pub callback: Callback<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub fpgo_uuid: Option<String>,
+    pub fpgo_uuid: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub order_from: Option<&'static str>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Product {
-    pub name: String,
+pub struct Product<'a> {
+    pub name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub product_id: Option<String>,
+    pub product_id: Option<&'a str>,
     pub quantity: String,
     pub rate: String,
     pub discount: String,
@@ -85,28 +85,28 @@ pub struct OrderSummary {
 
 #[derive(Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct CustomerDetails {
+pub struct CustomerDetails<'a> {
     #[serde(rename = "type")]
     pub kind: &'static str,
-    pub country_code: String,
-    pub msisdn: String,
-    pub email: String,
-    pub name: String,
+    pub country_code: &'a str,
+    pub msisdn: &'a str,
+    pub email: &'a str,
+    pub name: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub preferred_language: Option<String>,
+    pub preferred_language: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub personal_number: Option<String>,
+    pub personal_number: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub organization_id: Option<String>,
-    pub address: Address,
+    pub organization_id: Option<&'a str>,
+    pub address: Address<'a>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
-pub struct Address {
-    pub street: String,
-    pub zip: String,
-    pub city: String,
-    pub country: String,
+pub struct Address<'a> {
+    pub street: &'a str,
+    pub zip: &'a str,
+    pub city: &'a str,
+    pub country: &'a str,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -117,27 +117,27 @@ pub struct Settings {
 
 #[derive(Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct Callback {
+pub struct Callback<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub callback_url: Option<String>,
-    pub success: String,
-    pub failure: String,
+    pub callback_url: Option<&'a str>,
+    pub success: &'a str,
+    pub failure: &'a str,
 }
 
 /// The body of `POST /connect/orders/regular/invoice/submit`.
 #[derive(Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct RegularInvoiceRequest {
+pub struct RegularInvoiceRequest<'a> {
     #[serde(flatten)]
-    pub common: InvoiceSessionRequest,
+    pub common: InvoiceSessionRequest<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub due_date_for_payment_link: Option<String>,
     pub send_order_by: SendOrderBy,
     pub is_credit_check_available: bool,
     pub invoice_as_payment_option: bool,
-    pub invoice_references: InvoiceReferences,
+    pub invoice_references: InvoiceReferences<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub internal_references: Option<InternalReferences>,
+    pub internal_references: Option<InternalReferences<'a>>,
     pub submit_payment: SubmitPayment,
 }
 
@@ -150,25 +150,25 @@ pub struct SendOrderBy {
 
 #[derive(Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct InvoiceReferences {
-    pub reference_no: String,
+pub struct InvoiceReferences<'a> {
+    pub reference_no: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub customer_reference: Option<String>,
+    pub customer_reference: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub receipt_no: Option<String>,
+    pub receipt_no: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub customer_notes: Option<String>,
+    pub customer_notes: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub tnc: Option<String>,
+    pub tnc: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
 #[serde(rename_all = "camelCase")]
-pub struct InternalReferences {
+pub struct InternalReferences<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub reference_no: Option<String>,
+    pub reference_no: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub notes: Option<String>,
+    pub notes: Option<&'a str>,
 }
 
 #[derive(Debug, Serialize, PartialEq)]
@@ -177,52 +177,86 @@ pub struct SubmitPayment {
     pub currency: &'static str,
 }
 
-/// The request body of an order for an endpoint, as JSON; an update of the provider's order
-/// `update_of` (when the sheet names none itself) carries its `fpgoUuid` and
-/// `orderFrom: "PARTNER"`.
+/// The typed request body of an order for an endpoint: what [`body`] turns into JSON and
+/// [`write_body`] into bytes, through the same `Serialize`, so both give the same keys in the
+/// same order.
+#[derive(Debug, Serialize, PartialEq)]
+#[serde(untagged)]
+pub enum Request<'a> {
+    InvoiceSession(InvoiceSessionRequest<'a>),
+    RegularInvoice(RegularInvoiceRequest<'a>),
+}
+
+impl<'a> Request<'a> {
+    /// The request for an endpoint; an update of the provider's order `update_of` (when the
+    /// sheet names none itself) carries its `fpgoUuid` and `orderFrom: "PARTNER"`.
+    pub fn new(
+        order: &'a Order,
+        endpoint: Endpoint,
+        format: DateFormat,
+        update_of: Option<&'a str>,
+    ) -> Self {
+        let mut common = InvoiceSessionRequest::new(order, format);
+        if let (None, Some(uuid)) = (common.fpgo_uuid, update_of) {
+            common.fpgo_uuid = Some(uuid);
+            common.order_from = Some("PARTNER");
+        }
+        match (&order.regular, endpoint) {
+            (Some(r), Endpoint::RegularInvoice) => Request::RegularInvoice(RegularInvoiceRequest {
+                due_date_for_payment_link: r.due_date.map(|d| oslo_noon(d).to_string()),
+                send_order_by: SendOrderBy {
+                    sms: r.send_by_sms,
+                    email: r.send_by_email,
+                    invoice: r.send_by_invoice,
+                },
+                is_credit_check_available: r.credit_check,
+                invoice_as_payment_option: r.invoice_as_payment_option,
+                invoice_references: InvoiceReferences {
+                    reference_no: &order.key,
+                    customer_reference: order.customer_reference.as_deref(),
+                    receipt_no: r.receipt_no.as_deref(),
+                    customer_notes: r.customer_notes.as_deref(),
+                    tnc: r.terms.as_deref(),
+                },
+                internal_references: (r.internal_reference.is_some() || r.internal_notes.is_some())
+                    .then_some(InternalReferences {
+                        reference_no: r.internal_reference.as_deref(),
+                        notes: r.internal_notes.as_deref(),
+                    }),
+                submit_payment: SubmitPayment {
+                    via: "invoice",
+                    currency: "NOK",
+                },
+                common,
+            }),
+            _ => Request::InvoiceSession(common),
+        }
+    }
+}
+
+/// The request body of an order for an endpoint, as a JSON value (see [`Request::new`]).
 pub fn body(
     order: &Order,
     endpoint: Endpoint,
     format: DateFormat,
     update_of: Option<&str>,
 ) -> serde_json::Value {
-    let mut common = InvoiceSessionRequest::new(order, format);
-    if let (None, Some(uuid)) = (&common.fpgo_uuid, update_of) {
-        common.fpgo_uuid = Some(uuid.to_string());
-        common.order_from = Some("PARTNER");
-    }
-    let value = match (&order.regular, endpoint) {
-        (Some(r), Endpoint::RegularInvoice) => serde_json::to_value(RegularInvoiceRequest {
-            due_date_for_payment_link: r.due_date.map(|d| oslo_noon(d).to_string()),
-            send_order_by: SendOrderBy {
-                sms: r.send_by_sms,
-                email: r.send_by_email,
-                invoice: r.send_by_invoice,
-            },
-            is_credit_check_available: r.credit_check,
-            invoice_as_payment_option: r.invoice_as_payment_option,
-            invoice_references: InvoiceReferences {
-                reference_no: order.key.clone(),
-                customer_reference: order.customer_reference.clone(),
-                receipt_no: r.receipt_no.clone(),
-                customer_notes: r.customer_notes.clone(),
-                tnc: r.terms.clone(),
-            },
-            internal_references: (r.internal_reference.is_some() || r.internal_notes.is_some())
-                .then(|| InternalReferences {
-                    reference_no: r.internal_reference.clone(),
-                    notes: r.internal_notes.clone(),
-                }),
-            submit_payment: SubmitPayment {
-                via: "invoice",
-                currency: "NOK",
-            },
-            common,
-        }),
-        _ => serde_json::to_value(common),
-    };
     // Plain structs of strings, numbers and booleans always serialise.
-    value.unwrap_or_default()
+    serde_json::to_value(Request::new(order, endpoint, format, update_of)).unwrap_or_default()
+}
+
+/// The request body of an order for an endpoint, as JSON bytes appended to `out`: the bytes
+/// of [`body`]'s value written out, without building the value.
+pub fn write_body(
+    order: &Order,
+    endpoint: Endpoint,
+    format: DateFormat,
+    update_of: Option<&str>,
+    out: &mut Vec<u8>,
+) {
+    let request = Request::new(order, endpoint, format, update_of);
+    // Writing into a Vec cannot fail, and the request always serialises.
+    let _ = serde_json::to_writer(out, &request);
 }
 
 /// `orderDate` on the wire (see the module docs): `1795258800`, or `02 Aug, 2026`.
@@ -270,11 +304,12 @@ pub fn order_date(date: NaiveDate, format: DateFormat) -> String {
 
 /// A quantity or tax rate as a plain decimal string: `1`, `1.5`, `12`.
 fn plain(value: Decimal) -> String {
-    value.normalize().to_string()
+    let value = value.normalize();
+    fixed(value, value.scale())
 }
 
-impl InvoiceSessionRequest {
-    pub fn new(order: &Order, format: DateFormat) -> Self {
+impl<'a> InvoiceSessionRequest<'a> {
+    pub fn new(order: &'a Order, format: DateFormat) -> Self {
         let c = &order.customer;
         let s = &order.summary;
         InvoiceSessionRequest {
@@ -282,8 +317,8 @@ impl InvoiceSessionRequest {
                 .lines
                 .iter()
                 .map(|l| Product {
-                    name: l.name.clone(),
-                    product_id: l.product_id.clone(),
+                    name: &l.name,
+                    product_id: l.product_id.as_deref(),
                     quantity: plain(l.quantity),
                     rate: wire_rate(l.rate),
                     discount: wire2(l.discount),
@@ -301,22 +336,22 @@ impl InvoiceSessionRequest {
             order_date: order_date(order.order_date, format),
             customer_details: CustomerDetails {
                 kind: c.kind.as_str(),
-                country_code: c.country_code.clone(),
-                msisdn: c.msisdn.clone(),
-                email: c.email.clone(),
-                name: c.name.clone(),
-                preferred_language: c.language.clone(),
-                personal_number: c.personal_number.clone(),
-                organization_id: c.organization_id.clone(),
+                country_code: &c.country_code,
+                msisdn: &c.msisdn,
+                email: &c.email,
+                name: &c.name,
+                preferred_language: c.language.as_deref(),
+                personal_number: c.personal_number.as_deref(),
+                organization_id: c.organization_id.as_deref(),
                 address: Address {
-                    street: c.street.clone(),
-                    zip: c.zip.clone(),
-                    city: c.city.clone(),
-                    country: c.country.clone(),
+                    street: &c.street,
+                    zip: &c.zip,
+                    city: &c.city,
+                    country: &c.country,
                 },
             },
-            reference_no: order.key.clone(),
-            customer_reference: order.customer_reference.clone(),
+            reference_no: &order.key,
+            customer_reference: order.customer_reference.as_deref(),
             invoice_interval: order.invoice_interval,
             separate_invoices: order.separate_invoices,
             invoice_fee_applicable: order.invoice_fee,
@@ -325,11 +360,11 @@ impl InvoiceSessionRequest {
                 .secure_details
                 .map(|secure_details| Settings { secure_details }),
             callback: Callback {
-                callback_url: order.callback_url.clone(),
-                success: order.success_url.clone(),
-                failure: order.failure_url.clone(),
+                callback_url: order.callback_url.as_deref(),
+                success: &order.success_url,
+                failure: &order.failure_url,
             },
-            fpgo_uuid: order.fpgo_uuid.clone(),
+            fpgo_uuid: order.fpgo_uuid.as_deref(),
             order_from: order.fpgo_uuid.as_ref().map(|_| "PARTNER"),
         }
     }

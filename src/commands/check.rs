@@ -4,6 +4,7 @@ use crate::api::wire;
 use crate::cli::CheckArgs;
 use crate::error::Error;
 use crate::exit;
+use crate::model::order::Order;
 use crate::pipeline;
 use crate::report::{self, AtomicFile};
 use crate::settings::Settings;
@@ -18,16 +19,14 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
         Some(path) => Some((path, AtomicFile::create(path)?)),
         None => None,
     };
+    // One buffer for every payload line: `{"order_ref":…,"rows":[…],"payload":{…}}`.
+    let mut line = Vec::with_capacity(4096);
     let checked = pipeline::check(&settings, |_, order| {
         if let Some((path, file)) = payloads.as_mut() {
-            let line = serde_json::json!({
-                "order_ref": order.key,
-                "rows": order.rows(),
-                "payload": wire::body(order, settings.rules.endpoint, settings.date_format, None),
-            });
-            serde_json::to_writer(&mut file.writer, &line)
-                .map_err(std::io::Error::from)
-                .and_then(|_| file.writer.write_all(b"\n"))
+            line.clear();
+            payload_line(order, &settings, &mut line);
+            file.writer
+                .write_all(&line)
                 .map_err(|e| Error::file(path, e))?;
         }
         Ok(())
@@ -53,4 +52,28 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
     } else {
         exit::SOME_FAILED
     })
+}
+
+/// An order's line of the payload dump, written straight into `out`: the same bytes as
+/// serialising `{"order_ref", "rows", "payload"}` as a JSON object, then a line break.
+fn payload_line(order: &Order, settings: &Settings, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"order_ref\":");
+    // Strings and numbers into a Vec: nothing here can fail.
+    let _ = serde_json::to_writer(&mut *out, &order.key);
+    out.extend_from_slice(b",\"rows\":[");
+    for (i, line) in order.lines.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        let _ = write!(out, "{}", line.row);
+    }
+    out.extend_from_slice(b"],\"payload\":");
+    wire::write_body(
+        order,
+        settings.rules.endpoint,
+        settings.date_format,
+        None,
+        out,
+    );
+    out.extend_from_slice(b"}\n");
 }

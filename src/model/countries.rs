@@ -35,9 +35,21 @@ pub const NAMES: &[(&str, &str)] = &[
     ("spania", "ES"),
 ];
 
-/// Whether a text is an ISO 3166-1 alpha-2 code (upper case).
+/// Whether a text is an ISO 3166-1 alpha-2 code (upper case): a binary search of
+/// [`ISO_ALPHA2`], whose codes are sorted and three bytes apart.
 pub fn is_iso_alpha2(code: &str) -> bool {
-    code.len() == 2 && ISO_ALPHA2.split(' ').any(|c| c == code)
+    let list = ISO_ALPHA2.as_bytes();
+    let nth = |i: usize| &list[3 * i..3 * i + 2];
+    let (mut low, mut high) = (0, list.len().div_ceil(3));
+    while code.len() == 2 && low < high {
+        let middle = (low + high) / 2;
+        match nth(middle).cmp(code.as_bytes()) {
+            std::cmp::Ordering::Equal => return true,
+            std::cmp::Ordering::Less => low = middle + 1,
+            std::cmp::Ordering::Greater => high = middle,
+        }
+    }
+    false
 }
 
 #[cfg(test)]
@@ -51,5 +63,11 @@ mod tests {
         assert!(codes.iter().all(|c| c.len() == 2 && c.to_uppercase() == *c));
         assert!(is_iso_alpha2("NO") && !is_iso_alpha2("XX") && !is_iso_alpha2("no"));
         assert!(NAMES.iter().all(|(_, code)| is_iso_alpha2(code)));
+        assert!(
+            codes.windows(2).all(|w| w[0] < w[1]),
+            "sorted, for the binary search"
+        );
+        assert!(codes.iter().all(|c| is_iso_alpha2(c)));
+        assert!(!is_iso_alpha2("A") && !is_iso_alpha2("AAA") && !is_iso_alpha2("ZZ"));
     }
 }

@@ -108,13 +108,48 @@ pub fn summarize(lines: &[(LinePrice, Decimal)], shipping: Decimal) -> Result<Su
 
 /// Money as the wire wants it: exactly two decimals (`"4017.86"`).
 pub fn wire2(value: Decimal) -> String {
-    format!("{:.2}", round2(value))
+    fixed(round2(value), 2)
 }
 
 /// A unit price as the wire wants it: two decimals, or up to four when the sheet has more.
 pub fn wire_rate(value: Decimal) -> String {
-    let scale = value.scale().clamp(2, 4) as usize;
-    format!("{value:.scale$}")
+    fixed(value, value.scale().clamp(2, 4))
+}
+
+/// A value with exactly `places` decimals, as `format!("{value:.places$}")` writes it: from
+/// its integer digits when it has no more decimals than that and fits in 64 bits (the common
+/// case, a tenth of the work), by `format!` otherwise (rounding, negative zero, huge values).
+pub fn fixed(value: Decimal, places: u32) -> String {
+    let mantissa = value.mantissa();
+    let scale = value.scale();
+    let widened = u64::try_from(mantissa.unsigned_abs())
+        .ok()
+        .filter(|_| scale <= places && places <= 8 && !(mantissa == 0 && value.is_sign_negative()))
+        .and_then(|m| m.checked_mul(10u64.pow(places - scale)));
+    let Some(digits) = widened else {
+        return format!("{value:.prec$}", prec = places as usize);
+    };
+    // The digits from the last, the point after `places` of them, at least one before it.
+    let (mut buf, mut at, mut rest, mut written) = ([0u8; 32], 32, digits, 0);
+    loop {
+        at -= 1;
+        buf[at] = b'0' + (rest % 10) as u8;
+        rest /= 10;
+        written += 1;
+        if written == places {
+            at -= 1;
+            buf[at] = b'.';
+        }
+        if rest == 0 && written > places {
+            break;
+        }
+    }
+    if mantissa < 0 {
+        at -= 1;
+        buf[at] = b'-';
+    }
+    // ASCII digits, a point and a sign.
+    String::from_utf8(buf[at..].to_vec()).unwrap_or_default()
 }
 
 /// The number of decimals a value was written with (trailing zeros ignored).
@@ -234,6 +269,18 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn fixed_writes_what_format_writes(
+            mantissa in any::<i64>(),
+            scale in 0u32..12,
+            places in 0u32..10,
+        ) {
+            let value = Decimal::new(mantissa, scale);
+            let p = places as usize;
+            prop_assert_eq!(fixed(value, places), format!("{value:.p$}"));
+            prop_assert_eq!(fixed(-value, places), format!("{:.p$}", -value));
+        }
+
         #[test]
         fn grand_total_is_sub_total_plus_tax(lines in prop::collection::vec(any_line(), 1..8)) {
             let s = order(&lines);

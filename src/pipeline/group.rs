@@ -7,7 +7,7 @@ use crate::model::fields::{Field, Level};
 use crate::model::order::OrderLine;
 use crate::model::problem::{mention, quote, Origin, Problem};
 use crate::pipeline::values::{NumberConvention, Value};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// A value and where it came from.
 #[derive(Clone, Debug)]
@@ -112,11 +112,16 @@ impl OrderDraft {
     }
 }
 
-/// Collects rows into orders.
+/// Collects rows into orders. An order can be taken out as soon as it is complete; it keeps
+/// its index, and a later row with its key would start a new one.
 #[derive(Default)]
 pub struct Grouper {
+    /// The open orders' keys and indexes.
     index: HashMap<String, usize>,
-    orders: Vec<OrderDraft>,
+    /// The open orders by index (the orders taken are gone).
+    orders: BTreeMap<usize, OrderDraft>,
+    /// How many orders there have been.
+    count: usize,
     /// How the file writes numbers, for the values a conflict quotes.
     numbers: NumberConvention,
 }
@@ -132,7 +137,8 @@ impl Grouper {
 
     /// Adds one row: its order key, its order-level values and its line. A disagreement with
     /// an earlier line of the same order becomes a problem on this row. A row with no key
-    /// (blank or unreadable, reported by the caller) becomes an order of its own.
+    /// (blank or unreadable, reported by the caller) becomes an order of its own. Returns the
+    /// index of the row's order.
     pub fn add(
         &mut self,
         row: u32,
@@ -140,7 +146,7 @@ impl Grouper {
         values: Vec<(Field, Value)>,
         line: Option<OrderLine>,
         problems: &mut Vec<Problem>,
-    ) {
+    ) -> usize {
         let sourced = |(field, value): (Field, Value)| {
             (
                 field,
@@ -153,19 +159,21 @@ impl Grouper {
         };
         let line = LineEntry { row, line };
         let slot = self.index.get(key).copied();
-        let Some(i) = slot else {
+        let Some((i, Some(order))) = slot.map(|i| (i, self.orders.get_mut(&i))) else {
             let key = key.to_string();
+            let i = self.count;
+            self.count += 1;
             if !key.is_empty() {
-                self.index.insert(key.clone(), self.orders.len());
+                self.index.insert(key.clone(), i);
             }
-            self.orders.push(OrderDraft {
+            let draft = OrderDraft {
                 key,
                 values: values.into_iter().map(sourced).collect(),
                 lines: vec![line],
-            });
-            return;
+            };
+            self.orders.insert(i, draft);
+            return i;
         };
-        let order = &mut self.orders[i];
         for (field, value) in values {
             match order.values.iter().find(|(f, _)| *f == field) {
                 Some((_, earlier)) if !earlier.value.same_as(&value) => problems.push(
@@ -184,16 +192,29 @@ impl Grouper {
             }
         }
         order.lines.push(line);
+        i
     }
 
-    /// The order with this key, if one was seen.
+    /// The open order with this key, if there is one.
     pub fn get(&self, key: &str) -> Option<&OrderDraft> {
-        self.index.get(key).map(|&i| &self.orders[i])
+        self.index.get(key).and_then(|i| self.orders.get(i))
     }
 
-    /// The orders in the order of their first line.
+    /// Takes a complete order out, by index.
+    pub fn take(&mut self, index: usize) -> Option<OrderDraft> {
+        let draft = self.orders.remove(&index)?;
+        self.index.remove(&draft.key);
+        Some(draft)
+    }
+
+    /// The orders not taken, with their indexes, in the order of their first line.
+    pub fn finish_open(self) -> Vec<(usize, OrderDraft)> {
+        self.orders.into_iter().collect()
+    }
+
+    /// Every order, in the order of their first line (none taken).
     pub fn finish(self) -> Vec<OrderDraft> {
-        self.orders
+        self.orders.into_values().collect()
     }
 }
 

@@ -9,6 +9,7 @@ use super::read::{Cell, Row, Sheet};
 use super::validate::{self, Rules};
 use super::values::{cell_text, parse_field, same_text, Value};
 use super::Settings;
+use crate::error::Error;
 use crate::model::fields::{self as columns, Field, Kind, Level};
 use crate::model::order::normalise_key;
 use crate::model::outcome::{RowResult, RowStatus};
@@ -17,21 +18,75 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::ops::ControlFlow;
 
-/// The sheet's non-blank rows, with the problems found reading them, and the orders they form.
+/// The sheet's non-blank rows, with the problems found reading them. Each order is handed to
+/// `complete` (its index, in the order of first lines, and its draft) as soon as its last line
+/// is read, with the rows read so far, so that only the orders still open are held: with the
+/// lines of each order adjacent, one at a time.
 pub fn read(
     sheet: &Sheet,
     map: &ColumnMap,
     settings: &Settings,
     rules: &Rules,
-) -> (Vec<RowResult>, Vec<OrderDraft>) {
-    let mut lines = Lines::new(map, settings, rules);
+    mut complete: impl FnMut(usize, OrderDraft, &mut [RowResult]) -> Result<(), Error>,
+) -> Result<Vec<RowResult>, Error> {
+    let (last, rows) = last_rows(sheet, map);
+    let mut lines = Lines::new(map, settings, rules, last, rows);
+    let mut outcome = Ok(());
     sheet.visit_rows(|row| {
-        if !row.is_blank() {
-            lines.row(row);
+        if row.is_blank() {
+            return ControlFlow::Continue(());
+        }
+        if let Some((index, draft)) = lines.row(row) {
+            outcome = complete(index, draft, &mut lines.rows);
+            if outcome.is_err() {
+                return ControlFlow::Break(());
+            }
         }
         ControlFlow::Continue(())
     });
-    lines.finish()
+    outcome?;
+    let (mut rows, open) = lines.finish();
+    for (index, draft) in open {
+        complete(index, draft, &mut rows)?;
+    }
+    Ok(rows)
+}
+
+/// The row of each order key's last line, and how many rows the sheet has below its header
+/// (blank ones included): read from the key column alone, before the lines are.
+fn last_rows(sheet: &Sheet, map: &ColumnMap) -> (HashMap<String, u32>, usize) {
+    let mut last: HashMap<String, u32> = HashMap::new();
+    let mut rows = 0;
+    let Some(column) = map.column(Field::OrderRef) else {
+        return (last, 0);
+    };
+    let mut note = |number: u32, written: &str| {
+        rows += 1;
+        let key = order_key(written);
+        if key.is_empty() {
+            return;
+        }
+        match last.get_mut(key.as_ref()) {
+            Some(row) => *row = number,
+            None => {
+                last.insert(key.into_owned(), number);
+            }
+        }
+    };
+    sheet.visit_column(column, |number, cell| match key_text(cell) {
+        Ok(written) => note(number, &written),
+        Err(_) => note(number, ""),
+    });
+    (last, rows)
+}
+
+/// The order key a row's key cell writes: its text without the spaces around it (an error
+/// for a cell that cannot be text, whose key is then blank).
+fn key_text(cell: &Cell) -> Result<Cow<'_, str>, String> {
+    match cell {
+        Cell::Text(t) => Ok(Cow::Borrowed(t.trim())),
+        other => cell_text(other).map(Cow::Owned),
+    }
 }
 
 /// The state of one pass over the rows.
@@ -43,7 +98,10 @@ struct Lines<'a> {
     key_column: Option<usize>,
     /// The other columns with a field this endpoint uses, that no `--set` overrides.
     mapped: Vec<(usize, Field)>,
-    numbers: Vec<(u32, Option<(usize, usize)>)>,
+    /// The rows read so far, each with the problems found reading it.
+    rows: Vec<RowResult>,
+    /// The row of each order key's last line: where its order is complete.
+    last: HashMap<String, u32>,
     problems: Vec<Problem>,
     grouper: Grouper,
     /// The line cells of the row at hand (kept to reuse the allocation).
@@ -53,7 +111,13 @@ struct Lines<'a> {
 }
 
 impl<'a> Lines<'a> {
-    fn new(map: &'a ColumnMap, settings: &'a Settings, rules: &'a Rules) -> Self {
+    fn new(
+        map: &'a ColumnMap,
+        settings: &'a Settings,
+        rules: &'a Rules,
+        last: HashMap<String, u32>,
+        rows: usize,
+    ) -> Self {
         let mapped = map
             .by_column
             .iter()
@@ -68,7 +132,8 @@ impl<'a> Lines<'a> {
             rules,
             key_column: map.column(Field::OrderRef),
             mapped,
-            numbers: Vec::new(),
+            rows: Vec::with_capacity(rows),
+            last,
             problems: Vec::new(),
             grouper: Grouper::new(rules.numbers),
             line_values: Vec::new(),
@@ -76,19 +141,17 @@ impl<'a> Lines<'a> {
         }
     }
 
-    fn row(&mut self, row: &Row) {
+    /// Reads one row; the order it completes, if it is its order's last line.
+    fn row(&mut self, row: &Row) -> Option<(usize, OrderDraft)> {
         self.layout(row);
         let key_cell = self.key_column.map_or(&Cell::Empty, |c| row.cell(c));
-        let written: Cow<str> = match key_cell {
-            Cell::Text(t) => Cow::Borrowed(t.trim()),
-            other => cell_text(other).map(Cow::Owned).unwrap_or_else(|why| {
-                self.problems.push(
-                    Problem::error(row.number, Some(Field::OrderRef), why)
-                        .with_value(other.display()),
-                );
-                Cow::Borrowed("")
-            }),
-        };
+        let written = key_text(key_cell).unwrap_or_else(|why| {
+            self.problems.push(
+                Problem::error(row.number, Some(Field::OrderRef), why)
+                    .with_value(key_cell.display()),
+            );
+            Cow::Borrowed("")
+        });
         let key = order_key(&written);
         self.compare_key(row.number, &written, &key);
         if key_cell.is_blank() {
@@ -105,9 +168,32 @@ impl<'a> Lines<'a> {
             self.rules,
             &mut self.problems,
         );
-        self.grouper
+        let index = self
+            .grouper
             .add(row.number, &key, values, line, &mut self.problems);
-        self.numbers.push((row.number, row.span));
+        let mut result = RowResult {
+            number: row.number,
+            order: 0,
+            status: RowStatus::Valid,
+            problems: Vec::new(),
+            span: row.span,
+        };
+        // Every problem found reading a row is on that row.
+        for p in self.problems.drain(..) {
+            if p.row == row.number {
+                result.problems.push(p);
+            } else if let Ok(i) = self.rows.binary_search_by_key(&p.row, |r| r.number) {
+                self.rows[i].problems.push(p);
+            }
+        }
+        self.rows.push(result);
+        let complete = key.is_empty() || self.last.get(key.as_ref()) == Some(&row.number);
+        if !complete {
+            return None;
+        }
+        self.last.remove(key.as_ref());
+        self.unusual_keys.remove(key.as_ref());
+        self.grouper.take(index).map(|draft| (index, draft))
     }
 
     /// Cells right of the last header, and a quote that never closed.
@@ -231,25 +317,10 @@ impl<'a> Lines<'a> {
         values
     }
 
-    fn finish(self) -> (Vec<RowResult>, Vec<OrderDraft>) {
-        let mut rows: Vec<RowResult> = self
-            .numbers
-            .into_iter()
-            .map(|(number, span)| RowResult {
-                number,
-                order: 0,
-                status: RowStatus::Valid,
-                problems: Vec::new(),
-                span,
-            })
-            .collect();
-        // Rows are in file order, so their numbers ascend.
-        for p in self.problems {
-            if let Ok(i) = rows.binary_search_by_key(&p.row, |r| r.number) {
-                rows[i].problems.push(p);
-            }
-        }
-        (rows, self.grouper.finish())
+    /// The rows, and the orders still open (none, unless the key column read apart
+    /// disagreed with the rows), in the order of their first lines.
+    fn finish(self) -> (Vec<RowResult>, Vec<(usize, OrderDraft)>) {
+        (self.rows, self.grouper.finish_open())
     }
 }
 

@@ -147,9 +147,19 @@ pub fn check(
         ..settings.rules.clone()
     };
 
-    let (mut rows, drafts) = lines::read(&sheet, &map, settings, &rules);
-
-    let orders = validate_orders(drafts, &mut rows, settings, &rules, &mut on_valid)?;
+    let mut settle = Settle {
+        settings,
+        rules: &rules,
+        on_valid: &mut on_valid,
+        problems: Vec::new(),
+        orders: Vec::new(),
+        waiting: BTreeMap::new(),
+        next: 0,
+    };
+    let mut rows = lines::read(&sheet, &map, settings, &rules, |index, draft, rows| {
+        settle.order(index, draft, rows)
+    })?;
+    let orders: Vec<OrderResult> = settle.orders.into_iter().flatten().collect();
     point_to_lookalikes(&mut rows, &map);
     Ok(Checked {
         sheet,
@@ -162,24 +172,35 @@ pub fn check(
     })
 }
 
-/// Prices and validates each order (its problems onto its rows); an order valid on every row
-/// is handed to `on_valid`.
-fn validate_orders(
-    drafts: Vec<OrderDraft>,
-    rows: &mut [RowResult],
-    settings: &Settings,
-    rules: &Rules,
-    on_valid: &mut impl FnMut(usize, &Order) -> Result<(), Error>,
-) -> Result<Vec<OrderResult>, Error> {
-    let index =
-        |rows: &[RowResult], number: u32| rows.binary_search_by_key(&number, |r| r.number).ok();
-    let mut problems = Vec::new();
-    let mut orders = Vec::with_capacity(drafts.len());
-    for (o, draft) in drafts.into_iter().enumerate() {
+/// The orders as they are complete: each priced and validated (its problems onto its rows),
+/// and each valid on every row handed to `on_valid`, in the order of the orders' first lines.
+struct Settle<'a, F> {
+    settings: &'a Settings,
+    rules: &'a Rules,
+    on_valid: &'a mut F,
+    problems: Vec<Problem>,
+    /// Every order's result by index, `None` while it is open.
+    orders: Vec<Option<OrderResult>>,
+    /// The valid orders complete before an earlier one (its lines not adjacent), waiting for it.
+    waiting: BTreeMap<usize, Order>,
+    /// The index of the first order not yet handed over.
+    next: usize,
+}
+
+impl<F: FnMut(usize, &Order) -> Result<(), Error>> Settle<'_, F> {
+    /// Settles order `o`, complete, against the rows read so far (all of its own).
+    fn order(&mut self, o: usize, draft: OrderDraft, rows: &mut [RowResult]) -> Result<(), Error> {
+        let index =
+            |rows: &[RowResult], number: u32| rows.binary_search_by_key(&number, |r| r.number).ok();
         let order_rows: Vec<u32> = draft.rows().collect();
         let key = draft.key.clone();
-        let order = validate::validate(draft, &settings.presets, rules, &mut problems);
-        for p in problems.drain(..) {
+        let order = validate::validate(
+            draft,
+            &self.settings.presets,
+            self.rules,
+            &mut self.problems,
+        );
+        for p in self.problems.drain(..) {
             if let Some(i) = index(rows, p.row) {
                 rows[i].problems.push(p);
             }
@@ -198,10 +219,10 @@ fn validate_orders(
         let totals = order
             .as_ref()
             .map(|o| (o.summary.grand_total, o.summary.total_tax));
-        if let Some(order) = &order {
-            on_valid(o, order)?;
+        if self.orders.len() <= o {
+            self.orders.resize_with(o + 1, || None);
         }
-        orders.push(OrderResult {
+        self.orders[o] = Some(OrderResult {
             key,
             rows: order_rows,
             valid: order.is_some(),
@@ -213,8 +234,18 @@ fn validate_orders(
             ids: None,
             totals,
         });
+        if let Some(order) = order {
+            self.waiting.insert(o, order);
+        }
+        // Hand over, in index order, every order whose earlier ones are all settled.
+        while self.orders.get(self.next).is_some_and(Option::is_some) {
+            if let Some(order) = self.waiting.remove(&self.next) {
+                (self.on_valid)(self.next, &order)?;
+            }
+            self.next += 1;
+        }
+        Ok(())
     }
-    Ok(orders)
 }
 
 /// A blank field whose column is missing while an ignored column looks like it

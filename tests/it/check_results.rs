@@ -233,3 +233,24 @@ fn a_workbook_sheet_got_a_comma_separated_csv_result() {
         assert!(header.starts_with(&expected), "{header}");
     }
 }
+
+/// Orders are settled as soon as their last line is read; the payloads still come in the
+/// order of the orders' first lines when an earlier order is complete after a later one.
+#[test]
+fn payloads_in_the_order_of_first_lines_whatever_order_is_complete_first() {
+    let w = Workdir::new();
+    let mut t = Table::standard();
+    t.order("A-1", PRIVATE, &[("Router", "1", "4500.00", "12")]);
+    t.order("B-2", CORPORATE, &[("Kaffe", "4", "229", "15")]);
+    t.order("C-3", PRIVATE, &[("Kabel", "1", "149", "25")]);
+    t.order("A-1", &[], &[("Installasjon", "2", "250", "25")]);
+    w.write_sheet(&t);
+    w.check("orders.csv", &["--payloads", "p.jsonl"]).expect(0);
+    let payloads = w.payloads("p.jsonl");
+    let refs: Vec<&str> = payloads
+        .iter()
+        .map(|p| p["order_ref"].as_str().unwrap())
+        .collect();
+    assert_eq!(refs, ["A-1", "B-2", "C-3"]);
+    assert_eq!(payloads[0]["rows"], json!([2, 5]));
+}

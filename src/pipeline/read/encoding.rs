@@ -52,6 +52,22 @@ pub fn decode(
         }
         return Ok((decoded.into_owned(), TextEncoding { encoding, bom }));
     }
+    if let Some((_, len)) = Encoding::for_bom(&bytes).filter(|(e, _)| *e == UTF_8) {
+        // UTF-8 after its mark: the bytes become the text in place, without a copy.
+        let mut bytes = bytes;
+        bytes.drain(..len);
+        if let Ok(text) = String::from_utf8(bytes) {
+            let encoding = TextEncoding {
+                encoding: UTF_8,
+                bom: true,
+            };
+            return Ok((text, encoding));
+        }
+        return Err(Error::unusable(
+            path,
+            "the file starts with a UTF-8 byte-order mark but is not valid UTF-8",
+        ));
+    }
     if let Some((encoding, len)) = Encoding::for_bom(&bytes) {
         let (decoded, had_errors) = encoding.decode_without_bom_handling(&bytes[len..]);
         if had_errors {

@@ -299,6 +299,37 @@ impl Sheet {
         });
     }
 
+    /// Shows one column's cell of every data row below the header (blank rows may be among
+    /// them), with its row number, to `visit`. A CSV without quotes is cut at its line ends and
+    /// delimiters without being parsed (each record is then one line); any other sheet is
+    /// walked as [`Sheet::visit_rows`] walks it.
+    pub fn visit_column(&self, column: usize, mut visit: impl FnMut(u32, &Cell)) {
+        let header_row = self.header_row;
+        if let Body::Csv(text) = &self.body {
+            let mut cell = Cell::Empty;
+            let simple = text.visit_column(column, &mut |number, field| {
+                if number > header_row {
+                    match (&mut cell, field.is_empty()) {
+                        (_, true) => cell = Cell::Empty,
+                        (Cell::Text(t), false) => {
+                            t.clear();
+                            t.push_str(field);
+                        }
+                        (_, false) => cell = Cell::Text(field.to_string()),
+                    }
+                    visit(number, &cell);
+                }
+            });
+            if simple {
+                return;
+            }
+        }
+        self.visit_rows(|row| {
+            visit(row.number, row.cell(column));
+            ControlFlow::Continue(())
+        });
+    }
+
     /// The text of a CSV record as the file writes it, quotes included.
     pub fn raw(&self, span: (usize, usize)) -> Option<&str> {
         match &self.body {
