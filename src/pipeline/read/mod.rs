@@ -76,6 +76,9 @@ pub fn decimal_from_f64(value: f64) -> Result<Decimal, String> {
     if value.abs() >= 1e15 {
         return Err(format!("is too large (more than {EXCEL_DIGITS} digits)"));
     }
+    if let Some(exact) = few_decimals(value) {
+        return Ok(exact);
+    }
     let shortest = Decimal::from_str(&format!("{value}")).map_err(|e| e.to_string())?;
     let digits = shortest.mantissa().unsigned_abs().to_string().len();
     if digits <= 15 {
@@ -91,6 +94,22 @@ pub fn decimal_from_f64(value: f64) -> Result<Decimal, String> {
     Ok(shortest
         .round_dp_with_strategy(scale, rust_decimal::RoundingStrategy::MidpointAwayFromZero)
         .normalize())
+}
+
+/// The common case without formatting the float: a value that some decimal of at most four
+/// decimals and 15 significant digits reads back as. That decimal is the one the text route
+/// finds: two different decimals of at most 15 significant digits never read back as the same
+/// float, and a shorter one would have to be one of them.
+fn few_decimals(value: f64) -> Option<Decimal> {
+    let mut scale = 1.0;
+    for decimals in 0..=4 {
+        let n = (value * scale).round();
+        if n.abs() < 1e15 && n / scale == value {
+            return Some(Decimal::new(n as i64, decimals).normalize());
+        }
+        scale *= 10.0;
+    }
+    None
 }
 
 /// One row of the sheet.

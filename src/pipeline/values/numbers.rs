@@ -285,6 +285,32 @@ mod tests {
         assert_eq!(decimal_from_f64(1234.5).unwrap().to_string(), "1234.5");
         assert_eq!(decimal_from_f64(150.0).unwrap().to_string(), "150");
         assert_eq!(decimal_from_f64(19.99).unwrap().to_string(), "19.99");
+        assert_eq!(decimal_from_f64(-0.0).unwrap().to_string(), "0");
+        assert_eq!(
+            decimal_from_f64(0.30000000000000004).unwrap().to_string(),
+            "0.3"
+        );
+        assert_eq!(decimal_from_f64(1e-7).unwrap().to_string(), "0.0000001");
+        assert_eq!(
+            decimal_from_f64(123456789012.34567).unwrap().to_string(),
+            "123456789012.346"
+        );
+        // Whatever way a float is read, it gives the decimal its shortest text gives.
+        for i in -30_000..30_000i64 {
+            for value in [
+                i as f64 / 100.0,
+                i as f64 * 0.01,
+                i as f64 / 8.0,
+                i as f64 * 1.1,
+            ] {
+                let text = Decimal::from_str(&format!("{value}")).unwrap().normalize();
+                let digits = text.mantissa().unsigned_abs().to_string().len();
+                if digits <= 15 {
+                    assert_eq!(decimal_from_f64(value).unwrap(), text, "{value}");
+                    assert_eq!(decimal_from_f64(value).unwrap().scale(), text.scale());
+                }
+            }
+        }
         assert!(decimal_from_f64(f64::NAN).is_err());
         assert!(decimal_from_f64(f64::INFINITY).is_err());
         assert!(decimal_from_f64(1e300).is_err());
