@@ -89,7 +89,7 @@ pub struct OrderResult {
     pub valid: bool,
     /// After sending: what became of it, and the provider's ids.
     pub status: RowStatus,
-    pub ids: Option<Ids>,
+    pub ids: Option<Box<Ids>>,
     /// grandTotal and totalTax of a valid order.
     pub totals: Option<(Decimal, Decimal)>,
 }
