@@ -77,7 +77,7 @@ pub struct RowResult {
     pub status: RowStatus,
     /// The problems found on this row, warnings included.
     pub problems: Vec<Problem>,
-    /// Where the row's text lies in a CSV file (see `Sheet::raw`).
+    /// Where the row's text lies in a CSV file (see `Sheet::raws`).
     pub span: Option<(usize, usize)>,
 }
 
@@ -89,7 +89,7 @@ pub struct OrderResult {
     pub valid: bool,
     /// After sending: what became of it, and the provider's ids.
     pub status: RowStatus,
-    pub ids: Option<Ids>,
+    pub ids: Option<Box<Ids>>,
     /// grandTotal and totalTax of a valid order.
     pub totals: Option<(Decimal, Decimal)>,
 }

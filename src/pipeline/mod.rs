@@ -105,7 +105,7 @@ impl Checked {
         self.submitted = true;
         let rows = self.orders[order].rows.clone();
         self.orders[order].status = status;
-        self.orders[order].ids = ids;
+        self.orders[order].ids = ids.map(Box::new);
         for &number in &rows {
             if let Ok(i) = self.rows.binary_search_by_key(&number, |r| r.number) {
                 self.rows[i].status = status;

@@ -152,7 +152,7 @@ pub fn created_earlier(checked: &mut Checked, created: impl Fn(&str) -> Option<I
             ids.order_uuid
         );
         let first = checked.orders[index].rows.first().copied();
-        checked.orders[index].ids = Some(ids);
+        checked.orders[index].ids = Some(Box::new(ids));
         if let Some(row) = first.and_then(|n| checked.rows.iter_mut().find(|r| r.number == n)) {
             row.problems
                 .push(Problem::warning(row.number, None, message));
