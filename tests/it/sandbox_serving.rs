@@ -118,7 +118,7 @@ async fn the_binary_serves_logs_one_line_per_request_and_stops_on_sigterm() {
     .map(String::from);
     let mut sandbox = Running::start(&work, &args, &[], "sandbox");
     const SERVING: &str = "FPGO sandbox serving ";
-    let line = sandbox.stderr_line(SERVING, Duration::from_secs(5));
+    let line = sandbox.stderr_line(SERVING, Duration::from_secs(30));
     let base_url = line.strip_prefix(SERVING).unwrap().to_string();
     assert!(base_url.starts_with("http://127.0.0.1:") && base_url.ends_with("/api/v1"));
 
@@ -177,7 +177,7 @@ fn the_binary_binds_localhost_like_submit_counts_it_as_loopback() {
     let args = ["sandbox", "--bind", "localhost:0", "--quiet"].map(String::from);
     let mut sandbox = Running::start(&work, &args, &[], "sandbox");
     const SERVING: &str = "FPGO sandbox serving ";
-    let line = sandbox.stderr_line(SERVING, Duration::from_secs(5));
+    let line = sandbox.stderr_line(SERVING, Duration::from_secs(30));
     assert!(
         line.starts_with("FPGO sandbox serving http://127.0.0.1:"),
         "{line}"

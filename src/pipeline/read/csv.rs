@@ -7,18 +7,12 @@
 use super::encoding::{self, TextEncoding};
 use super::{Cell, Flaw, Row};
 use crate::error::Error;
-use std::fs::File;
-use std::io::{Read, Seek, SeekFrom};
 use std::ops::ControlFlow;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 #[derive(Debug)]
 pub struct CsvText {
-    source: Source,
-    /// The text's length in bytes.
-    len: usize,
-    /// Whether each record is one line: no quote, and every `\r` followed by `\n`.
-    simple: bool,
+    text: String,
     pub encoding: TextEncoding,
     pub delimiter: u8,
     /// How many delimiters make a line inside a quoted cell look like a row of its own: half
@@ -26,19 +20,11 @@ pub struct CsvText {
     row_like: usize,
 }
 
-/// Where the text is: decoded and kept, or a UTF-8 file (validated when opened) read again
-/// for each walk, its byte-order mark skipped.
-#[derive(Debug)]
-enum Source {
-    Text(String),
-    File { path: PathBuf, skip: usize },
-}
-
 /// A quoted cell that does not end where a cell could: the quote runs to the end of the file,
 /// or over lines that hold the delimiter as rows do.
 #[derive(Debug)]
 struct Runaway {
-    /// Where the opening quote is, from the record's start.
+    /// Where the opening quote is, in the text.
     quote: usize,
     /// The cell's column (zero-based).
     column: usize,
@@ -46,257 +32,24 @@ struct Runaway {
     lines: Option<usize>,
 }
 
-/// How much of a file is read at a time.
-const CHUNK: usize = 1 << 18;
-
-/// The first `n` bytes of a file (fewer if it is shorter).
-pub fn head(path: &Path, n: u64) -> Result<Vec<u8>, Error> {
-    let mut head = Vec::new();
-    File::open(path)
-        .and_then(|f| f.take(n).read_to_end(&mut head))
-        .map_err(|e| Error::file(path, e))?;
-    Ok(head)
-}
-
-/// A stretch of the text read from its source, from `start` on, that serves the bytes from
-/// `served` on to a reader and forgets the ones no longer needed.
-struct Window<'t> {
-    input: Box<dyn Read + 't>,
-    buf: Vec<u8>,
-    start: usize,
-    served: usize,
-}
-
-impl Window<'_> {
-    /// The bytes `from..to` of the text (both read already).
-    fn slice(&self, from: usize, to: usize) -> &[u8] {
-        &self.buf[from - self.start..to - self.start]
-    }
-    fn get(&self, i: usize) -> Option<u8> {
-        i.checked_sub(self.start)
-            .and_then(|i| self.buf.get(i))
-            .copied()
-    }
-    fn end(&self) -> usize {
-        self.start + self.buf.len()
-    }
-    /// Reads more of the text; false at its end. A read that fails ends the text too (the file
-    /// was readable a moment ago, when it was opened).
-    fn more(&mut self) -> bool {
-        let had = self.buf.len();
-        self.buf.resize(had + CHUNK, 0);
-        let n = loop {
-            match self.input.read(&mut self.buf[had..]) {
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                other => break other.unwrap_or(0),
-            }
-        };
-        self.buf.truncate(had + n);
-        n > 0
-    }
-    /// Reads until the text up to `to` is here; false if it ends first.
-    fn fill_to(&mut self, to: usize) -> bool {
-        while self.end() < to {
-            if !self.more() {
-                return false;
-            }
-        }
-        true
-    }
-    /// Forgets the bytes before `before`, when they are many.
-    fn forget(&mut self, before: usize) {
-        let n = before.saturating_sub(self.start).min(self.buf.len());
-        if n >= CHUNK {
-            self.buf.drain(..n);
-            self.start += n;
-        }
-    }
-}
-
-impl Read for Window<'_> {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.served >= self.end() && !self.more() {
-            return Ok(0);
-        }
-        let from = &self.buf[self.served - self.start..];
-        let n = from.len().min(out.len());
-        out[..n].copy_from_slice(&from[..n]);
-        self.served += n;
-        Ok(n)
-    }
-}
-
-/// The texts of records by their spans, asked for in file order ([`CsvText::raws`]).
-pub struct Raws<'t> {
-    text: Option<&'t str>,
-    window: Option<Window<'t>>,
-}
-
-impl<'t> Raws<'t> {
-    /// For a sheet without record texts.
-    pub fn none() -> Raws<'t> {
-        Raws {
-            text: None,
-            window: None,
-        }
-    }
-    /// The text of the record at `start..end`.
-    pub fn get(&mut self, (start, end): (usize, usize)) -> Option<&str> {
-        if let Some(text) = self.text {
-            return text.get(start..end);
-        }
-        let window = self.window.as_mut()?;
-        if start < window.start || end < start || !window.fill_to(end) {
-            return None;
-        }
-        window.forget(start);
-        std::str::from_utf8(window.slice(start, end)).ok()
-    }
-}
-
 impl CsvText {
-    /// Opens a CSV file: a UTF-8 one (with a byte-order mark or without) is validated as it is
-    /// read and left on disk; any other is decoded ([`encoding::decode`]) and kept.
-    pub fn open(path: &Path, named: Option<&str>) -> Result<CsvText, Error> {
-        if named.is_none() {
-            if let Some(text) = Self::utf8_file(path)? {
-                return Ok(text);
-            }
-        }
-        let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
-        Self::decode(path, bytes, named)
-    }
-
-    /// A file that is UTF-8 throughout, read in chunks, its text not kept; `None` for any
-    /// other (a NUL byte near its start, a byte-order mark of another encoding, bytes that
-    /// are not UTF-8 without a UTF-8 mark: [`encoding::decode`] then decides).
-    fn utf8_file(path: &Path) -> Result<Option<CsvText>, Error> {
-        let start = head(path, 1 << 16)?;
-        let skip = match encoding_rs::Encoding::for_bom(&start) {
-            Some((e, len)) if e == encoding_rs::UTF_8 => len,
-            Some(_) => return Ok(None),
-            None if start.contains(&0) => return Ok(None),
-            None => 0,
-        };
-        let mut file = File::open(path).map_err(|e| Error::file(path, e))?;
-        let mut buf = vec![0; CHUNK];
-        let (mut have, mut offset) = (0, 0);
-        let (mut len, mut quote, mut lone_cr, mut after_cr) = (0, false, false, false);
-        let mut first = String::new();
-        let mut found = false;
-        loop {
-            let n = loop {
-                match file.read(&mut buf[have..]) {
-                    Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                    other => break other.map_err(|e| Error::file(path, e))?,
-                }
-            };
-            let filled = have + n;
-            let from = if offset == 0 { skip.min(filled) } else { 0 };
-            offset += n;
-            let (valid, rest) = match std::str::from_utf8(&buf[from..filled]) {
-                Ok(text) => (text, filled),
-                Err(e) if e.error_len().is_none() && n > 0 => {
-                    let upto = from + e.valid_up_to();
-                    (std::str::from_utf8(&buf[from..upto]).unwrap_or(""), upto)
-                }
-                Err(_) if skip > 0 => {
-                    return Err(Error::unusable(
-                        path,
-                        "the file starts with a UTF-8 byte-order mark but is not valid UTF-8",
-                    ))
-                }
-                Err(_) => return Ok(None),
-            };
-            len += valid.len();
-            for b in valid.bytes() {
-                if after_cr && b != b'\n' {
-                    lone_cr = true;
-                }
-                after_cr = b == b'\r';
-                quote |= b == b'"';
-            }
-            if !found {
-                first.push_str(valid);
-                found = first
-                    .split_inclusive('\n')
-                    .any(|l| l.ends_with('\n') && !l.trim().is_empty());
-            }
-            if n == 0 {
-                break;
-            }
-            buf.copy_within(rest..filled, 0);
-            have = filled - rest;
-        }
-        let (delimiter, header_delimiters) = sniff_delimiter(&first);
-        Ok(Some(CsvText {
-            source: Source::File {
-                path: path.to_path_buf(),
-                skip,
-            },
-            len,
-            simple: !quote && !lone_cr && !after_cr,
-            encoding: TextEncoding {
-                encoding: encoding_rs::UTF_8,
-                bom: skip > 0,
-            },
-            delimiter,
-            row_like: header_delimiters.div_ceil(2).max(1),
-        }))
-    }
-
     pub fn decode(path: &Path, bytes: Vec<u8>, named: Option<&str>) -> Result<CsvText, Error> {
         let (text, encoding) = encoding::decode(path, bytes, named)?;
         let (delimiter, header_delimiters) = sniff_delimiter(&text);
-        let lone_cr = text
-            .split('\r')
-            .skip(1)
-            .any(|after| !after.starts_with('\n'));
         Ok(CsvText {
-            len: text.len(),
-            simple: !text.contains('"') && !lone_cr,
-            source: Source::Text(text),
+            text,
             encoding,
             delimiter,
             row_like: header_delimiters.div_ceil(2).max(1),
         })
     }
 
-    /// The text from its start, to be read through.
-    fn window(&self) -> Window<'_> {
-        let input: Box<dyn Read + '_> = match &self.source {
-            Source::Text(text) => Box::new(text.as_bytes()),
-            Source::File { path, skip } => match File::open(path).and_then(|mut f| {
-                f.seek(SeekFrom::Start(*skip as u64))?;
-                Ok(f)
-            }) {
-                Ok(file) => Box::new(file),
-                Err(_) => Box::new(std::io::empty()),
-            },
-        };
-        Window {
-            input,
-            buf: Vec::new(),
-            start: 0,
-            served: 0,
-        }
+    /// The text of a record, by the span its row carries.
+    pub fn raw(&self, (start, end): (usize, usize)) -> Option<&str> {
+        self.text.get(start..end)
     }
 
-    /// The texts of records, by the spans their rows carry.
-    pub fn raws(&self) -> Raws<'_> {
-        match &self.source {
-            Source::Text(text) => Raws {
-                text: Some(text),
-                window: None,
-            },
-            Source::File { .. } => Raws {
-                text: None,
-                window: Some(self.window()),
-            },
-        }
-    }
-
-    fn reader<R: Read>(&self, text: R) -> ::csv::Reader<R> {
+    fn reader<'t>(&self, text: &'t [u8]) -> ::csv::Reader<&'t [u8]> {
         ::csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -310,39 +63,24 @@ impl CsvText {
     /// [`CsvText::visit`] gives (blank lines counted, not shown). `false`, and nothing shown,
     /// for any other text.
     pub fn visit_column(&self, column: usize, visit: &mut dyn FnMut(u32, &str)) -> bool {
-        if !self.simple {
+        let bytes = self.text.as_bytes();
+        let lone_cr = self
+            .text
+            .split('\r')
+            .skip(1)
+            .any(|after| !after.starts_with('\n'));
+        if bytes.contains(&b'"') || lone_cr {
             return false;
         }
         let delimiter = self.delimiter as char;
-        let mut window = self.window();
-        let mut i = 0usize;
-        let mut lines = |text: &str| {
-            for line in text.split_terminator('\n') {
-                let line = line.strip_suffix('\r').unwrap_or(line);
-                if !line.is_empty() {
-                    let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
-                    visit(number, line.split(delimiter).nth(column).unwrap_or(""));
-                }
-                i += 1;
-            }
-        };
-        // Whole lines at a time: up to the last line end read so far, the rest at the end.
-        loop {
-            let new = window.end();
-            let more = window.more();
-            let end = window.end();
-            let cut = match window.slice(new, end).iter().rposition(|&b| b == b'\n') {
-                Some(p) if more => new + p + 1,
-                _ if more => continue,
-                _ => end,
-            };
-            lines(std::str::from_utf8(window.slice(window.start, cut)).unwrap_or(""));
-            window.buf.drain(..cut - window.start);
-            window.start = cut;
-            if !more {
-                return true;
+        for (i, line) in self.text.split('\n').enumerate() {
+            let line = line.strip_suffix('\r').unwrap_or(line);
+            if !line.is_empty() {
+                let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                visit(number, line.split(delimiter).nth(column).unwrap_or(""));
             }
         }
+        true
     }
 
     /// Shows every record to `visit`, reusing one row's buffers for all of them.
@@ -354,16 +92,15 @@ impl CsvText {
             span: None,
             flaw: None,
         };
+        let bytes = self.text.as_bytes();
         let newlines = |range: &[u8]| range.iter().filter(|&&b| b == b'\n').count() as u32;
         // The previous record's row and the offset after it.
         let mut previous: Option<(u32, usize)> = None;
         // Where the current reader starts: a runaway quote ends one reader, and the next starts
         // on the line after the quote's.
         let mut base = 0;
-        let mut window = self.window();
         'text: loop {
-            window.served = base;
-            let mut reader = self.reader(window);
+            let mut reader = self.reader(&bytes[base..]);
             loop {
                 match reader.read_record(&mut record) {
                     Ok(false) => return,
@@ -372,8 +109,6 @@ impl CsvText {
                     Err(_) => continue,
                     Ok(true) => {}
                 }
-                let after_reader = base + reader.position().byte() as usize;
-                let bytes = reader.get_mut();
                 // The reader skips blank lines and reports offsets inside line terminators:
                 // find the record's first byte, then count the blank lines between it and the
                 // previous record. Only the bytes between records are scanned.
@@ -382,40 +117,36 @@ impl CsvText {
                     start += 1;
                 }
                 row.number = match previous {
-                    None => 1 + newlines(bytes.slice(0, start)),
+                    None => 1 + newlines(&bytes[..start]),
                     Some((number, after)) => {
                         let after = after.min(start);
-                        let mut blank = newlines(bytes.slice(after, start));
+                        let mut blank = newlines(&bytes[after..start]);
                         // After "\r" the reader stops before the "\n" that ends the same line.
                         if after > 0
-                            && bytes.get(after - 1) == Some(b'\r')
-                            && bytes.get(after) == Some(b'\n')
+                            && bytes[after - 1] == b'\r'
+                            && bytes.get(after) == Some(&b'\n')
                         {
                             blank = blank.saturating_sub(1);
                         }
                         number.saturating_add(1 + blank)
                     }
                 };
-                let after = after_reader.max(start);
-                let end = bytes
-                    .slice(start, after)
+                let after = (base + reader.position().byte() as usize).max(start);
+                let end = bytes[start..after]
                     .iter()
                     .rposition(|b| !matches!(b, b'\r' | b'\n'))
                     .map_or(start, |i| start + i + 1);
-                let text = bytes.slice(start, after);
-                if let Some(runaway) = self.runaway(text, end - start, after >= self.len) {
-                    let resume = self.broken_row(&mut row, text, start, &runaway);
+                if let Some(runaway) = self.runaway(start, end, after) {
+                    let resume = self.broken_row(&mut row, start, &runaway);
                     previous = Some((row.number, resume));
                     if visit(&row).is_break() {
                         return;
                     }
                     row.flaw = None;
                     base = resume;
-                    window = reader.into_inner();
                     continue 'text;
                 }
                 previous = Some((row.number, after));
-                bytes.forget(after.saturating_sub(1));
                 row.span = Some((start, end));
                 row.cells.truncate(record.len());
                 for (i, field) in record.iter().enumerate() {
@@ -435,15 +166,17 @@ impl CsvText {
         }
     }
 
-    /// The runaway quoted cell of a record, `record` its text with its line end (`len` bytes
-    /// without), `last` if it ends the file; quotes are placed from the record's start. Only a
-    /// record over several lines, or the file's last one, can have one, and only if it holds a
-    /// quote: any other record costs a scan for a byte or two.
-    fn runaway(&self, record: &[u8], len: usize, last: bool) -> Option<Runaway> {
-        let text = &record[..len];
+    /// The runaway quoted cell of the record whose text is `start..end` (`after` with its line
+    /// end), if it has one. Only a record over several lines, or the file's last one, can have
+    /// one, and only if it holds a quote: any other record costs a scan for a byte or two.
+    fn runaway(&self, start: usize, end: usize, after: usize) -> Option<Runaway> {
+        let bytes = self.text.as_bytes();
+        let last = after >= bytes.len();
+        let text = &bytes[start..end];
         if !(last || text.contains(&b'\n')) || !text.contains(&b'"') {
             return None;
         }
+        let record = &bytes[start..after];
         // The csv crate's rules: a quote opens a quoted cell only as its first character; inside,
         // "" is a quote; after the closing quote the cell goes on to the next delimiter.
         let (delimiter, row_like) = (self.delimiter, self.row_like);
@@ -477,7 +210,7 @@ impl CsvText {
                 swallowed |= breaks > 0 && delimiters >= row_like;
                 if !closed || swallowed {
                     return Some(Runaway {
-                        quote,
+                        quote: start + quote,
                         column,
                         lines: closed.then_some(breaks),
                     });
@@ -497,11 +230,10 @@ impl CsvText {
         }
     }
 
-    /// Fills `row` with the record `bytes` (with its line end) that starts at `start`, up to
-    /// the end of the line where its runaway quote opens, the quote read as a character;
-    /// returns where the next line starts. The quote's line ends inside the record: the quote
-    /// runs over a line end, or to the end of the file.
-    fn broken_row(&self, row: &mut Row, bytes: &[u8], start: usize, runaway: &Runaway) -> usize {
+    /// Fills `row` with the record that starts at `start` up to the end of the line where its
+    /// runaway quote opens, the quote read as a character; returns where the next line starts.
+    fn broken_row(&self, row: &mut Row, start: usize, runaway: &Runaway) -> usize {
+        let bytes = self.text.as_bytes();
         let quote = runaway.quote;
         let (end, resume) = match bytes[quote..].iter().position(|&b| b == b'\n') {
             Some(n) => (quote + n, quote + n + 1),
@@ -516,9 +248,9 @@ impl CsvText {
         // The cells before the quote are ordinary ones (one may be a quoted cell over lines);
         // the text before the quote ends with the delimiter, which ends one more, empty, cell.
         let mut before = ::csv::StringRecord::new();
-        if quote > 0
+        if quote > start
             && self
-                .reader(&bytes[..quote])
+                .reader(&bytes[start..quote])
                 .read_record(&mut before)
                 .unwrap_or(false)
         {
@@ -527,8 +259,8 @@ impl CsvText {
         }
         // From the quote on, to the end of its line, the delimiter alone separates cells.
         let delimiter = char::from(self.delimiter);
-        let rest = std::str::from_utf8(&bytes[quote..end]).unwrap_or("");
-        row.cells.extend(rest.split(delimiter).map(cell));
+        row.cells
+            .extend(self.text[quote..end].split(delimiter).map(cell));
         row.span = None;
         let how = match runaway.lines {
             None => "never closes (the file ends inside it)".to_string(),
@@ -544,7 +276,7 @@ impl CsvText {
             column: runaway.column,
             message: format!("opens a quote that {how}; {after}: close the quote or remove it"),
         });
-        start + resume
+        resume
     }
 }
 
@@ -598,7 +330,7 @@ mod tests {
         let csv = CsvText::decode(Path::new("t.csv"), text.as_bytes().to_vec(), None).unwrap();
         let mut raws = Vec::new();
         csv.visit(&mut |r| {
-            raws.push(csv.raws().get(r.span.unwrap()).unwrap().to_string());
+            raws.push(csv.raw(r.span.unwrap()).unwrap().to_string());
             ControlFlow::Continue(())
         });
         assert_eq!(raws, ["h1;h2", "1;\"a;b\"", "3;\"x\ny\"", "4;5"]);

@@ -2,9 +2,8 @@
 //! Excel shows for it (the header is row 1 when the sheet starts at the top).
 //!
 //! The format is decided by the file's first bytes (a zip is a workbook whatever its name says),
-//! then by its extension, matched case-insensitively. A UTF-8 CSV is validated once and read again
-//! from the file each time its rows are walked (other encodings are decoded once and kept), so
-//! a million-line sheet is never held as cells, nor as text.
+//! then by its extension, matched case-insensitively. CSV text is decoded once and kept; its rows
+//! are parsed again each time they are walked, so a million-line sheet is never held as cells.
 
 mod csv;
 mod encoding;
@@ -18,7 +17,6 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
-pub use csv::Raws;
 pub use encoding::TextEncoding;
 pub use spreadsheet::sheet_names;
 
@@ -120,7 +118,7 @@ pub struct Row {
     /// The row number Excel shows (1-based).
     pub number: u32,
     pub cells: Vec<Cell>,
-    /// For a CSV row: where its record's text lies in the text (see [`Sheet::raws`]).
+    /// For a CSV row: where its record's text lies in the decoded file (see [`Sheet::raw`]).
     /// `None` for a row whose text cannot be copied as it is (one with a [`Flaw`]).
     pub span: Option<(usize, usize)>,
     /// What is wrong with how the file writes this row, when something is.
@@ -229,17 +227,14 @@ enum Body {
 impl Sheet {
     /// Opens and reads a sheet. Every failure says which file and what to do.
     pub fn open(path: &Path, options: &ReadOptions) -> Result<Sheet, Error> {
-        let head = csv::head(path, 8)?;
-        if head.is_empty() {
+        let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+        if bytes.is_empty() {
             return Err(Error::unusable(path, "the file is empty"));
         }
         let ext = extension(path);
-        let workbook = spreadsheet::kind_of(&head, &ext);
+        let workbook = spreadsheet::kind_of(&bytes, &ext);
         let (format, table, notes) = match workbook {
-            Some(kind) => {
-                let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
-                spreadsheet::read(path, bytes, kind, options.sheet.as_deref())?
-            }
+            Some(kind) => spreadsheet::read(path, bytes, kind, options.sheet.as_deref())?,
             None => {
                 if options.sheet.is_some() {
                     return Err(Error::usage(format!(
@@ -247,7 +242,7 @@ impl Sheet {
                         path.display()
                     )));
                 }
-                let text = csv::CsvText::open(path, options.encoding.as_deref())?;
+                let text = csv::CsvText::decode(path, bytes, options.encoding.as_deref())?;
                 let format = Format::Csv {
                     encoding: text.encoding,
                     delimiter: text.delimiter,
@@ -354,12 +349,11 @@ impl Sheet {
         });
     }
 
-    /// The texts of CSV records as the file writes them, quotes included, by their spans, asked
-    /// for in file order: a CSV kept on disk is read again as they are asked for.
-    pub fn raws(&self) -> Raws<'_> {
+    /// The text of a CSV record as the file writes it, quotes included.
+    pub fn raw(&self, span: (usize, usize)) -> Option<&str> {
         match &self.body {
-            Body::Csv(text) => text.raws(),
-            Body::Rows(_) => Raws::none(),
+            Body::Csv(text) => text.raw(span),
+            Body::Rows(_) => None,
         }
     }
 

@@ -47,12 +47,12 @@ impl WebApp {
         .collect();
         args.extend(extra.iter().map(|s| s.to_string()));
         let running = Running::start(work, &args, &[], "serve");
-        let ready = running.stderr_line("fpgo-export is ready at ", Duration::from_secs(20));
+        let ready = running.stderr_line("fpgo-export is ready at ", Duration::from_secs(60));
         let url = ready
             .trim_start_matches("fpgo-export is ready at ")
             .trim()
             .to_string();
-        let sending = running.stderr_line("sending to ", Duration::from_secs(5));
+        let sending = running.stderr_line("sending to ", Duration::from_secs(30));
         let sandbox = sending
             .trim_start_matches("sending to ")
             .split_whitespace()
