@@ -8,7 +8,7 @@ use crate::cli::StatusArgs;
 use crate::error::Error;
 use crate::exit;
 use crate::report;
-use crate::send::ledger::{Known, Ledger, Scope, Seen};
+use crate::send::ledger::{Known, Ledger, Scope};
 use crate::send::pace::Pacer;
 use crate::send::status::{self, Asked, NotRecorded, Report, Stop};
 use crate::settings::ProviderSettings;
@@ -167,12 +167,8 @@ fn print_not_recorded(ledger: &str, lost: &NotRecorded) {
         "error: the ledger {ledger} could not be written ({}); asking stopped at once.",
         lost.error
     );
-    let said = match &lost.seen {
-        Seen::Status { status, .. } => format!("status {status}"),
-        Seen::NotFound => "not found (404)".to_string(),
-    };
     eprintln!("This answer from the provider is NOT in the ledger; keep it:");
-    eprintln!("  {} ({}): {said}", lost.key, lost.order_uuid);
+    eprintln!("  {} ({}): {}", lost.key, lost.order_uuid, lost.seen);
     eprintln!(
         "The orders asked before it are in the ledger; the rest were not asked. Free space (or fix the ledger's file), then run status again: it asks this order and the rest again."
     );

@@ -313,6 +313,13 @@ fn counts(checked: &Checked, orders: &[usize]) -> Vec<(RowStatus, usize)> {
         .collect()
 }
 
+/// What became of every order of a sent sheet, in a line without colour (`3 created, 1
+/// invalid`): the browser app's summary of a run.
+pub fn statuses_line(checked: &Checked) -> String {
+    let all: Vec<usize> = (0..checked.orders.len()).collect();
+    counts_line(Paint(false), counts(checked, &all))
+}
+
 /// The valid orders this run did not send: the ones earlier runs dealt with.
 fn earlier(checked: &Checked, sending: &Sending) -> Vec<usize> {
     (0..checked.orders.len())

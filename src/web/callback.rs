@@ -39,12 +39,7 @@ pub fn parameters(query: &str) -> Vec<(String, String)> {
 
 /// Which formula the query's checksum matches with `secret`, if any.
 pub fn verify(parameters: &[(String, String)], secret: &str) -> Option<Formula> {
-    let get = |name: &str| {
-        parameters
-            .iter()
-            .find(|(k, _)| k == name)
-            .map_or("", |(_, v)| v.as_str())
-    };
+    let get = |name: &str| value(parameters, name);
     let given = get("checksum").to_ascii_lowercase();
     if given.is_empty() {
         return None;

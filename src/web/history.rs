@@ -186,7 +186,7 @@ async fn ask_all(app: &App) -> Result<String, Error> {
             Ok(report) => report,
             Err(lost) => {
                 return Ok(format!(
-                    "Stopped: the ledger could not be written ({}); the provider said {:?} of {} ({}), which is not recorded",
+                    "Stopped: the ledger could not be written ({}); the provider's answer for {2} ({3}), {1}, is not recorded: keep it",
                     lost.error, lost.seen, lost.order_uuid, lost.key
                 ))
             }

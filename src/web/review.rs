@@ -214,13 +214,19 @@ fn severity(p: &Problem) -> &'static str {
     }
 }
 
-/// The grid cell a problem belongs to: its field's column, else the row's status cell.
+/// The sheet column (zero-based) of the cell a problem is about: its field's, when the value
+/// came from the sheet (a default's or `--set`'s problem is the row's).
+fn column_of(p: &Problem, map: &crate::pipeline::map::ColumnMap) -> Option<usize> {
+    p.field
+        .and_then(|f| map.column(f))
+        .filter(|_| p.origin == crate::model::problem::Origin::Sheet)
+}
+
+/// The grid cell a problem belongs to: its column's, else the row's status cell.
 fn cell_id(p: &Problem, review: &Review) -> String {
-    match p.field.and_then(|f| review.checked.map.column(f)) {
-        Some(c) if p.origin == crate::model::problem::Origin::Sheet => {
-            format!("c-{}-{}", p.row, c + 1)
-        }
-        _ => format!("s-{}", p.row),
+    match column_of(p, &review.checked.map) {
+        Some(c) => format!("c-{}-{}", p.row, c + 1),
+        None => format!("s-{}", p.row),
     }
 }
 
@@ -372,18 +378,12 @@ fn grid_row(row: &Row, width: usize, review: &Review) -> Markup {
     let in_cell = |c: usize| -> Vec<&Problem> {
         problems
             .iter()
-            .filter(|p| {
-                p.origin == crate::model::problem::Origin::Sheet
-                    && p.field.and_then(|f| map.column(f)) == Some(c)
-            })
+            .filter(|p| column_of(p, map) == Some(c))
             .collect()
     };
     let elsewhere: Vec<&Problem> = problems
         .iter()
-        .filter(|p| {
-            p.origin != crate::model::problem::Origin::Sheet
-                || p.field.and_then(|f| map.column(f)).is_none()
-        })
+        .filter(|p| column_of(p, map).is_none())
         .collect();
     let order = result.and_then(|r| checked.orders.get(r.order as usize));
     let known = order.and_then(|o| review.known.get(&o.key));

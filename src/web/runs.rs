@@ -389,20 +389,10 @@ fn write_files(run: &Run, checked: &Checked, sheet: &std::path::Path) -> Vec<(St
 
 /// What became of the sheet's orders, in a line.
 fn summary_line(checked: &Checked, stopped: Option<String>) -> String {
-    let mut counts: Vec<(RowStatus, usize)> = Vec::new();
-    for order in &checked.orders {
-        match counts.iter_mut().find(|(s, _)| *s == order.status) {
-            Some((_, n)) => *n += 1,
-            None => counts.push((order.status, 1)),
-        }
-    }
-    let parts: Vec<String> = counts
-        .iter()
-        .map(|(s, n)| format!("{n} {}", s.as_str().replace('_', " ")))
-        .collect();
+    let orders = report::summary::statuses_line(checked);
     match stopped {
-        Some(why) => format!("Stopped: {why}. Orders: {}", parts.join(", ")),
-        None => format!("Orders: {}", parts.join(", ")),
+        Some(why) => format!("Stopped: {why}. Orders: {orders}"),
+        None => format!("Orders: {orders}"),
     }
 }
 

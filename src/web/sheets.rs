@@ -174,25 +174,33 @@ pub async fn upload(AppState(app): AppState<Arc<App>>, mut form: Multipart) -> R
         edits: BTreeMap::new(),
         view: View::Unreadable(String::new()),
     };
-    let upload = {
-        let app = app.clone();
-        tokio::task::spawn_blocking(move || {
-            recheck(&app, &mut upload);
-            upload
-        })
-        .await
-    };
-    match upload {
+    let checking = app.clone();
+    match off_thread(&app, move || {
+        recheck(&checking, &mut upload);
+        upload
+    })
+    .await
+    {
         Ok(upload) => Redirect::to(&format!("/sheets/{}", app.sheets.add(upload))).into_response(),
-        Err(e) => pages::problem(
-            &app,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("this is a bug in fpgo-export: the check stopped ({e})"),
-        ),
+        Err(page) => page,
     }
 }
 
-/// A multipart body that could not be read: too large (the body limit), or why not.
+/// Runs blocking work (a check, a file written) off the async threads; a panic in it is a
+/// bug, and the page says so.
+async fn off_thread<T: Send + 'static>(
+    app: &App,
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, Response> {
+    tokio::task::spawn_blocking(work).await.map_err(|e| {
+        pages::problem(
+            app,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            &format!("this is a bug in fpgo-export: the check stopped ({e})"),
+        )
+    })
+}
+
 fn too_large_or(app: &App, why: &axum::extract::multipart::MultipartError) -> Response {
     if why.status() == StatusCode::PAYLOAD_TOO_LARGE {
         too_large(app)
@@ -387,18 +395,10 @@ pub async fn mapping(
         }
         tracing::info!("column choices saved to {}", app.settings.config.display());
     }
-    let app2 = app.clone();
-    let done = tokio::task::spawn_blocking(move || {
-        recheck(&app2, &mut upload);
-    })
-    .await;
-    match done {
+    let checking = app.clone();
+    match off_thread(&app, move || recheck(&checking, &mut upload)).await {
         Ok(()) => Redirect::to(&format!("/sheets/{id}")).into_response(),
-        Err(e) => pages::problem(
-            &app,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("this is a bug in fpgo-export: {e}"),
-        ),
+        Err(page) => page,
     }
 }
 
@@ -425,13 +425,12 @@ pub async fn edit(
         return pages::problem(&app, StatusCode::BAD_REQUEST, "no such cell");
     }
     upload.edits.insert((edit.row, edit.column - 1), edit.value);
-    let app2 = app.clone();
-    let done = tokio::task::spawn_blocking(move || {
+    let checking = app.clone();
+    let done = off_thread(&app, move || {
         let written = write_corrected(&mut upload);
-        if let Err(e) = &written {
-            upload.view = View::Unreadable(e.to_string());
-        } else {
-            recheck(&app2, &mut upload);
+        match &written {
+            Err(e) => upload.view = View::Unreadable(e.to_string()),
+            Ok(()) => recheck(&checking, &mut upload),
         }
         written
     })
@@ -439,11 +438,7 @@ pub async fn edit(
     match done {
         Ok(Ok(())) => Redirect::to(&format!("/sheets/{id}")).into_response(),
         Ok(Err(e)) => pages::problem(&app, StatusCode::INTERNAL_SERVER_ERROR, &e.to_string()),
-        Err(e) => pages::problem(
-            &app,
-            StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("this is a bug in fpgo-export: {e}"),
-        ),
+        Err(page) => page,
     }
 }
 

@@ -347,19 +347,8 @@ async fn download(app: &WebApp, href: &str) -> Vec<u8> {
 
 /// The orders the app's sandbox created: referenceNo → order id, each created once.
 async fn sandbox_orders(app: &WebApp) -> std::collections::BTreeMap<String, String> {
-    let root = app.sandbox.trim_end_matches("/api/v1");
-    let listed: serde_json::Value = app
-        .http
-        .get(format!("{root}/__sandbox/orders"))
-        .send()
+    app.sandbox_orders()
         .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    listed["orders"]
-        .as_array()
-        .expect("the sandbox lists its orders")
         .iter()
         .map(|o| {
             assert_eq!(o["timesCreated"], 1, "{o}");

@@ -38,6 +38,16 @@ pub enum Seen {
     NotFound,
 }
 
+impl std::fmt::Display for Seen {
+    /// As the user is told: `status PAID`, `not found (404)`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Seen::Status { status, .. } => write!(f, "status {status}"),
+            Seen::NotFound => f.write_str("not found (404)"),
+        }
+    }
+}
+
 /// Who learnt a status: the history says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum SeenBy {
