@@ -123,13 +123,14 @@ pub async fn serve(
         settings,
     });
     let url = format!("http://{address}/");
-    eprintln!("fpgo-export is ready at {url}");
-    eprintln!(
-        "sending to {} ({}); ledger: {}",
+    // Each line in one write: scripts wait for the ready line and read its address.
+    let lines = format!(
+        "fpgo-export is ready at {url}\nsending to {} ({}); ledger: {}\n",
         app.target.base_url.url,
         app.target.environment,
         app.target.ledger.display()
     );
+    let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), lines.as_bytes());
     if app.settings.open {
         open_browser(&url);
     }

@@ -454,12 +454,14 @@ impl Running {
         read_lossy(&self.stderr)
     }
 
-    /// Waits at most `limit` for a line of stderr that starts with `prefix`; the line.
+    /// Waits at most `limit` for a whole line of stderr that starts with `prefix`; the line.
     pub fn stderr_line(&self, prefix: &str, limit: Duration) -> String {
         let started = Instant::now();
         loop {
             let stderr = self.stderr();
-            if let Some(line) = stderr.lines().find(|l| l.starts_with(prefix)) {
+            // Only whole lines: a line being written may have only its start on disk yet.
+            let whole = &stderr[..stderr.rfind('\n').map_or(0, |i| i + 1)];
+            if let Some(line) = whole.lines().find(|l| l.starts_with(prefix)) {
                 return line.to_string();
             }
             assert!(
