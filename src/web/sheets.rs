@@ -196,11 +196,15 @@ async fn off_thread<T: Send + 'static>(
         pages::problem(
             app,
             StatusCode::INTERNAL_SERVER_ERROR,
-            &format!("this is a bug in fpgo-export: the check stopped ({e})"),
+            &Error::bug(format!(
+                "checking the sheet or writing its file stopped: {e}"
+            ))
+            .to_string(),
         )
     })
 }
 
+/// A multipart body that could not be read: too large (the body limit), or why not.
 fn too_large_or(app: &App, why: &axum::extract::multipart::MultipartError) -> Response {
     if why.status() == StatusCode::PAYLOAD_TOO_LARGE {
         too_large(app)
