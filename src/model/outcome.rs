@@ -77,7 +77,7 @@ pub struct RowResult {
     pub status: RowStatus,
     /// The problems found on this row, warnings included.
     pub problems: Vec<Problem>,
-    /// Where the row's text lies in a CSV file (see `Sheet::raw`).
+    /// Where the row's text lies in a CSV file (see `Sheet::raws`).
     pub span: Option<(usize, usize)>,
 }
 

@@ -156,9 +156,12 @@ pub fn check(
         waiting: BTreeMap::new(),
         next: 0,
     };
-    let mut rows = lines::read(&sheet, &map, settings, &rules, |index, draft, rows| {
+    let read = lines::read(&sheet, &map, settings, &rules, |index, draft, rows| {
         settle.order(index, draft, rows)
-    })?;
+    });
+    // A walk that found the file written over ended early: that, not what it read, is said.
+    sheet.unchanged()?;
+    let mut rows = read?;
     let orders: Vec<OrderResult> = settle.orders.into_iter().flatten().collect();
     point_to_lookalikes(&mut rows, &map);
     Ok(Checked {

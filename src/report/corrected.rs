@@ -32,6 +32,7 @@ pub fn write<'e>(
         rows.push(edited(row, width, &edit));
         ControlFlow::Continue(())
     });
+    sheet.unchanged()?;
     match sheet.format {
         Format::Csv { delimiter, .. } => atomic_write(path, |out| {
             out.write_all(b"\xEF\xBB\xBF")?;

@@ -88,12 +88,10 @@ pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
     };
     if checked.rows.iter().all(|r| r.span.is_some()) {
         // A CSV sheet: copy each record's text, without parsing the file again.
+        let mut raws = checked.sheet.raws();
         for result in &checked.rows {
             line.clear();
-            let raw = result
-                .span
-                .and_then(|span| checked.sheet.raw(span))
-                .unwrap_or("");
+            let raw = result.span.and_then(|span| raws.get(span)).unwrap_or("");
             if !push_raw(&mut line, raw, delimiter, width) {
                 line.clear();
                 push_cells(&mut line, &parse_record(raw, delimiter), style, width);

@@ -70,10 +70,10 @@ pub fn write_result(checked: &Checked, path: &Path) -> Result<(), Error> {
         Format::Xlsx => {
             let bytes = xlsx::render(checked)
                 .map_err(|e| Error::unusable(path, format!("cannot write XLSX: {e}")))?;
-            atomic_write(path, |w| w.write_all(&bytes))
+            from_sheet(checked, path, |w| w.write_all(&bytes))
         }
-        Format::Json => atomic_write(path, |w| json::write(checked, w)),
-        Format::Csv => atomic_write(path, |w| csv::write(checked, w)),
+        Format::Json => from_sheet(checked, path, |w| json::write(checked, w)),
+        Format::Csv => from_sheet(checked, path, |w| csv::write(checked, w)),
     }
 }
 
@@ -92,10 +92,12 @@ pub fn write_failed_rows(checked: &Checked, path: &Path) -> Result<usize, Error>
         Format::Xlsx => {
             let bytes = xlsx::render_rows(checked, &rows)
                 .map_err(|e| Error::unusable(path, format!("cannot write XLSX: {e}")))?;
-            atomic_write(path, |w| w.write_all(&bytes))?
+            from_sheet(checked, path, |w| w.write_all(&bytes))?
         }
         // `format_of` gives failed rows no other format.
-        Format::Csv | Format::Json => atomic_write(path, |w| csv::write_rows(checked, &rows, w))?,
+        Format::Csv | Format::Json => {
+            from_sheet(checked, path, |w| csv::write_rows(checked, &rows, w))?
+        }
     }
     Ok(rows.len())
 }
@@ -109,6 +111,19 @@ pub fn atomic_write(
 ) -> Result<(), Error> {
     let mut file = AtomicFile::create(path)?;
     write(&mut file.writer).map_err(|e| Error::file(path, e))?;
+    file.commit()
+}
+
+/// Writes a file made from the sheet's rows as [`atomic_write`] does, committed only if every
+/// row was read as the sheet was checked ([`crate::pipeline::read::Sheet::unchanged`]).
+fn from_sheet(
+    checked: &Checked,
+    path: &Path,
+    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
+) -> Result<(), Error> {
+    let mut file = AtomicFile::create(path)?;
+    write(&mut file.writer).map_err(|e| Error::file(path, e))?;
+    checked.sheet.unchanged()?;
     file.commit()
 }
 

@@ -1,6 +1,7 @@
 //! What a later `submit` run does with what an earlier one left: a changed order is reported
 //! and sent as an update only with `--update`, a second run on a ledger in use is refused (and
-//! SIGTERM ends the first cleanly), and the failed-rows file holds the rows to fix and check
+//! SIGTERM ends the first cleanly), a sheet written over while its run goes on gives no result
+//! file, and the failed-rows file holds the rows to fix and check
 //! again.
 
 use crate::support::*;
@@ -119,6 +120,40 @@ async fn a_second_run_on_a_ledger_in_use_is_refused_at_once() {
         ],
     );
     assert_eq!(provider.orders().await.len(), 5);
+    provider.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A sheet written over while its run goes on
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_sheet_written_over_during_its_run_gives_no_result_from_another_file() {
+    let work = Workdir::new();
+    let (provider, mut run) = Running::in_progress(&work).await;
+    // The nightly export writes the next day's sheet over the one being sent (in place, as a
+    // shell's `>` does): the result must not copy its rows beside this run's verdicts.
+    let first = work.read("orders.csv");
+    work.write_sheet(&sheet(7));
+    let status = run.wait(Duration::from_secs(20));
+    let stderr = run.stderr();
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("orders.csv: changed while this run was reading it")
+            && stderr.contains("the ledger holds them"),
+        "{stderr}"
+    );
+    assert!(!work.exists("orders.result.csv"), "{stderr}");
+    // Every order of the sheet the run read was sent, once, and is in the ledger.
+    assert_eq!(provider.orders().await.len(), 5);
+    assert!(ledger(&work).values().all(|(s, _)| s == "created"));
+
+    // The sheet put back: nothing is sent again, and the result is written.
+    work.write("orders.csv", &first);
+    let again = submit(&work, &provider, &[]);
+    again.expect(0);
+    assert_counts(&again.json(), &[("already_created", 5)]);
+    assert_eq!(provider.orders().await.len(), 5);
+    assert_eq!(result_rows(&work, "orders.result.csv").len(), 10);
     provider.stop().await;
 }
 

@@ -1,18 +1,25 @@
-//! CSV text: decoded once, delimiter sniffed from the header line, rows parsed on each walk.
+//! CSV text, delimiter sniffed from the header line, rows parsed on each walk: text decoded once
+//! and kept, or a UTF-8 file read again for each walk ([`Disk`]).
 //! Row numbers count records the way Excel counts rows: a blank line is a row, a quoted cell
 //! spanning several lines is one. A quote that opens a cell and never closes properly (it runs
 //! to the end of the file, or over lines that look like rows of their own) would swallow every
 //! row after it: that row is a [`Flaw`] instead, and the lines after it are read as rows.
 
 use super::encoding::{self, TextEncoding};
+use super::window::{Disk, Window};
 use super::{Cell, Flaw, Row};
 use crate::error::Error;
+use std::io::Read;
 use std::ops::ControlFlow;
 use std::path::Path;
 
 #[derive(Debug)]
 pub struct CsvText {
-    text: String,
+    source: Source,
+    /// The text's length in bytes.
+    len: usize,
+    /// Whether each record is one line: no quote, and every `\r` followed by `\n`.
+    simple: bool,
     pub encoding: TextEncoding,
     pub delimiter: u8,
     /// How many delimiters make a line inside a quoted cell look like a row of its own: half
@@ -20,11 +27,18 @@ pub struct CsvText {
     row_like: usize,
 }
 
+/// Where the text is: decoded and kept, or a UTF-8 file read again for each walk.
+#[derive(Debug)]
+enum Source {
+    Text(String),
+    File(Disk),
+}
+
 /// A quoted cell that does not end where a cell could: the quote runs to the end of the file,
 /// or over lines that hold the delimiter as rows do.
 #[derive(Debug)]
 struct Runaway {
-    /// Where the opening quote is, in the text.
+    /// Where the opening quote is, from the record's start.
     quote: usize,
     /// The cell's column (zero-based).
     column: usize,
@@ -32,24 +46,107 @@ struct Runaway {
     lines: Option<usize>,
 }
 
+/// The texts of records by their spans, asked for in file order ([`CsvText::raws`]).
+pub struct Raws<'t> {
+    text: Option<&'t str>,
+    window: Option<Window<'t>>,
+}
+
+impl<'t> Raws<'t> {
+    /// For a sheet without record texts.
+    pub fn none() -> Raws<'t> {
+        Raws {
+            text: None,
+            window: None,
+        }
+    }
+    /// The text of the record at `start..end`.
+    pub fn get(&mut self, (start, end): (usize, usize)) -> Option<&str> {
+        if let Some(text) = self.text {
+            return text.get(start..end);
+        }
+        let window = self.window.as_mut()?;
+        if start < window.start || end < start || !window.fill_to(end) {
+            return None;
+        }
+        window.forget(start);
+        std::str::from_utf8(window.slice(start, end)).ok()
+    }
+}
+
 impl CsvText {
+    /// Opens a CSV file: a UTF-8 one (with a byte-order mark or without) is validated as it is
+    /// read and left on disk ([`Disk`]); any other is decoded ([`encoding::decode`]) and kept.
+    pub fn open(path: &Path, named: Option<&str>) -> Result<CsvText, Error> {
+        if named.is_none() {
+            if let Some(scan) = Disk::open(path)? {
+                let (delimiter, header_delimiters) = sniff_delimiter(&scan.first);
+                return Ok(CsvText {
+                    len: scan.len,
+                    simple: !scan.quote && !scan.lone_cr,
+                    encoding: TextEncoding {
+                        encoding: encoding_rs::UTF_8,
+                        bom: scan.disk.bom(),
+                    },
+                    source: Source::File(scan.disk),
+                    delimiter,
+                    row_like: header_delimiters.div_ceil(2).max(1),
+                });
+            }
+        }
+        let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+        Self::decode(path, bytes, named)
+    }
+
     pub fn decode(path: &Path, bytes: Vec<u8>, named: Option<&str>) -> Result<CsvText, Error> {
         let (text, encoding) = encoding::decode(path, bytes, named)?;
         let (delimiter, header_delimiters) = sniff_delimiter(&text);
+        let lone_cr = text
+            .split('\r')
+            .skip(1)
+            .any(|after| !after.starts_with('\n'));
         Ok(CsvText {
-            text,
+            len: text.len(),
+            simple: !text.contains('"') && !lone_cr,
+            source: Source::Text(text),
             encoding,
             delimiter,
             row_like: header_delimiters.div_ceil(2).max(1),
         })
     }
 
-    /// The text of a record, by the span its row carries.
-    pub fn raw(&self, (start, end): (usize, usize)) -> Option<&str> {
-        self.text.get(start..end)
+    /// The text from its start, to be read through.
+    fn window(&self) -> Window<'_> {
+        match &self.source {
+            Source::Text(text) => Window::text(text),
+            Source::File(disk) => Window::disk(disk),
+        }
     }
 
-    fn reader<'t>(&self, text: &'t [u8]) -> ::csv::Reader<&'t [u8]> {
+    /// The texts of records, by the spans their rows carry.
+    pub fn raws(&self) -> Raws<'_> {
+        match &self.source {
+            Source::Text(text) => Raws {
+                text: Some(text),
+                window: None,
+            },
+            Source::File(_) => Raws {
+                text: None,
+                window: Some(self.window()),
+            },
+        }
+    }
+
+    /// Whether every walk so far read the text first read; the message for the file otherwise
+    /// (a walk ends where it finds the file changed).
+    pub fn unchanged(&self) -> Result<(), Error> {
+        match &self.source {
+            Source::Text(_) => Ok(()),
+            Source::File(disk) => disk.unchanged(),
+        }
+    }
+
+    fn reader<R: Read>(&self, text: R) -> ::csv::Reader<R> {
         ::csv::ReaderBuilder::new()
             .has_headers(false)
             .flexible(true)
@@ -63,24 +160,39 @@ impl CsvText {
     /// [`CsvText::visit`] gives (blank lines counted, not shown). `false`, and nothing shown,
     /// for any other text.
     pub fn visit_column(&self, column: usize, visit: &mut dyn FnMut(u32, &str)) -> bool {
-        let bytes = self.text.as_bytes();
-        let lone_cr = self
-            .text
-            .split('\r')
-            .skip(1)
-            .any(|after| !after.starts_with('\n'));
-        if bytes.contains(&b'"') || lone_cr {
+        if !self.simple {
             return false;
         }
         let delimiter = self.delimiter as char;
-        for (i, line) in self.text.split('\n').enumerate() {
-            let line = line.strip_suffix('\r').unwrap_or(line);
-            if !line.is_empty() {
-                let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
-                visit(number, line.split(delimiter).nth(column).unwrap_or(""));
+        let mut window = self.window();
+        let mut i = 0usize;
+        let mut lines = |text: &str| {
+            for line in text.split_terminator('\n') {
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                if !line.is_empty() {
+                    let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                    visit(number, line.split(delimiter).nth(column).unwrap_or(""));
+                }
+                i += 1;
+            }
+        };
+        // Whole lines at a time: up to the last line end read so far, the rest at the end.
+        loop {
+            let new = window.end();
+            let more = window.more();
+            let end = window.end();
+            let cut = match window.slice(new, end).iter().rposition(|&b| b == b'\n') {
+                Some(p) if more => new + p + 1,
+                _ if more => continue,
+                _ => end,
+            };
+            lines(std::str::from_utf8(window.slice(window.start, cut)).unwrap_or(""));
+            window.buf.drain(..cut - window.start);
+            window.start = cut;
+            if !more {
+                return true;
             }
         }
-        true
     }
 
     /// Shows every record to `visit`, reusing one row's buffers for all of them.
@@ -92,15 +204,16 @@ impl CsvText {
             span: None,
             flaw: None,
         };
-        let bytes = self.text.as_bytes();
         let newlines = |range: &[u8]| range.iter().filter(|&&b| b == b'\n').count() as u32;
         // The previous record's row and the offset after it.
         let mut previous: Option<(u32, usize)> = None;
         // Where the current reader starts: a runaway quote ends one reader, and the next starts
         // on the line after the quote's.
         let mut base = 0;
+        let mut window = self.window();
         'text: loop {
-            let mut reader = self.reader(&bytes[base..]);
+            window.served = base;
+            let mut reader = self.reader(window);
             loop {
                 match reader.read_record(&mut record) {
                     Ok(false) => return,
@@ -109,6 +222,8 @@ impl CsvText {
                     Err(_) => continue,
                     Ok(true) => {}
                 }
+                let after_reader = base + reader.position().byte() as usize;
+                let bytes = reader.get_mut();
                 // The reader skips blank lines and reports offsets inside line terminators:
                 // find the record's first byte, then count the blank lines between it and the
                 // previous record. Only the bytes between records are scanned.
@@ -117,36 +232,40 @@ impl CsvText {
                     start += 1;
                 }
                 row.number = match previous {
-                    None => 1 + newlines(&bytes[..start]),
+                    None => 1 + newlines(bytes.slice(0, start)),
                     Some((number, after)) => {
                         let after = after.min(start);
-                        let mut blank = newlines(&bytes[after..start]);
+                        let mut blank = newlines(bytes.slice(after, start));
                         // After "\r" the reader stops before the "\n" that ends the same line.
                         if after > 0
-                            && bytes[after - 1] == b'\r'
-                            && bytes.get(after) == Some(&b'\n')
+                            && bytes.get(after - 1) == Some(b'\r')
+                            && bytes.get(after) == Some(b'\n')
                         {
                             blank = blank.saturating_sub(1);
                         }
                         number.saturating_add(1 + blank)
                     }
                 };
-                let after = (base + reader.position().byte() as usize).max(start);
-                let end = bytes[start..after]
+                let after = after_reader.max(start);
+                let end = bytes
+                    .slice(start, after)
                     .iter()
                     .rposition(|b| !matches!(b, b'\r' | b'\n'))
                     .map_or(start, |i| start + i + 1);
-                if let Some(runaway) = self.runaway(start, end, after) {
-                    let resume = self.broken_row(&mut row, start, &runaway);
+                let text = bytes.slice(start, after);
+                if let Some(runaway) = self.runaway(text, end - start, after >= self.len) {
+                    let resume = self.broken_row(&mut row, text, start, &runaway);
                     previous = Some((row.number, resume));
                     if visit(&row).is_break() {
                         return;
                     }
                     row.flaw = None;
                     base = resume;
+                    window = reader.into_inner();
                     continue 'text;
                 }
                 previous = Some((row.number, after));
+                bytes.forget(after.saturating_sub(1));
                 row.span = Some((start, end));
                 row.cells.truncate(record.len());
                 for (i, field) in record.iter().enumerate() {
@@ -166,17 +285,15 @@ impl CsvText {
         }
     }
 
-    /// The runaway quoted cell of the record whose text is `start..end` (`after` with its line
-    /// end), if it has one. Only a record over several lines, or the file's last one, can have
-    /// one, and only if it holds a quote: any other record costs a scan for a byte or two.
-    fn runaway(&self, start: usize, end: usize, after: usize) -> Option<Runaway> {
-        let bytes = self.text.as_bytes();
-        let last = after >= bytes.len();
-        let text = &bytes[start..end];
+    /// The runaway quoted cell of a record, `record` its text with its line end (`len` bytes
+    /// without), `last` if it ends the file; quotes are placed from the record's start. Only a
+    /// record over several lines, or the file's last one, can have one, and only if it holds a
+    /// quote: any other record costs a scan for a byte or two.
+    fn runaway(&self, record: &[u8], len: usize, last: bool) -> Option<Runaway> {
+        let text = &record[..len];
         if !(last || text.contains(&b'\n')) || !text.contains(&b'"') {
             return None;
         }
-        let record = &bytes[start..after];
         // The csv crate's rules: a quote opens a quoted cell only as its first character; inside,
         // "" is a quote; after the closing quote the cell goes on to the next delimiter.
         let (delimiter, row_like) = (self.delimiter, self.row_like);
@@ -210,7 +327,7 @@ impl CsvText {
                 swallowed |= breaks > 0 && delimiters >= row_like;
                 if !closed || swallowed {
                     return Some(Runaway {
-                        quote: start + quote,
+                        quote,
                         column,
                         lines: closed.then_some(breaks),
                     });
@@ -230,10 +347,11 @@ impl CsvText {
         }
     }
 
-    /// Fills `row` with the record that starts at `start` up to the end of the line where its
-    /// runaway quote opens, the quote read as a character; returns where the next line starts.
-    fn broken_row(&self, row: &mut Row, start: usize, runaway: &Runaway) -> usize {
-        let bytes = self.text.as_bytes();
+    /// Fills `row` with the record `bytes` (with its line end) that starts at `start`, up to
+    /// the end of the line where its runaway quote opens, the quote read as a character;
+    /// returns where the next line starts. The quote's line ends inside the record: the quote
+    /// runs over a line end, or to the end of the file.
+    fn broken_row(&self, row: &mut Row, bytes: &[u8], start: usize, runaway: &Runaway) -> usize {
         let quote = runaway.quote;
         let (end, resume) = match bytes[quote..].iter().position(|&b| b == b'\n') {
             Some(n) => (quote + n, quote + n + 1),
@@ -248,9 +366,9 @@ impl CsvText {
         // The cells before the quote are ordinary ones (one may be a quoted cell over lines);
         // the text before the quote ends with the delimiter, which ends one more, empty, cell.
         let mut before = ::csv::StringRecord::new();
-        if quote > start
+        if quote > 0
             && self
-                .reader(&bytes[start..quote])
+                .reader(&bytes[..quote])
                 .read_record(&mut before)
                 .unwrap_or(false)
         {
@@ -259,8 +377,8 @@ impl CsvText {
         }
         // From the quote on, to the end of its line, the delimiter alone separates cells.
         let delimiter = char::from(self.delimiter);
-        row.cells
-            .extend(self.text[quote..end].split(delimiter).map(cell));
+        let rest = std::str::from_utf8(&bytes[quote..end]).unwrap_or("");
+        row.cells.extend(rest.split(delimiter).map(cell));
         row.span = None;
         let how = match runaway.lines {
             None => "never closes (the file ends inside it)".to_string(),
@@ -276,7 +394,7 @@ impl CsvText {
             column: runaway.column,
             message: format!("opens a quote that {how}; {after}: close the quote or remove it"),
         });
-        resume
+        start + resume
     }
 }
 
@@ -330,7 +448,7 @@ mod tests {
         let csv = CsvText::decode(Path::new("t.csv"), text.as_bytes().to_vec(), None).unwrap();
         let mut raws = Vec::new();
         csv.visit(&mut |r| {
-            raws.push(csv.raw(r.span.unwrap()).unwrap().to_string());
+            raws.push(csv.raws().get(r.span.unwrap()).unwrap().to_string());
             ControlFlow::Continue(())
         });
         assert_eq!(raws, ["h1;h2", "1;\"a;b\"", "3;\"x\ny\"", "4;5"]);

@@ -2,12 +2,15 @@
 //! Excel shows for it (the header is row 1 when the sheet starts at the top).
 //!
 //! The format is decided by the file's first bytes (a zip is a workbook whatever its name says),
-//! then by its extension, matched case-insensitively. CSV text is decoded once and kept; its rows
-//! are parsed again each time they are walked, so a million-line sheet is never held as cells.
+//! then by its extension, matched case-insensitively. A UTF-8 CSV is validated once and read again
+//! from the file each time its rows are walked, checked to be the text first read (other
+//! encodings are decoded once and kept), so a million-line sheet is never held as cells, nor as
+//! text.
 
 mod csv;
 mod encoding;
 mod spreadsheet;
+mod window;
 
 use crate::error::Error;
 use crate::model::problem::column_letters;
@@ -17,6 +20,7 @@ use std::ops::ControlFlow;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 
+pub use csv::Raws;
 pub use encoding::TextEncoding;
 pub use spreadsheet::sheet_names;
 
@@ -118,7 +122,7 @@ pub struct Row {
     /// The row number Excel shows (1-based).
     pub number: u32,
     pub cells: Vec<Cell>,
-    /// For a CSV row: where its record's text lies in the decoded file (see [`Sheet::raw`]).
+    /// For a CSV row: where its record's text lies in the text (see [`Sheet::raws`]).
     /// `None` for a row whose text cannot be copied as it is (one with a [`Flaw`]).
     pub span: Option<(usize, usize)>,
     /// What is wrong with how the file writes this row, when something is.
@@ -176,6 +180,16 @@ impl std::fmt::Display for Format {
     }
 }
 
+/// The first `n` bytes of a file (fewer if it is shorter).
+fn head(path: &Path, n: u64) -> Result<Vec<u8>, Error> {
+    use std::io::Read;
+    let mut head = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(n).read_to_end(&mut head))
+        .map_err(|e| Error::file(path, e))?;
+    Ok(head)
+}
+
 /// A file's extension in lower case ("" when it has none): `ORDERS.XLSX` is a workbook too.
 pub fn extension(path: &Path) -> String {
     path.extension()
@@ -227,14 +241,17 @@ enum Body {
 impl Sheet {
     /// Opens and reads a sheet. Every failure says which file and what to do.
     pub fn open(path: &Path, options: &ReadOptions) -> Result<Sheet, Error> {
-        let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
-        if bytes.is_empty() {
+        let head = head(path, 8)?;
+        if head.is_empty() {
             return Err(Error::unusable(path, "the file is empty"));
         }
         let ext = extension(path);
-        let workbook = spreadsheet::kind_of(&bytes, &ext);
+        let workbook = spreadsheet::kind_of(&head, &ext);
         let (format, table, notes) = match workbook {
-            Some(kind) => spreadsheet::read(path, bytes, kind, options.sheet.as_deref())?,
+            Some(kind) => {
+                let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+                spreadsheet::read(path, bytes, kind, options.sheet.as_deref())?
+            }
             None => {
                 if options.sheet.is_some() {
                     return Err(Error::usage(format!(
@@ -242,7 +259,7 @@ impl Sheet {
                         path.display()
                     )));
                 }
-                let text = csv::CsvText::decode(path, bytes, options.encoding.as_deref())?;
+                let text = csv::CsvText::open(path, options.encoding.as_deref())?;
                 let format = Format::Csv {
                     encoding: text.encoding,
                     delimiter: text.delimiter,
@@ -349,11 +366,22 @@ impl Sheet {
         });
     }
 
-    /// The text of a CSV record as the file writes it, quotes included.
-    pub fn raw(&self, span: (usize, usize)) -> Option<&str> {
+    /// The texts of CSV records as the file writes them, quotes included, by their spans, asked
+    /// for in file order: a CSV kept on disk is read again as they are asked for.
+    pub fn raws(&self) -> Raws<'_> {
         match &self.body {
-            Body::Csv(text) => text.raw(span),
-            Body::Rows(_) => None,
+            Body::Csv(text) => text.raws(),
+            Body::Rows(_) => Raws::none(),
+        }
+    }
+
+    /// Whether every walk of the rows so far read the file as it was first read: a UTF-8 CSV
+    /// is read again from the file for each walk, and a walk ends where the file was written
+    /// over meanwhile. Asked after the walks whose outcome is kept (a check, a written file).
+    pub fn unchanged(&self) -> Result<(), Error> {
+        match &self.body {
+            Body::Csv(text) => text.unchanged(),
+            Body::Rows(_) => Ok(()),
         }
     }
 

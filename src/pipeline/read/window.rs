@@ -1,0 +1,365 @@
+//! A CSV's text read a stretch at a time: text decoded and kept, or a UTF-8 file left on disk
+//! ([`Disk`]) and read again for each walk of its rows, so that a million-line sheet is never
+//! held whole. A file on disk is read through the descriptor opened first, and every chunk read
+//! again must have the checksum it had when the file was first read: a file replaced while a
+//! run goes on is not seen (the run keeps the one it opened), a file written over in place
+//! makes the walk end there and [`Disk::unchanged`] say so. Every walk of a run, and the result
+//! file that copies the rows, thus see the text that was checked, or the run stops.
+
+use crate::error::Error;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+/// How much of a file is read, and checksummed, at a time.
+const CHUNK: usize = 1 << 18;
+
+/// A UTF-8 file validated once as it was first read; its text not kept.
+#[derive(Debug)]
+pub struct Disk {
+    file: File,
+    path: PathBuf,
+    /// The length of its byte-order mark, which is not part of the text.
+    skip: usize,
+    /// The CRC-32 of each chunk of the file (from its first byte) as first read.
+    sums: Vec<u32>,
+    /// Why a later read did not give the bytes of the first, once one did not.
+    failure: OnceLock<String>,
+}
+
+/// What the first read of a UTF-8 file found.
+pub struct Scan {
+    pub disk: Disk,
+    /// The text's length in bytes (the byte-order mark not counted).
+    pub len: usize,
+    /// Whether the text holds a quote.
+    pub quote: bool,
+    /// Whether some `\r` is not followed by `\n`.
+    pub lone_cr: bool,
+    /// The text up to its first line that is not blank, at least.
+    pub first: String,
+}
+
+impl Disk {
+    /// Reads a file through, validating it as UTF-8. `None` for any other file (a NUL byte
+    /// near its start, a byte-order mark of another encoding, bytes that are not UTF-8 without
+    /// a UTF-8 mark): [`super::encoding::decode`] then decides what it is.
+    pub fn open(path: &Path) -> Result<Option<Scan>, Error> {
+        let file = File::open(path).map_err(|e| Error::file(path, e))?;
+        // A chunk, after the bytes of a character the previous chunk ended inside.
+        let mut buf = vec![0; CHUNK + 4];
+        let (mut carry, mut skip, mut sums) = (0, 0, Vec::new());
+        let (mut len, mut quote, mut lone_cr, mut after_cr) = (0, false, false, false);
+        let mut first = String::new();
+        let mut found = false;
+        loop {
+            let k = sums.len();
+            let n = read_chunk(&file, k, &mut buf[carry..carry + CHUNK])
+                .map_err(|e| Error::file(path, e))?;
+            sums.push(crc32fast::hash(&buf[carry..carry + n]));
+            if k == 0 {
+                let start = &buf[..n.min(1 << 16)];
+                skip = match encoding_rs::Encoding::for_bom(start) {
+                    Some((e, len)) if e == encoding_rs::UTF_8 => len,
+                    Some(_) => return Ok(None),
+                    None if start.contains(&0) => return Ok(None),
+                    None => 0,
+                };
+            }
+            let (from, filled, last) = (if k == 0 { skip } else { 0 }, carry + n, n < CHUNK);
+            let (valid, rest) = match std::str::from_utf8(&buf[from..filled]) {
+                Ok(text) => (text, filled),
+                Err(e) if e.error_len().is_none() && !last => {
+                    let upto = from + e.valid_up_to();
+                    (std::str::from_utf8(&buf[from..upto]).unwrap_or(""), upto)
+                }
+                Err(_) if skip > 0 => {
+                    return Err(Error::unusable(
+                        path,
+                        "the file starts with a UTF-8 byte-order mark but is not valid UTF-8",
+                    ))
+                }
+                Err(_) => return Ok(None),
+            };
+            len += valid.len();
+            for b in valid.bytes() {
+                lone_cr |= after_cr && b != b'\n';
+                after_cr = b == b'\r';
+                quote |= b == b'"';
+            }
+            if !found {
+                first.push_str(valid);
+                found = first
+                    .split_inclusive('\n')
+                    .any(|l| l.ends_with('\n') && !l.trim().is_empty());
+            }
+            if last {
+                break;
+            }
+            buf.copy_within(rest..filled, 0);
+            carry = filled - rest;
+        }
+        let disk = Disk {
+            file,
+            path: path.to_path_buf(),
+            skip,
+            sums,
+            failure: OnceLock::new(),
+        };
+        Ok(Some(Scan {
+            disk,
+            len,
+            quote,
+            lone_cr: lone_cr || after_cr,
+            first,
+        }))
+    }
+
+    /// Whether the file had a UTF-8 byte-order mark.
+    pub fn bom(&self) -> bool {
+        self.skip > 0
+    }
+
+    /// Adds the text of chunk `k` to `out`, checked against the first read; false at the end
+    /// of the file, and false from the first chunk that is not as it was.
+    fn append(&self, k: usize, out: &mut Vec<u8>) -> bool {
+        let Some(&sum) = self.sums.get(k).filter(|_| self.failure.get().is_none()) else {
+            return false;
+        };
+        let had = out.len();
+        out.resize(had + CHUNK, 0);
+        let read = read_chunk(&self.file, k, &mut out[had..]);
+        let n = *read.as_ref().unwrap_or(&0);
+        let failure = match read {
+            Err(e) => Some(format!("could not be read again during the run ({e})")),
+            Ok(n) if crc32fast::hash(&out[had..had + n]) != sum => Some(
+                "changed while this run was reading it (another program wrote to it): its rows \
+                 are no longer the ones checked; run again once that program is done"
+                    .to_string(),
+            ),
+            Ok(_) => None,
+        };
+        out.truncate(had + n);
+        if let Some(failure) = failure {
+            out.truncate(had);
+            let _ = self.failure.set(failure);
+            return false;
+        }
+        if k == 0 {
+            out.drain(had..had + self.skip.min(n));
+        }
+        out.len() > had
+    }
+
+    /// Whether every read so far gave the bytes of the first one; the message for the file
+    /// otherwise.
+    pub fn unchanged(&self) -> Result<(), Error> {
+        match self.failure.get() {
+            None => Ok(()),
+            Some(failure) => Err(Error::unusable(&self.path, failure.clone())),
+        }
+    }
+}
+
+/// Reads chunk `k` of the file, as much of it as there is, into `out` (`CHUNK` bytes long).
+fn read_chunk(file: &File, k: usize, out: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < out.len() {
+        match read_at(file, &mut out[n..], (k * CHUNK + n) as u64) {
+            Ok(0) => break,
+            Ok(m) => n += m,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+/// A read at an offset, which leaves the descriptor's own position alone (walks may overlap).
+#[cfg(unix)]
+fn read_at(file: &File, out: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::unix::fs::FileExt::read_at(file, out, offset)
+}
+
+#[cfg(windows)]
+fn read_at(file: &File, out: &mut [u8], offset: u64) -> std::io::Result<usize> {
+    std::os::windows::fs::FileExt::seek_read(file, out, offset)
+}
+
+/// Where a window reads from.
+enum Input<'t> {
+    /// Kept text: the part not read yet.
+    Text(&'t [u8]),
+    /// A file on disk, and the next chunk to read.
+    Disk(&'t Disk, usize),
+}
+
+/// A stretch of the text read from its start, from byte `start` of the text on, that serves
+/// the bytes from `served` on to a reader and forgets the ones no longer needed.
+pub struct Window<'t> {
+    input: Input<'t>,
+    pub buf: Vec<u8>,
+    pub start: usize,
+    pub served: usize,
+}
+
+impl<'t> Window<'t> {
+    pub fn text(text: &'t str) -> Window<'t> {
+        Self::new(Input::Text(text.as_bytes()))
+    }
+    pub fn disk(disk: &'t Disk) -> Window<'t> {
+        Self::new(Input::Disk(disk, 0))
+    }
+    fn new(input: Input<'t>) -> Window<'t> {
+        Window {
+            input,
+            buf: Vec::new(),
+            start: 0,
+            served: 0,
+        }
+    }
+
+    /// The bytes `from..to` of the text (both read already).
+    pub fn slice(&self, from: usize, to: usize) -> &[u8] {
+        &self.buf[from - self.start..to - self.start]
+    }
+    pub fn get(&self, i: usize) -> Option<u8> {
+        i.checked_sub(self.start)
+            .and_then(|i| self.buf.get(i))
+            .copied()
+    }
+    pub fn end(&self) -> usize {
+        self.start + self.buf.len()
+    }
+    /// Reads more of the text; false at its end (for a file, also where it stopped being the
+    /// file first read).
+    pub fn more(&mut self) -> bool {
+        match &mut self.input {
+            Input::Text(rest) => {
+                let (now, later) = rest.split_at(rest.len().min(CHUNK));
+                self.buf.extend_from_slice(now);
+                *rest = later;
+                !now.is_empty()
+            }
+            Input::Disk(disk, next) => {
+                *next += 1;
+                disk.append(*next - 1, &mut self.buf)
+            }
+        }
+    }
+    /// Reads until the text up to `to` is here; false if it ends first.
+    pub fn fill_to(&mut self, to: usize) -> bool {
+        while self.end() < to {
+            if !self.more() {
+                return false;
+            }
+        }
+        true
+    }
+    /// Forgets the bytes before `before`, when they are many.
+    pub fn forget(&mut self, before: usize) {
+        let n = before.saturating_sub(self.start).min(self.buf.len());
+        if n >= CHUNK {
+            self.buf.drain(..n);
+            self.start += n;
+        }
+    }
+}
+
+impl std::io::Read for Window<'_> {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.served >= self.end() && !self.more() {
+            return Ok(0);
+        }
+        let from = &self.buf[self.served - self.start..];
+        let n = from.len().min(out.len());
+        out[..n].copy_from_slice(&from[..n]);
+        self.served += n;
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{Read, Seek, SeekFrom, Write};
+
+    fn read_all(disk: &Disk) -> Vec<u8> {
+        let mut text = Vec::new();
+        Window::disk(disk).read_to_end(&mut text).unwrap();
+        text
+    }
+
+    #[test]
+    fn a_file_is_read_again_as_first_read_until_it_is_written_over() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        // A byte-order mark, characters cut by chunk ends, more than two chunks.
+        let text: String = "a;bø;€\n".repeat(CHUNK / 4);
+        file.write_all(b"\xef\xbb\xbf").unwrap();
+        file.write_all(text.as_bytes()).unwrap();
+        file.flush().unwrap();
+        let scan = Disk::open(file.path()).unwrap().unwrap();
+        assert_eq!(
+            (scan.len, scan.quote, scan.lone_cr),
+            (text.len(), false, false)
+        );
+        assert!(scan.disk.bom());
+        assert_eq!(read_all(&scan.disk), text.as_bytes());
+        assert!(scan.disk.unchanged().is_ok());
+
+        // One byte of the second chunk written over: the walk ends before it, and says why.
+        let f = file.as_file_mut();
+        f.seek(SeekFrom::Start(CHUNK as u64 + 10)).unwrap();
+        f.write_all(b"X").unwrap();
+        f.flush().unwrap();
+        let again = read_all(&scan.disk);
+        assert_eq!(again, &text.as_bytes()[..CHUNK - 3]);
+        let message = scan.disk.unchanged().unwrap_err().to_string();
+        assert!(
+            message.contains("changed while this run was reading it"),
+            "{message}"
+        );
+        // And stays ended, even when put back.
+        f.seek(SeekFrom::Start(CHUNK as u64 + 10)).unwrap();
+        f.write_all(&text.as_bytes()[CHUNK + 7..CHUNK + 8]).unwrap();
+        assert!(read_all(&scan.disk).is_empty());
+    }
+
+    #[test]
+    fn a_file_that_grows_or_shrinks_has_changed() {
+        for change in [&b"more\n"[..], b""] {
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            file.write_all(b"h1,h2\n1,2\n").unwrap();
+            let scan = Disk::open(file.path()).unwrap().unwrap();
+            if change.is_empty() {
+                file.as_file().set_len(6).unwrap();
+            } else {
+                file.write_all(change).unwrap();
+            }
+            assert!(read_all(&scan.disk).is_empty());
+            assert!(scan.disk.unchanged().is_err());
+        }
+    }
+
+    #[test]
+    fn a_file_replaced_under_its_name_is_still_read_as_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.csv");
+        std::fs::write(&path, "h1,h2\n1,2\n").unwrap();
+        let scan = Disk::open(&path).unwrap().unwrap();
+        let other = dir.path().join("new.csv");
+        std::fs::write(&other, "h1,h2\n3,4\n").unwrap();
+        std::fs::rename(&other, &path).unwrap();
+        assert_eq!(read_all(&scan.disk), b"h1,h2\n1,2\n");
+        assert!(scan.disk.unchanged().is_ok());
+    }
+
+    #[test]
+    fn other_encodings_are_left_to_decoding() {
+        for bytes in [&b"a;b\n\xe6\xf8\xe5\n"[..], b"\xff\xfea\0", b"a\0b\n"] {
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            file.write_all(bytes).unwrap();
+            assert!(Disk::open(file.path()).unwrap().is_none());
+        }
+    }
+}
