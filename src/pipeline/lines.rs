@@ -12,7 +12,7 @@ use super::Settings;
 use crate::error::Error;
 use crate::model::fields::{self as columns, Field, Kind, Level};
 use crate::model::order::normalise_key;
-use crate::model::outcome::{RowResult, RowStatus};
+use crate::model::outcome::{Problems, RowResult, RowStatus, Span};
 use crate::model::problem::{column_letters, mention, quote, Origin, Problem};
 use std::borrow::Cow;
 use std::collections::HashMap;
@@ -54,8 +54,8 @@ pub fn read(
 
 /// The row of each order key's last line, and how many rows the sheet has below its header
 /// (blank ones included): read from the key column alone, before the lines are.
-fn last_rows(sheet: &Sheet, map: &ColumnMap) -> (HashMap<String, u32>, usize) {
-    let mut last: HashMap<String, u32> = HashMap::new();
+fn last_rows(sheet: &Sheet, map: &ColumnMap) -> (HashMap<Box<str>, u32>, usize) {
+    let mut last: HashMap<Box<str>, u32> = HashMap::new();
     let mut rows = 0;
     let Some(column) = map.column(Field::OrderRef) else {
         return (last, 0);
@@ -69,7 +69,7 @@ fn last_rows(sheet: &Sheet, map: &ColumnMap) -> (HashMap<String, u32>, usize) {
         match last.get_mut(key.as_ref()) {
             Some(row) => *row = number,
             None => {
-                last.insert(key.into_owned(), number);
+                last.insert(key.into(), number);
             }
         }
     };
@@ -101,7 +101,7 @@ struct Lines<'a> {
     /// The rows read so far, each with the problems found reading it.
     rows: Vec<RowResult>,
     /// The row of each order key's last line: where its order is complete.
-    last: HashMap<String, u32>,
+    last: HashMap<Box<str>, u32>,
     problems: Vec<Problem>,
     grouper: Grouper,
     /// The line cells of the row at hand (kept to reuse the allocation).
@@ -115,7 +115,7 @@ impl<'a> Lines<'a> {
         map: &'a ColumnMap,
         settings: &'a Settings,
         rules: &'a Rules,
-        last: HashMap<String, u32>,
+        last: HashMap<Box<str>, u32>,
         rows: usize,
     ) -> Self {
         let mapped = map
@@ -175,8 +175,8 @@ impl<'a> Lines<'a> {
             number: row.number,
             order: 0,
             status: RowStatus::Valid,
-            problems: Vec::new(),
-            span: row.span,
+            problems: Problems::default(),
+            span: Span::new(row.span),
         };
         // Every problem found reading a row is on that row.
         for p in self.problems.drain(..) {
@@ -192,6 +192,11 @@ impl<'a> Lines<'a> {
             return None;
         }
         self.last.remove(key.as_ref());
+        // A table never gives back its room by itself: with the orders' lines adjacent it
+        // empties as it is read, and its room goes to the rows read meanwhile.
+        if self.last.capacity() > 4 * self.last.len() + 4096 {
+            self.last.shrink_to(2 * self.last.len());
+        }
         self.unusual_keys.remove(key.as_ref());
         self.grouper.take(index).map(|draft| (index, draft))
     }

@@ -162,7 +162,10 @@ pub fn check(
     // A walk that found the file written over ended early: that, not what it read, is said.
     sheet.unchanged()?;
     let mut rows = read?;
-    let orders: Vec<OrderResult> = settle.orders.into_iter().flatten().collect();
+    // Every order is settled by now; collected in place (an `Option` of an order is as large
+    // as the order), not beside the first vector.
+    #[allow(clippy::filter_map_identity)]
+    let orders: Vec<OrderResult> = settle.orders.into_iter().filter_map(|o| o).collect();
     point_to_lookalikes(&mut rows, &map);
     Ok(Checked {
         sheet,

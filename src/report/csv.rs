@@ -86,12 +86,16 @@ pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
         line.extend_from_slice(b"\r\n");
         out.write_all(line)
     };
-    if checked.rows.iter().all(|r| r.span.is_some()) {
+    if checked.rows.iter().all(|r| r.span.get().is_some()) {
         // A CSV sheet: copy each record's text, without parsing the file again.
         let mut raws = checked.sheet.raws();
         for result in &checked.rows {
             line.clear();
-            let raw = result.span.and_then(|span| raws.get(span)).unwrap_or("");
+            let raw = result
+                .span
+                .get()
+                .and_then(|span| raws.get(span))
+                .unwrap_or("");
             if !push_raw(&mut line, raw, delimiter, width) {
                 line.clear();
                 push_cells(&mut line, &parse_record(raw, delimiter), style, width);
