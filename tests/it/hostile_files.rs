@@ -235,6 +235,39 @@ fn unusable_paths_and_headers() {
         .stderr_has(&["leave out --encoding to detect it"]);
 }
 
+/// A sheet that can be read only once (a named pipe, or `<(…)` in a shell): read whole, and
+/// checked as the same sheet in a file is (a UTF-8 file is read again for each pass instead).
+#[cfg(unix)]
+#[test]
+fn a_sheet_from_a_pipe_is_checked_as_the_same_sheet_in_a_file() {
+    let w = Workdir::new();
+    let text = sheet(3).csv(b',');
+    w.write("orders.csv", &text);
+    let file = w.check("orders.csv", &["--json", "--output", "file.result.csv"]);
+    file.expect(0);
+    let fifo = w.join("pipe.csv");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.unwrap().success());
+    // The writer waits for the reader to open the pipe; it never blocks the test otherwise.
+    let writer = {
+        let fifo = fifo.clone();
+        std::thread::spawn(move || std::fs::write(&fifo, text))
+    };
+    let pipe = w.check("pipe.csv", &["--json", "--output", "pipe.result.csv"]);
+    // Had the run ended without opening the pipe, the writer would wait for ever: open it
+    // here too, without waiting for a writer (the text fits in the pipe's buffer).
+    let unblock = std::os::unix::fs::OpenOptionsExt::custom_flags(
+        std::fs::OpenOptions::new().read(true),
+        libc::O_NONBLOCK,
+    )
+    .open(&fifo);
+    writer.join().unwrap().unwrap();
+    drop(unblock);
+    pipe.expect(0);
+    assert_eq!(pipe.json()["rows"], file.json()["rows"]);
+    assert_eq!(w.read("pipe.result.csv"), w.read("file.result.csv"));
+}
+
 #[test]
 fn csv_rows_of_unequal_length() {
     let w = Workdir::new();

@@ -241,7 +241,18 @@ enum Body {
 impl Sheet {
     /// Opens and reads a sheet. Every failure says which file and what to do.
     pub fn open(path: &Path, options: &ReadOptions) -> Result<Sheet, Error> {
-        let head = head(path, 8)?;
+        // A file that can be read only once (a pipe, `<(…)` in a shell) is read whole here.
+        let regular = std::fs::metadata(path)
+            .map_err(|e| Error::file(path, e))?
+            .is_file();
+        let once = match regular {
+            true => None,
+            false => Some(std::fs::read(path).map_err(|e| Error::file(path, e))?),
+        };
+        let head = match &once {
+            Some(bytes) => bytes[..bytes.len().min(8)].to_vec(),
+            None => head(path, 8)?,
+        };
         if head.is_empty() {
             return Err(Error::unusable(path, "the file is empty"));
         }
@@ -249,7 +260,10 @@ impl Sheet {
         let workbook = spreadsheet::kind_of(&head, &ext);
         let (format, table, notes) = match workbook {
             Some(kind) => {
-                let bytes = std::fs::read(path).map_err(|e| Error::file(path, e))?;
+                let bytes = match once {
+                    Some(bytes) => bytes,
+                    None => std::fs::read(path).map_err(|e| Error::file(path, e))?,
+                };
                 spreadsheet::read(path, bytes, kind, options.sheet.as_deref())?
             }
             None => {
@@ -259,7 +273,11 @@ impl Sheet {
                         path.display()
                     )));
                 }
-                let text = csv::CsvText::open(path, options.encoding.as_deref())?;
+                let named = options.encoding.as_deref();
+                let text = match once {
+                    Some(bytes) => csv::CsvText::decode(path, bytes, named)?,
+                    None => csv::CsvText::open(path, named)?,
+                };
                 let format = Format::Csv {
                     encoding: text.encoding,
                     delimiter: text.delimiter,

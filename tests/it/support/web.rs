@@ -46,7 +46,10 @@ impl WebApp {
         .map(|s| s.to_string())
         .collect();
         args.extend(extra.iter().map(|s| s.to_string()));
-        let running = Running::start(work, &args, &[], "serve");
+        // Its folder of uploads inside the workdir: a server killed at the test's end cannot
+        // remove it, and the workdir goes with the test.
+        let temp = [("TMPDIR".to_string(), work.path().display().to_string())];
+        let running = Running::start(work, &args, &temp, "serve");
         let ready = running.stderr_line("fpgo-export is ready at ", Duration::from_secs(60));
         let url = ready
             .trim_start_matches("fpgo-export is ready at ")
