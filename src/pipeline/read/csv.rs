@@ -1,5 +1,5 @@
 //! CSV text, delimiter sniffed from the header line, rows parsed on each walk: text decoded once
-//! and kept, or a UTF-8 file read again for each walk ([`Disk`]).
+//! and kept, or a UTF-8 or Windows-1252 file read again for each walk ([`Disk`]).
 //! Row numbers count records the way Excel counts rows: a blank line is a row, a quoted cell
 //! spanning several lines is one. A quote that opens a cell and never closes properly (it runs
 //! to the end of the file, or over lines that look like rows of their own) would swallow every
@@ -75,8 +75,9 @@ impl<'t> Raws<'t> {
 }
 
 impl CsvText {
-    /// Opens a CSV file: a UTF-8 one (with a byte-order mark or without) is validated as it is
-    /// read and left on disk ([`Disk`]); any other is decoded ([`encoding::decode`]) and kept.
+    /// Opens a CSV file: a UTF-8 one (with a byte-order mark or without) or a Windows-1252 one
+    /// is read through and left on disk ([`Disk`]); any other, and any with `--encoding`, is
+    /// decoded ([`encoding::decode`]) and kept.
     pub fn open(path: &Path, named: Option<&str>) -> Result<CsvText, Error> {
         if named.is_none() {
             if let Some(scan) = Disk::open(path)? {
@@ -85,7 +86,7 @@ impl CsvText {
                     len: scan.len,
                     simple: !scan.quote && !scan.lone_cr,
                     encoding: TextEncoding {
-                        encoding: encoding_rs::UTF_8,
+                        encoding: scan.disk.encoding(),
                         bom: scan.disk.bom(),
                     },
                     source: Source::File(scan.disk),

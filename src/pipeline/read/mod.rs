@@ -2,10 +2,10 @@
 //! Excel shows for it (the header is row 1 when the sheet starts at the top).
 //!
 //! The format is decided by the file's first bytes (a zip is a workbook whatever its name says),
-//! then by its extension, matched case-insensitively. A UTF-8 CSV is validated once and read again
-//! from the file each time its rows are walked, checked to be the text first read (other
-//! encodings are decoded once and kept), so a million-line sheet is never held as cells, nor as
-//! text.
+//! then by its extension, matched case-insensitively. A UTF-8 or Windows-1252 CSV is read through once
+//! and read again from the file each time its rows are walked, checked to be the text first
+//! read (UTF-16, a named `--encoding` and a pipe are decoded once and kept), so a million-line
+//! sheet is never held as cells, nor as text.
 
 mod csv;
 mod encoding;

@@ -1,5 +1,5 @@
-//! A CSV's text read a stretch at a time: text decoded and kept, or a UTF-8 file left on disk
-//! ([`Disk`]) and read again for each walk of its rows, so that a million-line sheet is never
+//! A CSV's text read a stretch at a time: text decoded and kept, or a UTF-8 or Windows-1252
+//! file left on disk ([`Disk`]) and read (and decoded) again for each walk of its rows, so that a million-line sheet is never
 //! held whole. A file on disk is read through the descriptor opened first, and every chunk read
 //! again must have the checksum it had when the file was first read: a file replaced while a
 //! run goes on is not seen (the run keeps the one it opened), a file written over in place
@@ -7,6 +7,8 @@
 //! file that copies the rows, thus see the text that was checked, or the run stops.
 
 use crate::error::Error;
+use encoding_rs::{Encoding, UTF_8, WINDOWS_1252};
+use std::borrow::Cow;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -14,13 +16,16 @@ use std::sync::OnceLock;
 /// How much of a file is read, and checksummed, at a time.
 const CHUNK: usize = 1 << 18;
 
-/// A UTF-8 file validated once as it was first read; its text not kept.
+/// A UTF-8 or Windows-1252 file read through once when opened; its text not kept.
 #[derive(Debug)]
 pub struct Disk {
     file: File,
     path: PathBuf,
     /// The length of its byte-order mark, which is not part of the text.
     skip: usize,
+    /// The single-byte encoding its bytes are decoded from, each chunk on its own (a byte is a
+    /// character); `None` for UTF-8.
+    single: Option<&'static Encoding>,
     /// The CRC-32 of each chunk of the file (from its first byte) as first read.
     sums: Vec<u32>,
     /// Why a later read did not give the bytes of the first, once one did not.
@@ -41,11 +46,33 @@ pub struct Scan {
 }
 
 impl Disk {
-    /// Reads a file through, validating it as UTF-8. `None` for any other file (a NUL byte
-    /// near its start, a byte-order mark of another encoding, bytes that are not UTF-8 without
-    /// a UTF-8 mark): [`super::encoding::decode`] then decides what it is.
+    /// Reads a file through, validating it as UTF-8, or, when its bytes are not UTF-8 and it
+    /// has no byte-order mark, as Windows-1252 (what a Norwegian Excel writes; every byte is a
+    /// character), as [`super::encoding::decode`] would detect them. `None` for any other file
+    /// (a NUL byte near its start, a byte-order mark of another encoding): `decode` then
+    /// decides what it is.
     pub fn open(path: &Path) -> Result<Option<Scan>, Error> {
         let file = File::open(path).map_err(|e| Error::file(path, e))?;
+        match Self::scan(path, file, None)? {
+            Ok(scan) => Ok(Some(scan)),
+            Err(Some(file)) => Ok(Self::scan(path, file, Some(WINDOWS_1252))?.ok()),
+            Err(None) => Ok(None),
+        }
+    }
+
+    /// The encoding its text was decoded from.
+    pub fn encoding(&self) -> &'static Encoding {
+        self.single.unwrap_or(UTF_8)
+    }
+
+    /// Reads the file through as UTF-8 (`single` `None`) or in a single-byte encoding. Not
+    /// UTF-8: `Err` with the file back when it may be Windows-1252 (no mark, no NUL byte near
+    /// its start), `Err(None)` otherwise.
+    fn scan(
+        path: &Path,
+        file: File,
+        single: Option<&'static Encoding>,
+    ) -> Result<Result<Scan, Option<File>>, Error> {
         // A chunk, after the bytes of a character the previous chunk ended inside.
         let mut buf = vec![0; CHUNK + 4];
         let (mut carry, mut skip, mut sums) = (0, 0, Vec::new());
@@ -57,29 +84,34 @@ impl Disk {
             let n = read_chunk(&file, k, &mut buf[carry..carry + CHUNK])
                 .map_err(|e| Error::file(path, e))?;
             sums.push(crc32fast::hash(&buf[carry..carry + n]));
-            if k == 0 {
+            if k == 0 && single.is_none() {
                 let start = &buf[..n.min(1 << 16)];
-                skip = match encoding_rs::Encoding::for_bom(start) {
-                    Some((e, len)) if e == encoding_rs::UTF_8 => len,
-                    Some(_) => return Ok(None),
-                    None if start.contains(&0) => return Ok(None),
+                skip = match Encoding::for_bom(start) {
+                    Some((e, len)) if e == UTF_8 => len,
+                    Some(_) => return Ok(Err(None)),
+                    None if start.contains(&0) => return Ok(Err(None)),
                     None => 0,
                 };
             }
             let (from, filled, last) = (if k == 0 { skip } else { 0 }, carry + n, n < CHUNK);
-            let (valid, rest) = match std::str::from_utf8(&buf[from..filled]) {
-                Ok(text) => (text, filled),
-                Err(e) if e.error_len().is_none() && !last => {
+            let decoded;
+            let (valid, rest) = match (single, std::str::from_utf8(&buf[from..filled])) {
+                (Some(encoding), _) => {
+                    decoded = encoding.decode_without_bom_handling(&buf[..n]).0;
+                    (&*decoded, filled)
+                }
+                (None, Ok(text)) => (text, filled),
+                (None, Err(e)) if e.error_len().is_none() && !last => {
                     let upto = from + e.valid_up_to();
                     (std::str::from_utf8(&buf[from..upto]).unwrap_or(""), upto)
                 }
-                Err(_) if skip > 0 => {
+                (None, Err(_)) if skip > 0 => {
                     return Err(Error::unusable(
                         path,
                         "the file starts with a UTF-8 byte-order mark but is not valid UTF-8",
                     ))
                 }
-                Err(_) => return Ok(None),
+                (None, Err(_)) => return Ok(Err(Some(file))),
             };
             len += valid.len();
             for b in valid.bytes() {
@@ -103,10 +135,11 @@ impl Disk {
             file,
             path: path.to_path_buf(),
             skip,
+            single,
             sums,
             failure: OnceLock::new(),
         };
-        Ok(Some(Scan {
+        Ok(Ok(Scan {
             disk,
             len,
             quote,
@@ -147,6 +180,12 @@ impl Disk {
         }
         if k == 0 {
             out.drain(had..had + self.skip.min(n));
+        }
+        if let Some(encoding) = self.single {
+            if let Cow::Owned(text) = encoding.decode_without_bom_handling(&out[had..]).0 {
+                out.truncate(had);
+                out.extend_from_slice(text.as_bytes());
+            }
         }
         out.len() > had
     }
@@ -355,11 +394,34 @@ mod tests {
     }
 
     #[test]
+    fn a_windows_1252_file_is_decoded_as_it_is_read_again() {
+        // Not UTF-8, no mark: Windows-1252, as decoding the whole file would find, over chunks.
+        let line = "Kåre;Ærø;€ 12,50\r\n".repeat(CHUNK / 8);
+        let (bytes, _, _) = WINDOWS_1252.encode(&line);
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&bytes).unwrap();
+        let scan = Disk::open(file.path()).unwrap().unwrap();
+        assert_eq!(scan.disk.encoding(), WINDOWS_1252);
+        assert_eq!(
+            (scan.len, scan.quote, scan.disk.bom()),
+            (line.len(), false, false)
+        );
+        assert_eq!(read_all(&scan.disk), line.as_bytes());
+        let (decoded, _) =
+            super::super::encoding::decode(file.path(), bytes.to_vec(), None).unwrap();
+        assert_eq!(decoded, line);
+    }
+
+    #[test]
     fn other_encodings_are_left_to_decoding() {
-        for bytes in [&b"a;b\n\xe6\xf8\xe5\n"[..], b"\xff\xfea\0", b"a\0b\n"] {
+        for bytes in [&b"\xff\xfea\0"[..], b"a\0b\n", b"\xef\xbb\xbfa\xff\n"] {
             let mut file = tempfile::NamedTempFile::new().unwrap();
             file.write_all(bytes).unwrap();
-            assert!(Disk::open(file.path()).unwrap().is_none());
+            match Disk::open(file.path()) {
+                // A UTF-8 mark before bytes that are not UTF-8 is said at once.
+                Err(e) => assert!(e.to_string().contains("UTF-8 byte-order mark"), "{e}"),
+                Ok(scan) => assert!(scan.is_none()),
+            }
         }
     }
 }
