@@ -95,24 +95,25 @@ impl Disk {
             }
             let (from, filled, last) = (if k == 0 { skip } else { 0 }, carry + n, n < CHUNK);
             let decoded;
-            let (valid, rest) = match (single, std::str::from_utf8(&buf[from..filled])) {
-                (Some(encoding), _) => {
-                    decoded = encoding.decode_without_bom_handling(&buf[..n]).0;
-                    (&*decoded, filled)
-                }
-                (None, Ok(text)) => (text, filled),
-                (None, Err(e)) if e.error_len().is_none() && !last => {
-                    let upto = from + e.valid_up_to();
-                    (std::str::from_utf8(&buf[from..upto]).unwrap_or(""), upto)
-                }
-                (None, Err(_)) if skip > 0 => {
-                    return Err(Error::unusable(
-                        path,
-                        "the file starts with a UTF-8 byte-order mark but is not valid UTF-8",
-                    ))
-                }
-                (None, Err(_)) => return Ok(Err(Some(file))),
-            };
+            let (valid, rest) =
+                match single.ok_or(&buf[from..filled]) {
+                    Ok(encoding) => {
+                        decoded = encoding.decode_without_bom_handling(&buf[..n]).0;
+                        (&*decoded, filled)
+                    }
+                    Err(bytes) => match std::str::from_utf8(bytes) {
+                        Ok(text) => (text, filled),
+                        Err(e) if e.error_len().is_none() && !last => {
+                            let upto = from + e.valid_up_to();
+                            (std::str::from_utf8(&buf[from..upto]).unwrap_or(""), upto)
+                        }
+                        Err(_) if skip > 0 => return Err(Error::unusable(
+                            path,
+                            "the file starts with a UTF-8 byte-order mark but is not valid UTF-8",
+                        )),
+                        Err(_) => return Ok(Err(Some(file))),
+                    },
+                };
             len += valid.len();
             for b in valid.bytes() {
                 lone_cr |= after_cr && b != b'\n';
