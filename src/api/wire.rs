@@ -245,6 +245,21 @@ pub fn body(
     serde_json::to_value(Request::new(order, endpoint, format, update_of)).unwrap_or_default()
 }
 
+/// An order's body (made with no update fields) turned into the update of the provider's
+/// order `uuid`: the `fpgoUuid` and `orderFrom` [`Request::new`] writes, in the place it
+/// writes them (after `callback`), so the value is the one `body(…, Some(uuid))` gives.
+pub fn as_update(mut body: serde_json::Value, uuid: &str) -> serde_json::Value {
+    if let Some(map) = body.as_object_mut() {
+        let after = map
+            .keys()
+            .position(|k| k == "callback")
+            .map_or(map.len(), |i| i + 1);
+        map.shift_insert(after, "fpgoUuid".into(), uuid.into());
+        map.shift_insert(after + 1, "orderFrom".into(), "PARTNER".into());
+    }
+    body
+}
+
 /// The request body of an order for an endpoint, as JSON bytes appended to `out`: the bytes
 /// of [`body`]'s value written out, without building the value.
 pub fn write_body(

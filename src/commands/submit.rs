@@ -8,12 +8,12 @@ use crate::api::target::{BaseUrl, Token};
 use crate::cli::SubmitArgs;
 use crate::error::Error;
 use crate::exit;
-use crate::model::order::Order;
 use crate::pipeline::{self, Checked, Settings};
 use crate::report;
 use crate::sandbox::{self, Sandbox};
 use crate::send::dispatch::{Job, Stop};
 use crate::send::ledger::{self, Change, Ledger, Scope, Snapshot, State, Unrecorded};
+use crate::send::ready::Ready;
 use crate::send::{plan, verdicts, Planning, SendSettings, Sending};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
@@ -100,7 +100,7 @@ fn open_ledger(
     send: &SendSettings,
     target: &Target,
     scope: &Scope,
-    valid: &[(usize, Order)],
+    valid: &[Ready],
 ) -> Result<Opened, Error> {
     if target.sandbox.is_none() {
         refuse_a_second_ledger(send, &target.ledger, scope, valid)?;
@@ -133,7 +133,7 @@ fn refuse_a_second_ledger(
     send: &SendSettings,
     path: &Path,
     scope: &Scope,
-    valid: &[(usize, Order)],
+    valid: &[Ready],
 ) -> Result<(), Error> {
     if send.ledger.is_none() || send.new_ledger || path.exists() {
         return Ok(());
@@ -142,7 +142,7 @@ fn refuse_a_second_ledger(
     if crate::same_file(&default, path) {
         return Ok(());
     }
-    let keys: Vec<&str> = valid.iter().map(|(_, o)| o.key.as_str()).collect();
+    let keys: Vec<&str> = valid.iter().map(|o| o.key.as_str()).collect();
     let held = Ledger::holds(&default, scope, &keys)?;
     if held == 0 {
         return Ok(());
@@ -187,16 +187,17 @@ async fn submit_sheet(
         base_url: target.base_url.key.clone(),
         endpoint: endpoint.name().to_string(),
     };
-    let mut valid: Vec<(usize, Order)> = Vec::new();
+    let planning = Planning::of(settings, send.choices);
+    // Each valid order kept as its body, not as the order: what holds a big sheet's memory.
+    let mut valid: Vec<Ready> = Vec::new();
     let mut checked = pipeline::check(settings, |index, order| {
-        valid.push((index, order.clone()));
+        valid.push(planning.ready(index, order));
         Ok(())
     })?;
     if send.dry_run {
         return dry_run(
             args,
-            settings,
-            send,
+            (settings, send, planning),
             target,
             (scope, valid, checked),
             started,
@@ -209,11 +210,10 @@ async fn submit_sheet(
         .as_ref()
         .ok_or_else(|| Error::bug("no token for a run that sends"))?;
     let client = Client::new(&target.base_url, token, send.timeout)?;
-    let planning = Planning::of(settings, send.choices);
     let planned = crate::send::prepare(
         &mut opened.ledger,
         &scope,
-        (&mut checked, &valid),
+        (&mut checked, valid),
         &client,
         planning,
     )
@@ -290,10 +290,9 @@ fn print_plan(
 /// orders a real run would send are `would_create` or `would_update` on their rows.
 async fn dry_run(
     args: &SubmitArgs,
-    settings: &Settings,
-    send: &SendSettings,
+    (settings, send, planning): (&Settings, &SendSettings, Planning),
     target: Target,
-    (scope, valid, mut checked): (Scope, Vec<(usize, Order)>, Checked),
+    (scope, valid, mut checked): (Scope, Vec<Ready>, Checked),
     started: Instant,
 ) -> Result<i32, Error> {
     if target.sandbox.is_none() {
@@ -316,8 +315,7 @@ async fn dry_run(
             "a dry run sends nothing and needs no token, but a real run would stop: {why}"
         ));
     }
-    let planning = Planning::of(settings, send.choices);
-    let planned = crate::send::foresee(&snapshot, &scope, (&mut checked, &valid), planning)?;
+    let planned = crate::send::foresee(&snapshot, &scope, (&mut checked, valid), planning)?;
     verdicts::would_send(&mut checked, &planned);
     let listed = print_plan(&checked, &planned, send, true);
     if let Some(sandbox) = target.sandbox {

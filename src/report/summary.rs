@@ -38,6 +38,20 @@ pub struct Sending {
     pub listed: Option<Vec<usize>>,
 }
 
+impl Sending {
+    /// Whether this run sent each of the checked orders (`sent_now` as a mask, so that asking
+    /// it for every order of a big sheet is not a search each time).
+    fn sent_now_mask(&self, orders: usize) -> Vec<bool> {
+        let mut mask = vec![false; orders];
+        for &o in &self.sent_now {
+            if let Some(m) = mask.get_mut(o) {
+                *m = true;
+            }
+        }
+        mask
+    }
+}
+
 /// Colour on a terminal: on when stderr is one (or `CLICOLOR_FORCE` asks), never when
 /// `NO_COLOR` is set (<https://no-color.org>).
 #[derive(Clone, Copy, Debug, Default)]
@@ -322,8 +336,9 @@ pub fn statuses_line(checked: &Checked) -> String {
 
 /// The valid orders this run did not send: the ones earlier runs dealt with.
 fn earlier(checked: &Checked, sending: &Sending) -> Vec<usize> {
+    let sent = sending.sent_now_mask(checked.orders.len());
     (0..checked.orders.len())
-        .filter(|o| checked.orders[*o].valid && !sending.sent_now.contains(o))
+        .filter(|&o| checked.orders[o].valid && !sent[o])
         .collect()
 }
 
@@ -365,6 +380,7 @@ fn print_sent_now(
     out: &mut dyn Write,
 ) -> std::io::Result<()> {
     let now = counts(checked, &sending.sent_now);
+    let sent = sending.sent_now_mask(checked.orders.len());
     if sending.dry_run {
         if now.is_empty() {
             writeln!(
@@ -372,7 +388,7 @@ fn print_sent_now(
                 "dry run: nothing sent, and a real run would send nothing"
             )?;
         } else {
-            let (total, _) = money_totals(checked, |o| sending.sent_now.contains(&o));
+            let (total, _) = money_totals(checked, |o| sent[o]);
             writeln!(
                 out,
                 "dry run: nothing sent; a real run would send {} order(s): {}; {} NOK incl. VAT",
@@ -385,7 +401,7 @@ fn print_sent_now(
         writeln!(out, "sent now: nothing")?;
     } else {
         let (total, _) = money_totals(checked, |o| {
-            sending.sent_now.contains(&o) && checked.orders[o].status == RowStatus::Created
+            sent[o] && checked.orders[o].status == RowStatus::Created
         });
         writeln!(
             out,
@@ -520,8 +536,9 @@ pub fn json(
             summary["would_send"] = summary["sent_now"].take();
             summary["sent_now"] = json!({});
         }
+        let sent = sending.sent_now_mask(checked.orders.len());
         let created_now = money_totals(checked, |o| {
-            sending.sent_now.contains(&o) && checked.orders[o].status == RowStatus::Created
+            sent[o] && checked.orders[o].status == RowStatus::Created
         });
         let created_earlier = money_totals(checked, |o| {
             checked.orders[o].status == RowStatus::AlreadyCreated

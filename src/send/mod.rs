@@ -9,6 +9,7 @@ pub mod dispatch;
 pub mod ledger;
 pub mod pace;
 pub mod plan;
+pub mod ready;
 pub mod status;
 pub mod verdicts;
 
@@ -24,6 +25,7 @@ use crate::pipeline::{self, Checked};
 use dispatch::{Job, Report};
 use ledger::{Ledger, Record, Scope, Snapshot, State, Unrecorded, Writer};
 use plan::Lookup;
+use ready::Ready;
 use rust_decimal::Decimal;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -36,14 +38,11 @@ use tokio::sync::mpsc::UnboundedSender;
 pub async fn look_up(
     ledger: &mut Ledger,
     scope: &Scope,
-    valid: &[(usize, Order)],
+    valid: &mut [Ready],
     client: &Client,
     numbers: NumberConvention,
-) -> Result<(Vec<Option<Record>>, Lookup), Error> {
-    let mut records = Vec::with_capacity(valid.len());
-    for (_, order) in valid {
-        records.push(ledger.get(scope, &order.key)?);
-    }
+) -> Result<(Vec<Option<Box<Record>>>, Lookup), Error> {
+    let records = records(valid, |key| ledger.get(scope, key))?;
     let wanted: Vec<(String, Decimal)> = valid
         .iter()
         .zip(&records)
@@ -51,13 +50,39 @@ pub async fn look_up(
             r.as_ref()
                 .is_some_and(|r| r.state == State::Uncertain && r.order_uuid.is_none())
         })
-        .map(|((_, o), _)| (o.key.clone(), o.summary.grand_total))
+        .map(|(o, _)| (o.key.clone(), o.grand_total))
         .collect();
     let lookup = plan::ask_provider(client, &wanted, numbers).await;
     for (key, ids) in &lookup.found {
         ledger.settle(scope, key, State::Created, Some::<&Ids>(ids), None)?;
     }
     Ok((records, lookup))
+}
+
+/// The ledger's record of each valid order, by `get` (boxed: most orders of a first run
+/// have none, and a `None` is then a pointer's size). When an order's body is the one the
+/// ledger kept, the ledger's copy is dropped (only a changed body is compared with it); when
+/// that order was created, so is its own ([`plan::decide`] never sends it again): a rerun of a
+/// big sheet holds neither.
+fn records(
+    valid: &mut [Ready],
+    mut get: impl FnMut(&str) -> Result<Option<Record>, Error>,
+) -> Result<Vec<Option<Box<Record>>>, Error> {
+    let mut records = Vec::with_capacity(valid.len());
+    for order in valid {
+        let mut record = get(&order.key)?;
+        if let Some(r) = record
+            .as_mut()
+            .filter(|r| r.fingerprint == order.fingerprint)
+        {
+            r.payload = None;
+            if r.state == State::Created {
+                order.body = Vec::new();
+            }
+        }
+        records.push(record.map(Box::new));
+    }
+    Ok(records)
 }
 
 /// What the plan of a sheet depends on besides the ledger: how its bodies are written and the
@@ -78,22 +103,21 @@ impl Planning {
         }
     }
 
+    /// A valid order as the check hands it over, made ready to plan and send.
+    pub fn ready(&self, index: usize, order: &Order) -> Ready {
+        Ready::new(index, order, (self.endpoint, self.date_format))
+    }
+
     /// Each valid order's verdict (the jobs to send), the orders held back put on their rows:
     /// the same step for a real run and a dry one.
     pub fn plan(
         &self,
         checked: &mut Checked,
-        valid: &[(usize, Order)],
-        records: &[Option<Record>],
+        valid: Vec<Ready>,
+        records: &[Option<Box<Record>>],
         lookup: &Lookup,
     ) -> plan::Plan {
-        let mut planned = plan::plan(
-            valid,
-            records,
-            lookup,
-            (self.endpoint, self.date_format),
-            self.choices,
-        );
+        let mut planned = plan::plan(valid, records, lookup, self.choices);
         verdicts::held(checked, &mut planned, lookup);
         planned
     }
@@ -106,7 +130,7 @@ impl Planning {
 pub async fn prepare(
     ledger: &mut Ledger,
     scope: &Scope,
-    (checked, valid): (&mut Checked, &[(usize, Order)]),
+    (checked, mut valid): (&mut Checked, Vec<Ready>),
     client: &Client,
     planning: Planning,
 ) -> Result<plan::Plan, Error> {
@@ -117,7 +141,7 @@ pub async fn prepare(
         ));
     }
     verdicts::created_earlier(checked, |key| created(ledger.get(scope, key)));
-    let (records, lookup) = look_up(ledger, scope, valid, client, checked.convention).await?;
+    let (records, lookup) = look_up(ledger, scope, &mut valid, client, checked.convention).await?;
     if let Some(why) = &lookup.unread {
         checked.notes.push(format!(
             "could not ask the provider about uncertain orders: {why}"
@@ -133,17 +157,14 @@ pub async fn prepare(
 pub fn foresee(
     snapshot: &Snapshot,
     scope: &Scope,
-    (checked, valid): (&mut Checked, &[(usize, Order)]),
+    (checked, mut valid): (&mut Checked, Vec<Ready>),
     planning: Planning,
 ) -> Result<plan::Plan, Error> {
     verdicts::created_earlier(checked, |key| created(snapshot.get(scope, key)));
-    let mut records = Vec::with_capacity(valid.len());
-    for (_, order) in valid {
-        records.push(snapshot.get(scope, &order.key)?);
-    }
+    let records = records(&mut valid, |key| snapshot.get(scope, key))?;
     let mut lookup = Lookup::default();
     let mut dead = 0;
-    for ((_, order), record) in valid.iter().zip(&records) {
+    for (order, record) in valid.iter().zip(&records) {
         let Some(record) = record else { continue };
         dead += usize::from(record.state == State::Sending);
         if matches!(record.state, State::Uncertain | State::Sending) && record.order_uuid.is_none()
@@ -220,4 +241,63 @@ pub struct SendSettings {
     pub dry_run: bool,
     pub choices: plan::Choices,
     pub options: dispatch::Options,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::send::ready::tests::order;
+
+    /// The ledger's record, with the body it kept.
+    fn record(state: State, fingerprint: &str) -> Record {
+        Record {
+            payload: Some("{}".into()),
+            ..plan::tests::record(state, fingerprint)
+        }
+    }
+
+    /// A rerun holds no body of an order created with the same content, and never sends it;
+    /// a changed one keeps both bodies (for its diff) and goes as an update of its id.
+    #[test]
+    fn a_rerun_keeps_only_the_bodies_it_may_send() {
+        let planning = Planning {
+            endpoint: Endpoint::InvoiceSession,
+            date_format: DateFormat::Unix,
+            choices: plan::Choices {
+                update: true,
+                retry_uncertain: false,
+            },
+        };
+        let mut valid: Vec<Ready> = (0..3).map(|i| planning.ready(i, &order(false))).collect();
+        for (i, order) in valid.iter_mut().enumerate() {
+            order.key = format!("INV-{i}");
+        }
+        let same = valid[0].fingerprint.clone();
+        let ledger = [
+            ("INV-0", record(State::Created, &same)),
+            ("INV-1", record(State::Created, "changed")),
+        ];
+        let records = records(&mut valid, |key| {
+            Ok(ledger
+                .iter()
+                .find(|(k, _)| *k == key)
+                .map(|(_, r)| r.clone()))
+        })
+        .unwrap();
+        assert!(valid[0].body.is_empty());
+        assert!(records[0].as_ref().unwrap().payload.is_none());
+        assert!(!valid[1].body.is_empty());
+        assert!(records[1].as_ref().unwrap().payload.is_some());
+        assert!(records[2].is_none());
+
+        let planned = plan::plan(valid, &records, &Lookup::default(), planning.choices);
+        assert_eq!(planned.job_orders, [1, 2]);
+        assert!(matches!(
+            planned.held[..],
+            [(0, plan::Decision::AlreadyCreated(_))]
+        ));
+        assert_eq!(planned.jobs[0].update_of.as_deref(), Some("ODR1"));
+        assert!(planned.jobs.iter().all(|j| !j.body.is_empty()));
+        assert!(planned.changes.contains_key(&1));
+    }
 }

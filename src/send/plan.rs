@@ -6,14 +6,12 @@
 //! doubt stays an update.
 
 use crate::api::client::Client;
-use crate::api::wire;
-use crate::model::order::Order;
 use crate::model::outcome::Ids;
-use crate::model::{DateFormat, Endpoint};
 use crate::pipeline::values::NumberConvention;
 use crate::send::diff::{changes, Changes};
 use crate::send::dispatch::Job;
 use crate::send::ledger::{Record, State};
+use crate::send::ready::Ready;
 use rust_decimal::Decimal;
 use serde_json::Value;
 use std::collections::HashMap;
@@ -90,7 +88,8 @@ pub fn decide(record: Option<&Record>, fingerprint: &str, choices: Choices) -> D
 #[derive(Debug, Default)]
 pub struct Plan {
     pub jobs: Vec<Job>,
-    /// The index (into the checked orders) of each job's order.
+    /// The index (into the checked orders) of each job's order, ascending (the valid orders come
+    /// in index order).
     pub job_orders: Vec<usize>,
     /// The orders not sent, by index, and why.
     pub held: Vec<(usize, Decision)>,
@@ -98,49 +97,50 @@ pub struct Plan {
     pub changes: HashMap<usize, Changes>,
 }
 
-/// Plans a sheet: `valid` are the valid orders (with their index), `records` the ledger's
-/// record of each, `lookup` what the provider's listing said of the uncertain ones.
+/// Plans a sheet: `valid` are the valid orders, `records` the ledger's record of each,
+/// `lookup` what the provider's listing said of the uncertain ones. A job takes its order's
+/// body; the held orders' are dropped.
 pub fn plan(
-    valid: &[(usize, Order)],
-    records: &[Option<Record>],
+    valid: Vec<Ready>,
+    records: &[Option<Box<Record>>],
     lookup: &Lookup,
-    (endpoint, format): (Endpoint, DateFormat),
     choices: Choices,
 ) -> Plan {
-    let mut plan = Plan::default();
-    for ((index, order), record) in valid.iter().zip(records) {
-        let payload = wire::body(order, endpoint, format, None);
-        let fingerprint = fingerprint(&payload);
+    let mut plan = Plan {
+        jobs: Vec::with_capacity(valid.len()),
+        ..Plan::default()
+    };
+    for (order, record) in valid.into_iter().zip(records) {
         if let Some(record) = record
             .as_ref()
-            .filter(|r| r.order_uuid.is_some() && r.fingerprint != fingerprint)
+            .filter(|r| r.order_uuid.is_some() && r.fingerprint != order.fingerprint)
         {
-            plan.changes
-                .insert(*index, changes(record.payload.as_deref(), &payload));
+            plan.changes.insert(
+                order.index,
+                changes(record.payload.as_deref(), &order.payload()),
+            );
         }
         let decision = match lookup.found.get(&order.key) {
             Some(ids) => Decision::AlreadyCreated(ids.clone()),
-            None => decide(record.as_ref(), &fingerprint, choices),
+            None => decide(record.as_deref(), &order.fingerprint, choices),
         };
         let Decision::Send { update_of } = decision else {
-            plan.held.push((*index, decision));
+            plan.held.push((order.index, decision));
             continue;
         };
         let update_of = order.fpgo_uuid.clone().or(update_of);
-        let payload = match &update_of {
-            Some(uuid) if order.fpgo_uuid.is_none() => {
-                wire::body(order, endpoint, format, Some(uuid))
-            }
-            _ => payload,
+        let body = match &update_of {
+            Some(uuid) if order.fpgo_uuid.is_none() => order.update_body(uuid),
+            _ => order.body,
         };
         plan.jobs.push(Job {
-            key: order.key.clone(),
-            body: payload.to_string().into_bytes(),
-            fingerprint,
-            rows: order.rows(),
+            key: order.key,
+            body,
+            fingerprint: order.fingerprint,
+            rows: order.rows,
             update_of,
         });
-        plan.job_orders.push(*index);
+        plan.job_orders.push(order.index);
     }
     plan
 }
@@ -285,11 +285,12 @@ pub async fn ask_provider(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    fn record(state: State, fingerprint: &str) -> Record {
+    /// A record of order `ODR1` in `state`, for a body of `fingerprint`.
+    pub(crate) fn record(state: State, fingerprint: &str) -> Record {
         Record {
             fingerprint: fingerprint.into(),
             state,

@@ -153,7 +153,8 @@ pub fn created_earlier(checked: &mut Checked, created: impl Fn(&str) -> Option<I
         );
         let first = checked.orders[index].rows.first().copied();
         checked.orders[index].ids = Some(Box::new(ids));
-        if let Some(row) = first.and_then(|n| checked.rows.iter_mut().find(|r| r.number == n)) {
+        let at = first.and_then(|n| checked.rows.binary_search_by_key(&n, |r| r.number).ok());
+        if let Some(row) = at.map(|i| &mut checked.rows[i]) {
             row.problems
                 .push(Problem::warning(row.number, None, message));
         }

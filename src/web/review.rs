@@ -15,7 +15,6 @@ use axum::extract::{Path, State as AppState};
 use axum::response::{IntoResponse, Response};
 use maud::{html, Markup};
 use rust_decimal::Decimal;
-use std::collections::BTreeMap;
 use std::ops::ControlFlow;
 use std::sync::Arc;
 
@@ -238,19 +237,8 @@ fn cell_anchor(p: &Problem, review: &Review) -> String {
 fn totals(review: &Review) -> Markup {
     let checked = &review.checked;
     let numbers = checked.convention;
-    let mut by_rate: BTreeMap<Decimal, (Decimal, usize)> = BTreeMap::new();
-    for (_, order) in &review.valid {
-        for line in &order.lines {
-            let entry = by_rate.entry(line.tax.normalize()).or_default();
-            entry.0 += line.amount;
-            entry.1 += 1;
-        }
-    }
-    let grand: Decimal = review
-        .valid
-        .iter()
-        .map(|(_, o)| o.summary.grand_total)
-        .sum();
+    let by_rate = &review.rates;
+    let grand: Decimal = review.valid.iter().map(|(_, total)| total).sum();
     let invalid = checked.orders.len() - checked.valid_orders();
     html! {
         section aria-labelledby="totals" {
@@ -265,7 +253,7 @@ fn totals(review: &Review) -> Markup {
                     caption { "Lines of the valid orders per VAT rate" }
                     thead { tr { th scope="col" { "VAT rate" } th scope="col" { "Lines" } th scope="col" { "Amount incl. VAT (NOK)" } } }
                     tbody {
-                        @for (rate, (amount, lines)) in &by_rate {
+                        @for (rate, (amount, lines)) in by_rate {
                             tr { td { (numbers.show(*rate)) " %" } td { (lines) } td { (numbers.show_money(*amount)) } }
                         }
                     }
@@ -282,8 +270,8 @@ fn send_form(app: &App, upload: &Upload, review: &Review) -> Markup {
     let grand: Decimal = review
         .valid
         .iter()
-        .filter(|(i, _)| orders.contains(i))
-        .map(|(_, o)| o.summary.grand_total)
+        .filter(|(i, _)| orders.binary_search(i).is_ok())
+        .map(|(_, total)| total)
         .sum();
     let rate = app.settings.options.rate;
     let production = app.target.environment == "production";

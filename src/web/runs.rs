@@ -206,14 +206,15 @@ async fn execute(
     args: (crate::cli::SheetArgs, crate::settings::Choices),
     pressed: watch::Receiver<u32>,
 ) -> Result<(), Error> {
-    let (settings, mut checked, valid) = tokio::task::spawn_blocking(move || {
+    let (settings, planning, mut checked, valid) = tokio::task::spawn_blocking(move || {
         let settings = crate::settings::Settings::for_page(&args.0, &args.1)?;
+        let planning = Planning::of(&settings, plan::Choices::default());
         let mut valid = Vec::new();
         let checked = pipeline::check(&settings, |index, order| {
-            valid.push((index, order.clone()));
+            valid.push(planning.ready(index, order));
             Ok(())
         })?;
-        Ok::<_, Error>((settings, checked, valid))
+        Ok::<_, Error>((settings, planning, checked, valid))
     })
     .await
     .map_err(|e| Error::bug(format!("the check stopped: {e}")))??;
@@ -225,11 +226,10 @@ async fn execute(
     let _busy = app.ledger.lock().await;
     let mut ledger = Ledger::open(&target.ledger)?;
     let client = Client::new(&target.base_url, &target.token, app.settings.timeout)?;
-    let planning = Planning::of(&settings, plan::Choices::default());
     let planned = send::prepare(
         &mut ledger,
         &scope,
-        (&mut checked, &valid),
+        (&mut checked, valid),
         &client,
         planning,
     )

@@ -9,18 +9,19 @@ use super::{pages, App};
 use crate::cli::SheetArgs;
 use crate::error::Error;
 use crate::model::fields::Field;
-use crate::model::order::Order;
 use crate::model::Endpoint;
 use crate::pipeline::map::{self, ColumnMap};
 use crate::pipeline::read::{self, Cell, Sheet};
 use crate::pipeline::{self, Checked, Settings};
 use crate::send::ledger::{Scope, Snapshot, State};
 use crate::send::plan::{self, Plan};
+use crate::send::ready::Ready;
 use crate::send::Planning;
 use crate::settings::Choices;
 use axum::extract::{Form, Multipart, Path, State as AppState};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
+use rust_decimal::Decimal;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -65,12 +66,18 @@ pub enum View {
 pub struct Review {
     pub settings: Settings,
     pub checked: Checked,
-    pub valid: Vec<(usize, Order)>,
+    /// Each valid order's index and grand total (its body is made again when it is sent).
+    pub valid: Vec<(usize, Decimal)>,
+    /// The lines of the valid orders per VAT rate: their amount and how many.
+    pub rates: Rates,
     /// What the ledger knows of each order key: its state and the provider's order id.
     pub known: Known,
     /// What a send would do now: the orders it would send.
     pub plan: Plan,
 }
+
+/// Per VAT rate (normalised: 25, not 25.00), the amount of the lines and how many there are.
+pub type Rates = BTreeMap<Decimal, (Decimal, usize)>;
 
 /// What the ledger knows of each order key: its state and the provider's order id.
 pub type Known = HashMap<String, (State, Option<String>)>;
@@ -295,9 +302,16 @@ pub fn recheck(app: &App, upload: &mut Upload) {
 
 fn check(app: &App, upload: &Upload) -> Result<View, Error> {
     let settings = Settings::for_page(&sheet_args(app, upload), &upload.choices)?;
+    let planning = Planning::of(&settings, plan::Choices::default());
     let mut valid = Vec::new();
+    let mut rates = Rates::new();
     let checked = match pipeline::check(&settings, |index, order| {
-        valid.push((index, order.clone()));
+        valid.push(planning.ready(index, order));
+        for line in &order.lines {
+            let entry = rates.entry(line.tax.normalize()).or_default();
+            entry.0 += line.amount;
+            entry.1 += 1;
+        }
         Ok(())
     }) {
         Ok(checked) => checked,
@@ -318,11 +332,13 @@ fn check(app: &App, upload: &Upload) -> Result<View, Error> {
         Err(e) => return Err(e),
     };
     let mut checked = checked;
-    let (known, plan) = foresee(app, &settings, &mut checked, &valid)?;
+    let totals = valid.iter().map(|o| (o.index, o.grand_total)).collect();
+    let (known, plan) = foresee(app, (&settings, planning), &mut checked, valid)?;
     Ok(View::Checked(Box::new(Review {
         settings,
         checked,
-        valid,
+        valid: totals,
+        rates,
         known,
         plan,
     })))
@@ -332,9 +348,9 @@ fn check(app: &App, upload: &Upload) -> Result<View, Error> {
 /// ledger only read (a check never writes it): held orders say why on their rows.
 fn foresee(
     app: &App,
-    settings: &Settings,
+    (settings, planning): (&Settings, Planning),
     checked: &mut Checked,
-    valid: &[(usize, Order)],
+    valid: Vec<Ready>,
 ) -> Result<(Known, Plan), Error> {
     let snapshot = Snapshot::open(&app.target.ledger)?;
     let scope = Scope {
@@ -349,7 +365,6 @@ fn foresee(
             Some((o.key.clone(), (record.state, record.order_uuid)))
         })
         .collect();
-    let planning = Planning::of(settings, plan::Choices::default());
     let plan = crate::send::foresee(&snapshot, &scope, (checked, valid), planning)?;
     Ok((known, plan))
 }

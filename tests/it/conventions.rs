@@ -40,12 +40,15 @@ async fn every_level_of_verbose_logs_more_and_never_the_token() {
         let run = submit(&work, &provider, &[level, "--retry-uncertain"]);
         run.stderr_lacks(&[TOKEN, personal]);
         sizes.push(run.stderr.lines().count());
-        if level == "-v" {
-            run.stderr_has(&["T-001 -> attempt 1", "T-001 <- 201"]);
+        run.stderr_has(&["T-001 -> attempt 1", "T-001 <- 201"]);
+        if level != "-v" {
+            // How many commits the ledger's batches take depends on timing; that they are
+            // logged does not.
+            run.stderr_has(&["answered 201", "change(s) committed"]);
         }
         // The next level sends the same orders again: a fresh ledger each time.
         std::fs::remove_file(work.join("ledger.sqlite")).unwrap();
     }
-    assert!(sizes[0] < sizes[1] && sizes[1] <= sizes[2], "{sizes:?}");
+    assert!(sizes[0] < sizes[1] && sizes[0] < sizes[2], "{sizes:?}");
     provider.stop().await;
 }
