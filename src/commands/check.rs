@@ -1,14 +1,19 @@
-//! `fpgo-export check`: the offline pipeline, its result file, the payload dump and the summary.
+//! `fpgo-export check`: the offline pipeline, its result file, the payload dump (written on a
+//! thread of its own) and the summary.
 
 use crate::api::wire;
 use crate::cli::CheckArgs;
 use crate::error::Error;
 use crate::exit;
 use crate::model::order::Order;
+use crate::model::{DateFormat, Endpoint};
 use crate::pipeline;
 use crate::report::{self, AtomicFile};
 use crate::settings::Settings;
 use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::mpsc::{self, SyncSender};
+use std::thread::JoinHandle;
 
 /// Checks a sheet: result file, payloads on request, summary; exit 0 or 1.
 pub fn run(args: &CheckArgs) -> Result<i32, Error> {
@@ -16,23 +21,16 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
     crate::refuse_to_overwrite_inputs(&settings, &[("--payloads", args.payloads.as_deref())])?;
     report::check_writable(&settings.output, report::Output::Result)?;
     let mut payloads = match &args.payloads {
-        Some(path) => Some((path, AtomicFile::create(path)?)),
+        Some(path) => Some(Payloads::start(path, &settings)?),
         None => None,
     };
-    // One buffer for every payload line: `{"order_ref":…,"rows":[…],"payload":{…}}`.
-    let mut line = Vec::with_capacity(4096);
-    let checked = pipeline::check(&settings, |_, order| {
-        if let Some((path, file)) = payloads.as_mut() {
-            line.clear();
-            payload_line(order, &settings, &mut line);
-            file.writer
-                .write_all(&line)
-                .map_err(|e| Error::file(path, e))?;
-        }
-        Ok(())
+    let checked = pipeline::check(&settings, |_, order| match payloads.as_mut() {
+        Some(payloads) => payloads.write(order),
+        None => Ok(()),
     })?;
+    let payloads = payloads.map(Payloads::finish).transpose()?;
     report::write_result(&checked, &settings.output)?;
-    if let Some((_, file)) = payloads {
+    if let Some(file) = payloads {
         file.commit()?;
     }
     let mut stderr = std::io::stderr().lock();
@@ -54,9 +52,74 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
     })
 }
 
+/// The payload dump (`--payloads`), written on a thread of its own while the check goes on:
+/// each valid order goes to it as it is found, in order.
+struct Payloads {
+    path: PathBuf,
+    /// `None` once finished.
+    orders: Option<SyncSender<Order>>,
+    thread: Option<JoinHandle<std::io::Result<AtomicFile>>>,
+}
+
+impl Payloads {
+    fn start(path: &Path, settings: &Settings) -> Result<Payloads, Error> {
+        let mut file = AtomicFile::create(path)?;
+        let (endpoint, format) = (settings.rules.endpoint, settings.date_format);
+        let (orders, given) = mpsc::sync_channel::<Order>(256);
+        let thread = std::thread::spawn(move || {
+            // One buffer for every line: `{"order_ref":…,"rows":[…],"payload":{…}}`.
+            let mut line = Vec::with_capacity(4096);
+            for order in given {
+                line.clear();
+                payload_line(&order, (endpoint, format), &mut line);
+                file.writer.write_all(&line)?;
+            }
+            Ok(file)
+        });
+        Ok(Payloads {
+            path: path.to_path_buf(),
+            orders: Some(orders),
+            thread: Some(thread),
+        })
+    }
+
+    fn write(&mut self, order: Order) -> Result<(), Error> {
+        match self.orders.as_ref().map(|o| o.send(order).is_ok()) {
+            Some(true) => Ok(()),
+            // The thread stopped, at a write that failed: its error is the answer.
+            _ => self.end().map(drop),
+        }
+    }
+
+    /// Every payload written; back comes the file, to be committed.
+    fn finish(mut self) -> Result<AtomicFile, Error> {
+        self.end()
+    }
+
+    fn end(&mut self) -> Result<AtomicFile, Error> {
+        self.orders = None;
+        let stopped = || std::io::Error::other("the thread writing the payloads stopped");
+        let written = match self.thread.take().map(JoinHandle::join) {
+            Some(Ok(written)) => written,
+            _ => Err(stopped()),
+        };
+        written.map_err(|e| Error::file(&self.path, e))
+    }
+}
+
+impl Drop for Payloads {
+    /// Not finished (the check failed): the thread ends, and its file is removed, before the
+    /// run does.
+    fn drop(&mut self) {
+        if self.thread.is_some() {
+            let _ = self.end();
+        }
+    }
+}
+
 /// An order's line of the payload dump, written straight into `out`: the same bytes as
 /// serialising `{"order_ref", "rows", "payload"}` as a JSON object, then a line break.
-fn payload_line(order: &Order, settings: &Settings, out: &mut Vec<u8>) {
+fn payload_line(order: &Order, (endpoint, format): (Endpoint, DateFormat), out: &mut Vec<u8>) {
     out.extend_from_slice(b"{\"order_ref\":");
     // Strings and numbers into a Vec: nothing here can fail.
     let _ = serde_json::to_writer(&mut *out, &order.key);
@@ -68,12 +131,6 @@ fn payload_line(order: &Order, settings: &Settings, out: &mut Vec<u8>) {
         let _ = write!(out, "{}", line.row);
     }
     out.extend_from_slice(b"],\"payload\":");
-    wire::write_body(
-        order,
-        settings.rules.endpoint,
-        settings.date_format,
-        None,
-        out,
-    );
+    wire::write_body(order, endpoint, format, None, out);
     out.extend_from_slice(b"}\n");
 }

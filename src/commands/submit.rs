@@ -191,7 +191,7 @@ async fn submit_sheet(
     // Each valid order kept as its body, not as the order: what holds a big sheet's memory.
     let mut valid: Vec<Ready> = Vec::new();
     let mut checked = pipeline::check(settings, |index, order| {
-        valid.push(planning.ready(index, order));
+        valid.push(planning.ready(index, &order));
         Ok(())
     })?;
     if send.dry_run {

@@ -131,11 +131,11 @@ impl Checked {
     }
 }
 
-/// Runs the offline pipeline over the sheet of `settings`; `on_valid` sees each valid order,
-/// with its index in [`Checked::orders`].
+/// Runs the offline pipeline over the sheet of `settings`; `on_valid` is given each valid
+/// order, with its index in [`Checked::orders`].
 pub fn check(
     settings: &Settings,
-    mut on_valid: impl FnMut(usize, &Order) -> Result<(), Error>,
+    mut on_valid: impl FnMut(usize, Order) -> Result<(), Error>,
 ) -> Result<Checked, Error> {
     let sheet = Sheet::open(&settings.sheet, &settings.read)?;
     let map = map::map_sheet(&sheet, settings)?;
@@ -193,7 +193,7 @@ struct Settle<'a, F> {
     next: usize,
 }
 
-impl<F: FnMut(usize, &Order) -> Result<(), Error>> Settle<'_, F> {
+impl<F: FnMut(usize, Order) -> Result<(), Error>> Settle<'_, F> {
     /// Settles order `o`, complete, against the rows read so far (all of its own).
     fn order(&mut self, o: usize, draft: OrderDraft, rows: &mut [RowResult]) -> Result<(), Error> {
         let index =
@@ -246,7 +246,7 @@ impl<F: FnMut(usize, &Order) -> Result<(), Error>> Settle<'_, F> {
         // Hand over, in index order, every order whose earlier ones are all settled.
         while self.orders.get(self.next).is_some_and(Option::is_some) {
             if let Some(order) = self.waiting.remove(&self.next) {
-                (self.on_valid)(self.next, &order)?;
+                (self.on_valid)(self.next, order)?;
             }
             self.next += 1;
         }

@@ -3,6 +3,7 @@
 //! temporary file beside the target, then renamed, so a crash never leaves half a result. A cell
 //! the tool writes never exceeds Excel's 32,767 characters ([`cap`]).
 
+mod atomic;
 mod corrected;
 mod csv;
 mod json;
@@ -11,6 +12,8 @@ pub mod status;
 pub mod summary;
 pub mod template;
 mod xlsx;
+
+pub use atomic::AtomicFile;
 
 use crate::error::Error;
 use crate::model::outcome::RowResult;
@@ -125,45 +128,6 @@ fn from_sheet(
     write(&mut file.writer).map_err(|e| Error::file(path, e))?;
     checked.sheet.unchanged()?;
     file.commit()
-}
-
-/// A file being written: it appears under its name only when committed.
-pub struct AtomicFile {
-    path: std::path::PathBuf,
-    pub writer: std::io::BufWriter<tempfile::NamedTempFile>,
-}
-
-impl AtomicFile {
-    pub fn create(path: &Path) -> Result<Self, Error> {
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(".fpgo-export-");
-        // A temporary file is private (0600); an output is an ordinary file, for colleagues and
-        // a cron job's reader too: 0666 less the user's umask, as any program creates one.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
-        }
-        let temp = builder.tempfile_in(dir).map_err(|e| Error::file(path, e))?;
-        Ok(AtomicFile {
-            path: path.to_path_buf(),
-            writer: std::io::BufWriter::new(temp),
-        })
-    }
-
-    pub fn commit(self) -> Result<(), Error> {
-        let temp = self
-            .writer
-            .into_inner()
-            .map_err(|e| Error::file(&self.path, e.into_error()))?;
-        temp.persist(&self.path)
-            .map_err(|e| Error::file(&self.path, e.error))?;
-        Ok(())
-    }
 }
 
 /// Shows the non-blank rows of the sheet with their results, in file order, to `visit`; stops

@@ -211,7 +211,7 @@ async fn execute(
         let planning = Planning::of(&settings, plan::Choices::default());
         let mut valid = Vec::new();
         let checked = pipeline::check(&settings, |index, order| {
-            valid.push(planning.ready(index, order));
+            valid.push(planning.ready(index, &order));
             Ok(())
         })?;
         Ok::<_, Error>((settings, planning, checked, valid))

@@ -306,7 +306,7 @@ fn check(app: &App, upload: &Upload) -> Result<View, Error> {
     let mut valid = Vec::new();
     let mut rates = Rates::new();
     let checked = match pipeline::check(&settings, |index, order| {
-        valid.push(planning.ready(index, order));
+        valid.push(planning.ready(index, &order));
         for line in &order.lines {
             let entry = rates.entry(line.tax.normalize()).or_default();
             entry.0 += line.amount;

@@ -187,8 +187,10 @@ impl CsvText {
         }
     }
 
-    /// Shows every record to `visit`, reusing one row's buffers for all of them.
-    pub fn visit(&self, visit: &mut dyn FnMut(&Row) -> ControlFlow<()>) {
+    /// Shows every record to `visit`, reusing one row's buffers for all of them. Every field
+    /// of the row is set for each record, so a visitor may take the row by swapping it for
+    /// another (whose buffers the next records then reuse).
+    pub fn visit(&self, visit: &mut dyn FnMut(&mut Row) -> ControlFlow<()>) {
         let mut record = ::csv::StringRecord::new();
         let mut row = Row {
             number: 0,
@@ -248,10 +250,9 @@ impl CsvText {
                 if let Some(runaway) = self.runaway(text, end - start, after >= self.len) {
                     let resume = self.broken_row(&mut row, text, start, &runaway);
                     previous = Some((row.number, resume));
-                    if visit(&row).is_break() {
+                    if visit(&mut row).is_break() {
                         return;
                     }
-                    row.flaw = None;
                     base = resume;
                     window = reader.into_inner();
                     continue 'text;
@@ -259,6 +260,7 @@ impl CsvText {
                 previous = Some((row.number, after));
                 bytes.forget(after.saturating_sub(1));
                 row.span = Some((start, end));
+                row.flaw = None;
                 row.cells.truncate(record.len());
                 for (i, field) in record.iter().enumerate() {
                     match row.cells.get_mut(i) {
@@ -270,7 +272,7 @@ impl CsvText {
                         _ => set(&mut row.cells, i, Cell::Text(field.to_string())),
                     }
                 }
-                if visit(&row).is_break() {
+                if visit(&mut row).is_break() {
                     return;
                 }
             }
@@ -372,6 +374,36 @@ mod tests {
             ControlFlow::Continue(())
         });
         out
+    }
+
+    /// A visitor that takes each row by a swap, leaving a row unlike any (more cells, a flaw,
+    /// no span), sees the rows a visitor that only looks at them sees: every field is set again.
+    #[test]
+    fn a_visitor_may_take_each_row_by_a_swap() {
+        let text = "h1;h2;h3\n1;\"a\nb\";x\n\n2;\"never;closes\n3;c;y\n4\n5;e;z";
+        let csv = CsvText::decode(Path::new("t.csv"), text.as_bytes().to_vec(), None).unwrap();
+        let mut looked = Vec::new();
+        csv.visit(&mut |r| {
+            looked.push(r.clone());
+            ControlFlow::Continue(())
+        });
+        let mut taken = Vec::new();
+        csv.visit(&mut |r| {
+            let mut other = Row {
+                number: 99,
+                cells: vec![Cell::Text("stale".into()); 7],
+                span: None,
+                flaw: Some(super::super::Flaw {
+                    column: 5,
+                    message: "stale".into(),
+                }),
+            };
+            std::mem::swap(r, &mut other);
+            taken.push(other);
+            ControlFlow::Continue(())
+        });
+        assert!(looked.iter().any(|r| r.flaw.is_some()), "{looked:?}");
+        assert_eq!(taken, looked);
     }
 
     /// Each row's number, cells, and the column of its flaw.

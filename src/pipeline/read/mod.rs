@@ -7,6 +7,7 @@
 //! read (UTF-16, a named `--encoding` and a pipe are decoded once and kept), so a million-line
 //! sheet is never held as cells, nor as text.
 
+mod ahead;
 mod csv;
 mod encoding;
 mod spreadsheet;
@@ -329,7 +330,7 @@ impl Sheet {
     /// not handed over: a CSV row's buffers are reused for the next one.
     fn visit_all(&self, visit: &mut dyn FnMut(&Row) -> ControlFlow<()>) {
         match &self.body {
-            Body::Csv(text) => text.visit(visit),
+            Body::Csv(text) => ahead::visit(Box::new(|visit| text.visit(visit)), visit),
             Body::Rows(rows) => {
                 for row in rows {
                     if visit(row).is_break() {
