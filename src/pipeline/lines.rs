@@ -7,7 +7,7 @@ use super::group::{Grouper, OrderDraft, Sourced};
 use super::map::ColumnMap;
 use super::read::{Cell, Row, Sheet};
 use super::validate::{self, Rules};
-use super::values::{cell_text, parse_field, same_text, Value};
+use super::values::{self, cell_text, parse_field, same_text, Value};
 use super::Settings;
 use crate::error::Error;
 use crate::model::fields::{self as columns, Field, Kind, Level};
@@ -84,7 +84,7 @@ fn last_rows(sheet: &Sheet, map: &ColumnMap) -> (HashMap<Box<str>, u32>, usize) 
 /// for a cell that cannot be text, whose key is then blank).
 fn key_text(cell: &Cell) -> Result<Cow<'_, str>, String> {
     match cell {
-        Cell::Text(t) => Ok(Cow::Borrowed(t.trim())),
+        Cell::Text(t) => Ok(Cow::Borrowed(values::trim(t))),
         other => cell_text(other).map(Cow::Owned),
     }
 }
@@ -282,7 +282,7 @@ impl<'a> Lines<'a> {
             }
             if let (Some(order), Cell::Text(text)) = (existing, cell) {
                 let repeated = field.kind() == Kind::Text
-                    && matches!(order.get(field), Some(Sourced { value: Value::Text(v), .. }) if same_text(v, text.trim()));
+                    && matches!(order.get(field), Some(Sourced { value: Value::Text(v), .. }) if same_text(v, values::trim(text)));
                 if repeated {
                     continue;
                 }

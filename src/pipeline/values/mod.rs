@@ -20,29 +20,53 @@ pub fn formula_error(e: &str) -> String {
     format!("the cell holds the formula error {e}; fix the formula or type the value")
 }
 
+/// A text without the white space around it, as `str::trim` gives it; a text that starts and
+/// ends with a visible ASCII character (nearly every cell) is given back without a look at
+/// its characters.
+pub fn trim(text: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x7f);
+    let bytes = text.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        text
+    } else {
+        text.trim()
+    }
+}
+
 /// A cell read as text: numbers as Excel shows them (`1001`, not `1001.0`), trimmed.
 pub fn cell_text(cell: &Cell) -> Result<String, String> {
     match cell {
         Cell::Error(e) => Err(formula_error(e)),
         Cell::Number(f) => decimal_from_f64(*f).map(|d| d.to_string()),
-        Cell::Text(t) => Ok(t.trim().to_string()),
+        Cell::Text(t) => Ok(trim(t).to_string()),
         other => Ok(other.display().trim().to_string()),
     }
 }
 
 /// Reads a boolean: true/false, yes/no, ja/nei, sann/usann, 1/0, x.
 pub fn cell_bool(cell: &Cell) -> Result<bool, String> {
+    let shown;
     let text = match cell {
         Cell::Bool(b) => return Ok(*b),
         Cell::Number(f) if *f == 1.0 => return Ok(true),
         Cell::Number(f) if *f == 0.0 => return Ok(false),
         Cell::Error(e) => return Err(formula_error(e)),
-        other => other.display(),
+        Cell::Text(t) => trim(t),
+        other => {
+            shown = other.display();
+            shown.trim()
+        }
     };
-    match text.trim().to_lowercase().as_str() {
-        "true" | "yes" | "y" | "ja" | "j" | "sann" | "sant" | "1" | "x" | "✓" => Ok(true),
-        "false" | "no" | "n" | "nei" | "usann" | "usant" | "0" | "-" => Ok(false),
-        _ => Err("is not yes or no; write yes/no, ja/nei, true/false, 1/0 or x".to_string()),
+    const YES: [&str; 10] = ["true", "yes", "y", "ja", "j", "sann", "sant", "1", "x", "✓"];
+    const NO: [&str; 8] = ["false", "no", "n", "nei", "usann", "usant", "0", "-"];
+    // The words are ASCII (and ✓, which has no case): comparing without case is lowercasing.
+    let is = |words: &[&str]| words.iter().any(|w| w.eq_ignore_ascii_case(text));
+    if is(&YES) {
+        Ok(true)
+    } else if is(&NO) {
+        Ok(false)
+    } else {
+        Err("is not yes or no; write yes/no, ja/nei, true/false, 1/0 or x".to_string())
     }
 }
 
@@ -50,7 +74,11 @@ pub fn cell_bool(cell: &Cell) -> Result<bool, String> {
 /// zero and it was put back: a 3-digit zip becomes 4 digits, a 10-digit personal number 11.
 pub fn cell_digits(cell: &Cell, restore_to: usize) -> Result<(String, Option<String>), String> {
     let text = cell_text(cell)?;
-    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let compact: String = if text.contains(char::is_whitespace) {
+        text.chars().filter(|c| !c.is_whitespace()).collect()
+    } else {
+        text.clone()
+    };
     if compact.len() + 1 == restore_to && compact.bytes().all(|b| b.is_ascii_digit()) {
         let restored = format!("0{compact}");
         let note = format!(
@@ -166,6 +194,17 @@ mod tests {
         }
         assert!(cell_bool(&Cell::Text("maybe".into())).is_err());
         assert!(cell_bool(&Cell::Number(1.0)).unwrap());
+        assert!(cell_bool(&Cell::Text(" \u{a0}JA\t".into())).unwrap());
+        assert!(cell_bool(&Cell::Text("✓".into())).unwrap());
+    }
+
+    proptest::proptest! {
+        /// The quick trim is `str::trim`: white space, ASCII control characters and wider
+        /// characters at either end included.
+        #[test]
+        fn trim_is_str_trim(text in "[ a\u{b}\t\r\n\u{7f}\u{a0}\u{3000}ø✓x-]{0,6}") {
+            proptest::prop_assert_eq!(trim(&text), text.trim());
+        }
     }
 
     #[test]

@@ -81,7 +81,7 @@ const MAX_INT_DIGITS: usize = 15;
 /// `−5` (U+2212), `12 %`. Separators are read by the file's convention; a thousands separator
 /// must group exactly three digits, so `12.50` in a decimal-comma file is refused, not misread.
 pub fn parse_number(text: &str, conv: NumberConvention) -> Result<Decimal, String> {
-    if let Some(value) = plain_number(text.trim(), conv) {
+    if let Some(value) = plain_number(super::trim(text), conv) {
         return Ok(value);
     }
     let mut s = text.trim();
