@@ -3,7 +3,7 @@
 //! validated as it is read, and the row handed to the grouper. Only the compact typed line is
 //! kept; most order cells repeat the order's earlier value and are compared unparsed.
 
-use super::group::{Grouper, OrderDraft, Sourced};
+use super::group::{ByKey, Grouper, OrderDraft, Sourced};
 use super::map::ColumnMap;
 use super::read::{Cell, Row, Sheet};
 use super::validate::{self, Rules};
@@ -54,8 +54,8 @@ pub fn read(
 
 /// The row of each order key's last line, and how many rows the sheet has below its header
 /// (blank ones included): read from the key column alone, before the lines are.
-fn last_rows(sheet: &Sheet, map: &ColumnMap) -> (HashMap<Box<str>, u32>, usize) {
-    let mut last: HashMap<Box<str>, u32> = HashMap::new();
+fn last_rows(sheet: &Sheet, map: &ColumnMap) -> (ByKey<Box<str>, u32>, usize) {
+    let mut last: ByKey<Box<str>, u32> = ByKey::default();
     let mut rows = 0;
     let Some(column) = map.column(Field::OrderRef) else {
         return (last, 0);
@@ -101,7 +101,7 @@ struct Lines<'a> {
     /// The rows read so far, each with the problems found reading it.
     rows: Vec<RowResult>,
     /// The row of each order key's last line: where its order is complete.
-    last: HashMap<Box<str>, u32>,
+    last: ByKey<Box<str>, u32>,
     problems: Vec<Problem>,
     grouper: Grouper,
     /// The line cells of the row at hand (kept to reuse the allocation).
@@ -115,7 +115,7 @@ impl<'a> Lines<'a> {
         map: &'a ColumnMap,
         settings: &'a Settings,
         rules: &'a Rules,
-        last: HashMap<Box<str>, u32>,
+        last: ByKey<Box<str>, u32>,
         rows: usize,
     ) -> Self {
         let mapped = map

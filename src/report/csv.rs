@@ -266,7 +266,10 @@ fn push_field(line: &mut Vec<u8>, text: &str, delimiter: u8) {
 /// `'`. Only a plain number such as `-5` or `-12,50` is left alone; `--5` and `+-5` are
 /// formulas to a spreadsheet, and so is anything else a looser test would let through.
 pub fn neutralise(cell: &str) -> Cow<'_, str> {
-    let risky = cell.starts_with(['=', '+', '-', '@', '\t', '\r', '\0']);
+    let risky = matches!(
+        cell.as_bytes().first(),
+        Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\0')
+    );
     if !risky || is_plain_number(cell) {
         Cow::Borrowed(cell)
     } else {

@@ -39,12 +39,25 @@ pub enum Cell {
     Error(String),
 }
 
+/// A text without the white space around it, as `str::trim` gives it; a text that starts and
+/// ends with a visible ASCII character (nearly every cell) is given back without a look at
+/// its characters.
+pub fn trim(text: &str) -> &str {
+    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x7f);
+    let bytes = text.as_bytes();
+    if visible(bytes.first()) && visible(bytes.last()) {
+        text
+    } else {
+        text.trim()
+    }
+}
+
 impl Cell {
     /// Blank: empty, or text made only of spaces.
     pub fn is_blank(&self) -> bool {
         match self {
             Cell::Empty => true,
-            Cell::Text(t) => t.trim().is_empty(),
+            Cell::Text(t) => trim(t).is_empty(),
             _ => false,
         }
     }

@@ -10,6 +10,8 @@ pub use dates::{cell_date, oslo_date};
 pub use numbers::{cell_number, parse_number, NumberConvention};
 
 use crate::model::fields::{Field, Kind};
+pub use crate::pipeline::read::trim;
+
 use crate::pipeline::read::{decimal_from_f64, Cell};
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
@@ -18,19 +20,6 @@ use std::fmt;
 /// The message for a formula error cell such as `#N/A`.
 pub fn formula_error(e: &str) -> String {
     format!("the cell holds the formula error {e}; fix the formula or type the value")
-}
-
-/// A text without the white space around it, as `str::trim` gives it; a text that starts and
-/// ends with a visible ASCII character (nearly every cell) is given back without a look at
-/// its characters.
-pub fn trim(text: &str) -> &str {
-    let visible = |b: Option<&u8>| b.is_some_and(|&b| b > b' ' && b < 0x7f);
-    let bytes = text.as_bytes();
-    if visible(bytes.first()) && visible(bytes.last()) {
-        text
-    } else {
-        text.trim()
-    }
 }
 
 /// A cell read as text: numbers as Excel shows them (`1001`, not `1001.0`), trimmed.
