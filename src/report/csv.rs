@@ -10,7 +10,7 @@
 //! A workbook's rows become the CSV a Norwegian Excel writes and opens in columns: `;`
 //! between cells, numeric cells with a decimal comma ([`Style`]).
 
-use super::{cap, ids, messages, visit_results, ID_HEADERS, MAX_CELL};
+use super::{blocks, cap, ids, messages, visit_results, ID_HEADERS, MAX_CELL};
 use crate::model::outcome::RowResult;
 use crate::pipeline::read::{Cell, Format, Row};
 use crate::pipeline::values::NumberConvention;
@@ -53,7 +53,7 @@ impl Style {
     }
 }
 
-pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
+pub fn write<'c>(checked: &'c Checked, out: &mut dyn Write) -> std::io::Result<()> {
     let style = Style::of(checked);
     let delimiter = style.delimiter;
     let width = checked.sheet.headers.len();
@@ -73,42 +73,73 @@ pub fn write(checked: &Checked, out: &mut dyn Write) -> std::io::Result<()> {
     }
     line.extend_from_slice(b"messages\r\n");
     out.write_all(&line)?;
-    let mut finish = |line: &mut Vec<u8>, result: &RowResult| -> std::io::Result<()> {
-        line.push(delimiter);
-        line.extend_from_slice(result.status.as_str().as_bytes());
-        line.push(delimiter);
-        for id in ids(checked, result).iter().flatten() {
-            push_field(line, &cap(id, MAX_CELL), delimiter);
-            line.push(delimiter);
-        }
-        let messages = messages(checked, result).join(" | ");
-        push_field(line, &cap(&neutralise(&messages), MAX_CELL), delimiter);
-        line.extend_from_slice(b"\r\n");
-        out.write_all(line)
-    };
     if checked.rows.iter().all(|r| r.span.get().is_some()) {
-        // A CSV sheet: copy each record's text, without parsing the file again.
+        // A CSV sheet: copy each record's text, without parsing the file again. The texts are
+        // read here, in file order, a block of rows at a time; the lines are made on both
+        // cores.
         let mut raws = checked.sheet.raws();
-        for result in &checked.rows {
-            line.clear();
-            let raw = result
-                .span
-                .get()
-                .and_then(|span| raws.get(span))
-                .unwrap_or("");
-            if !push_raw(&mut line, raw, delimiter, width) {
-                line.clear();
-                push_cells(&mut line, &parse_record(raw, delimiter), style, width);
+        let mut chunks = checked.rows.chunks(BLOCK);
+        let fill = |block: &mut Texts<'c>| {
+            let Some(rows) = chunks.next() else {
+                return false;
+            };
+            block.rows = rows;
+            block.text.clear();
+            block.ends.clear();
+            for result in rows {
+                if let Some(raw) = result.span.get().and_then(|span| raws.get(span)) {
+                    block.text.push_str(raw);
+                }
+                block.ends.push(block.text.len());
             }
-            finish(&mut line, result)?;
-        }
-        return Ok(());
+            true
+        };
+        let copy = |block: &Texts<'c>, text: &mut Vec<u8>| {
+            let mut start = 0;
+            for (result, &end) in block.rows.iter().zip(&block.ends) {
+                let raw = &block.text[start..end];
+                start = end;
+                let at = text.len();
+                if !push_raw(text, raw, delimiter, width) {
+                    text.truncate(at);
+                    push_cells(text, &parse_record(raw, delimiter), style, width);
+                }
+                finish(checked, delimiter, text, result);
+            }
+        };
+        return blocks::write(fill, copy, out);
     }
     visit_results(checked, |row, result| {
         line.clear();
         push_cells(&mut line, row, style, width);
-        finish(&mut line, result)
+        finish(checked, delimiter, &mut line, result);
+        out.write_all(&line)
     })
+}
+
+/// Rows copied a block at a time.
+const BLOCK: usize = 2048;
+
+/// The record texts of a block of rows, one after the other, and where each ends.
+#[derive(Default)]
+struct Texts<'a> {
+    rows: &'a [RowResult],
+    text: String,
+    ends: Vec<usize>,
+}
+
+/// The end of a row's line: its status, its ids when the orders were sent, its messages.
+fn finish(checked: &Checked, delimiter: u8, line: &mut Vec<u8>, result: &RowResult) {
+    line.push(delimiter);
+    line.extend_from_slice(result.status.as_str().as_bytes());
+    line.push(delimiter);
+    for id in ids(checked, result).iter().flatten() {
+        push_field(line, &cap(id, MAX_CELL), delimiter);
+        line.push(delimiter);
+    }
+    let messages = messages(checked, result).join(" | ");
+    push_field(line, &cap(&neutralise(&messages), MAX_CELL), delimiter);
+    line.extend_from_slice(b"\r\n");
 }
 
 /// One record's cells, for the rare record that cannot be copied as it is.

@@ -4,6 +4,7 @@
 //! the tool writes never exceeds Excel's 32,767 characters ([`cap`]).
 
 mod atomic;
+mod blocks;
 mod corrected;
 mod csv;
 mod json;
