@@ -240,6 +240,8 @@ async fn submit_sheet(
     if let Some(unrecorded) = &unrecorded {
         print_unrecorded(&opened.shown, unrecorded, &planned.jobs);
     }
+    // The bodies are sent: their memory is the result file's now.
+    drop(planned.jobs);
     let requests = (report.requests, report.sending);
     let stop = report.stop.clone();
     verdicts::sent(&mut checked, &planned.job_orders, report.sent);
@@ -318,6 +320,8 @@ async fn dry_run(
     let planned = crate::send::foresee(&snapshot, &scope, (&mut checked, valid), planning)?;
     verdicts::would_send(&mut checked, &planned);
     let listed = print_plan(&checked, &planned, send, true);
+    // The bodies are not sent: their memory is the result file's.
+    drop(planned.jobs);
     if let Some(sandbox) = target.sandbox {
         sandbox.shutdown().await;
     }
