@@ -4,15 +4,17 @@
 //!
 //!     cargo bench --bench submit                       # both scenarios, 2,000 orders each
 //!     cargo bench --bench submit -- --orders 500
+//!     cargo bench --bench submit -- --memory-lines 1000000   # the memory of a big sheet's run
 //!
 //! Targets (docs/performance.md): at a limit of 6,000/min and no latency, ≥ 98 % of the limit
 //! with zero 429s; at 100 ms latency, 16 workers and 12,000/min, ≥ 95 % of
-//! min(limit, workers / latency); the tool's CPU time ≤ 0.5 ms per order.
+//! min(limit, workers / latency); the tool's CPU time ≤ 0.5 ms per order; a 1,000,000-line
+//! web-shop sheet (200,000 orders) submitted in ≤ 512 MiB.
 
 mod common;
 mod generate;
 
-use common::{children_cpu, number, CONFIG};
+use common::{children_cpu, measure, number, CONFIG};
 
 use fpgo_export::sandbox::{Config, Sandbox};
 use std::process::Command;
@@ -96,10 +98,81 @@ fn scenario(
     );
 }
 
+/// The peak memory of `submit` (the process's own) for a web-shop sheet of `lines` lines: a
+/// dry run, a real run to the sandbox at a rate no provider allows, and the rerun that finds
+/// every order created. The sandbox is a process of its own (`fpgo-export sandbox`): the
+/// 200,000 orders it keeps would otherwise count in the peak of every child started after.
+fn memory(dir: &std::path::Path, lines: usize) {
+    use std::io::BufRead;
+    let sheet = dir.join("web.csv");
+    generate::web_csv(&sheet, lines).expect("write sheet");
+    std::fs::write(dir.join("fpgo-export.toml"), CONFIG).expect("write config");
+    let token = "bench-memory-token";
+    let mut sandbox = Command::new(env!("CARGO_BIN_EXE_fpgo-export"))
+        .args([
+            "sandbox",
+            "--bind",
+            "127.0.0.1:0",
+            "--quiet",
+            "--token",
+            token,
+        ])
+        .args(["--rate-limit", "100000000"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start the sandbox");
+    // Its first line: `FPGO sandbox serving http://127.0.0.1:PORT/api/v1`.
+    let mut first = String::new();
+    std::io::BufReader::new(sandbox.stderr.take().expect("stderr"))
+        .read_line(&mut first)
+        .expect("the sandbox's first line");
+    let base_url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("the sandbox's address")
+        .to_string();
+    let ledger = dir.join("memory.ledger.sqlite");
+    for (label, extra) in [
+        ("dry run", Some("--dry-run")),
+        ("run", None),
+        ("rerun", None),
+    ] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_fpgo-export"));
+        command
+            .arg("submit")
+            .arg(&sheet)
+            .args(["--base-url", &base_url])
+            .args(["--rate", "1000000", "--workers", "32", "--no-progress"])
+            .arg("--ledger")
+            .arg(&ledger)
+            .args(extra)
+            .env("FPGO_TOKEN", token);
+        let log = dir.join("memory.log");
+        let run = measure(&mut command, &log);
+        assert!(
+            matches!(run.code, Some(0 | 1)),
+            "submit {label} failed with {:?}:\n{}",
+            run.code,
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
+        println!(
+            "submit {label}, {lines} lines: {:.1} s, peak memory {:.0} MiB (target ≤ 512 MiB)",
+            run.seconds, run.peak_mib
+        );
+    }
+    let _ = sandbox.kill();
+    let _ = sandbox.wait();
+}
+
 fn main() {
     let orders = number("--orders", 2_000);
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let dir = tempfile::tempdir().expect("temp dir");
+    let memory_lines = number("--memory-lines", 0);
+    if memory_lines > 0 {
+        memory(dir.path(), memory_lines);
+        return;
+    }
     scenario(
         &runtime,
         dir.path(),
