@@ -53,23 +53,29 @@ pub fn run(args: &CheckArgs) -> Result<i32, Error> {
 }
 
 /// The payload dump (`--payloads`), written on a thread of its own while the check goes on:
-/// each valid order goes to it as it is found, in order.
+/// the valid orders go to it as they are found, in order, a batch at a time (a thread woken
+/// for every order costs more than its line).
 struct Payloads {
     path: PathBuf,
+    /// The orders not yet handed over.
+    batch: Vec<Order>,
     /// `None` once finished.
-    orders: Option<SyncSender<Order>>,
+    orders: Option<SyncSender<Vec<Order>>>,
     thread: Option<JoinHandle<std::io::Result<AtomicFile>>>,
 }
+
+/// Orders handed to the payload thread at a time.
+const BATCH: usize = 64;
 
 impl Payloads {
     fn start(path: &Path, settings: &Settings) -> Result<Payloads, Error> {
         let mut file = AtomicFile::create(path)?;
         let (endpoint, format) = (settings.rules.endpoint, settings.date_format);
-        let (orders, given) = mpsc::sync_channel::<Order>(256);
+        let (orders, given) = mpsc::sync_channel::<Vec<Order>>(4);
         let thread = std::thread::spawn(move || {
             // One buffer for every line: `{"order_ref":…,"rows":[…],"payload":{…}}`.
             let mut line = Vec::with_capacity(4096);
-            for order in given {
+            for order in given.iter().flatten() {
                 line.clear();
                 payload_line(&order, (endpoint, format), &mut line);
                 file.writer.write_all(&line)?;
@@ -78,13 +84,23 @@ impl Payloads {
         });
         Ok(Payloads {
             path: path.to_path_buf(),
+            batch: Vec::with_capacity(BATCH),
             orders: Some(orders),
             thread: Some(thread),
         })
     }
 
     fn write(&mut self, order: Order) -> Result<(), Error> {
-        match self.orders.as_ref().map(|o| o.send(order).is_ok()) {
+        self.batch.push(order);
+        if self.batch.len() < BATCH {
+            return Ok(());
+        }
+        self.hand_over()
+    }
+
+    fn hand_over(&mut self) -> Result<(), Error> {
+        let batch = std::mem::replace(&mut self.batch, Vec::with_capacity(BATCH));
+        match self.orders.as_ref().map(|o| o.send(batch).is_ok()) {
             Some(true) => Ok(()),
             // The thread stopped, at a write that failed: its error is the answer.
             _ => self.end().map(drop),
@@ -93,6 +109,9 @@ impl Payloads {
 
     /// Every payload written; back comes the file, to be committed.
     fn finish(mut self) -> Result<AtomicFile, Error> {
+        if !self.batch.is_empty() {
+            self.hand_over()?;
+        }
         self.end()
     }
 
