@@ -88,7 +88,7 @@ pub fn write<'c>(checked: &'c Checked, out: &mut dyn Write) -> std::io::Result<(
             block.ends.clear();
             for result in rows {
                 if let Some(raw) = result.span.get().and_then(|span| raws.get(span)) {
-                    block.text.push_str(raw);
+                    block.text.extend_from_slice(raw);
                 }
                 block.ends.push(block.text.len());
             }
@@ -120,11 +120,12 @@ pub fn write<'c>(checked: &'c Checked, out: &mut dyn Write) -> std::io::Result<(
 /// Rows copied a block at a time.
 const BLOCK: usize = 2048;
 
-/// The record texts of a block of rows, one after the other, and where each ends.
+/// The record texts of a block of rows (UTF-8 bytes, as the sheet's), one after the other,
+/// and where each ends.
 #[derive(Default)]
 struct Texts<'a> {
     rows: &'a [RowResult],
-    text: String,
+    text: Vec<u8>,
     ends: Vec<usize>,
 }
 
@@ -143,12 +144,12 @@ fn finish(checked: &Checked, delimiter: u8, line: &mut Vec<u8>, result: &RowResu
 }
 
 /// One record's cells, for the rare record that cannot be copied as it is.
-fn parse_record(raw: &str, delimiter: u8) -> Row {
+fn parse_record(raw: &[u8], delimiter: u8) -> Row {
     let mut reader = ::csv::ReaderBuilder::new()
         .has_headers(false)
         .flexible(true)
         .delimiter(delimiter)
-        .from_reader(raw.as_bytes());
+        .from_reader(raw);
     let cells = match reader.records().next() {
         Some(Ok(record)) => record
             .iter()
@@ -215,8 +216,8 @@ fn push_cells(line: &mut Vec<u8>, row: &Row, style: Style, width: usize) {
 /// Copies a record's text as `width` cells, an apostrophe before each risky cell. Returns
 /// false, having written something partial, when the record holds a non-blank cell beyond
 /// `width`: the caller then writes the row cell by cell.
-fn push_raw(line: &mut Vec<u8>, raw: &str, delimiter: u8, width: usize) -> bool {
-    let bytes = raw.as_bytes();
+fn push_raw(line: &mut Vec<u8>, raw: &[u8], delimiter: u8, width: usize) -> bool {
+    let bytes = raw;
     let mut fields = 0;
     let mut i = 0;
     loop {
@@ -240,7 +241,8 @@ fn push_raw(line: &mut Vec<u8>, raw: &str, delimiter: u8, width: usize) -> bool 
         }
         let field = &raw[start..i];
         if fields >= width {
-            if !field.trim().is_empty() && field != "\"\"" {
+            let blank = std::str::from_utf8(field).is_ok_and(|f| f.trim().is_empty());
+            if !blank && field != b"\"\"" {
                 return false;
             }
         } else {
@@ -252,13 +254,13 @@ fn push_raw(line: &mut Vec<u8>, raw: &str, delimiter: u8, width: usize) -> bool 
             } else {
                 field
             };
-            if matches!(neutralise(content), Cow::Owned(_)) {
+            if is_risky(content) {
                 let at = if quoted { 1 } else { 0 };
-                line.extend_from_slice(&field.as_bytes()[..at]);
+                line.extend_from_slice(&field[..at]);
                 line.push(b'\'');
-                line.extend_from_slice(&field.as_bytes()[at..]);
+                line.extend_from_slice(&field[at..]);
             } else {
-                line.extend_from_slice(field.as_bytes());
+                line.extend_from_slice(field);
             }
         }
         fields += 1;
@@ -297,26 +299,34 @@ fn push_field(line: &mut Vec<u8>, text: &str, delimiter: u8) {
 /// `'`. Only a plain number such as `-5` or `-12,50` is left alone; `--5` and `+-5` are
 /// formulas to a spreadsheet, and so is anything else a looser test would let through.
 pub fn neutralise(cell: &str) -> Cow<'_, str> {
-    let risky = matches!(
-        cell.as_bytes().first(),
+    if is_risky(cell.as_bytes()) {
+        Cow::Owned(format!("'{cell}"))
+    } else {
+        Cow::Borrowed(cell)
+    }
+}
+
+/// Whether a cell is one [`neutralise`] prefixes.
+fn is_risky(cell: &[u8]) -> bool {
+    let starts = matches!(
+        cell.first(),
         Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r' | b'\0')
     );
-    if !risky || is_plain_number(cell) {
-        Cow::Borrowed(cell)
-    } else {
-        Cow::Owned(format!("'{cell}"))
-    }
+    starts && !is_plain_number(cell)
 }
 
 /// An optional sign, digits, and at most one decimal separator (`.` or `,`) followed by
 /// digits: nothing else, not even a space.
-fn is_plain_number(cell: &str) -> bool {
-    let unsigned = cell.strip_prefix(['-', '+']).unwrap_or(cell);
-    let (int, frac) = match unsigned.split_once(['.', ',']) {
-        Some((int, frac)) => (int, Some(frac)),
+fn is_plain_number(cell: &[u8]) -> bool {
+    let unsigned = cell
+        .strip_prefix(b"-")
+        .or(cell.strip_prefix(b"+"))
+        .unwrap_or(cell);
+    let (int, frac) = match unsigned.iter().position(|&b| b == b'.' || b == b',') {
+        Some(at) => (&unsigned[..at], Some(&unsigned[at + 1..])),
         None => (unsigned, None),
     };
-    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    let digits = |s: &[u8]| !s.is_empty() && s.iter().all(u8::is_ascii_digit);
     digits(int) && frac.is_none_or(digits)
 }
 
@@ -356,8 +366,8 @@ mod tests {
         ];
         for (raw, width) in cases {
             let mut fast = Vec::new();
-            assert!(push_raw(&mut fast, raw, b';', width), "{raw}");
-            let row = parse_record(raw, b';');
+            assert!(push_raw(&mut fast, raw.as_bytes(), b';', width), "{raw}");
+            let row = parse_record(raw.as_bytes(), b';');
             let mut slow = Vec::new();
             let style = Style {
                 delimiter: b';',
@@ -382,8 +392,14 @@ mod tests {
         }
         let mut out = Vec::new();
         assert!(
-            !push_raw(&mut out, "a;b;extra", b';', 2),
+            !push_raw(&mut out, b"a;b;extra", b';', 2),
             "a non-blank cell beyond the header"
         );
+        out.clear();
+        assert!(
+            push_raw(&mut out, "a;b;\u{a0} ;\"\"".as_bytes(), b';', 2),
+            "cells beyond the header that are only white space (a no-break space too) or \"\""
+        );
+        assert_eq!(out, b"a;b");
     }
 }

@@ -51,17 +51,19 @@ impl<'t> Raws<'t> {
             window: None,
         }
     }
-    /// The text of the record at `start..end`.
-    pub fn get(&mut self, (start, end): (usize, usize)) -> Option<&str> {
+    /// The text of the record at `start..end`, as bytes: UTF-8, as the file's first read was
+    /// checked to be (and each read again is checked to give the same bytes), so it is not
+    /// validated again.
+    pub fn get(&mut self, (start, end): (usize, usize)) -> Option<&[u8]> {
         if let Some(text) = self.text {
-            return text.get(start..end);
+            return text.get(start..end).map(str::as_bytes);
         }
         let window = self.window.as_mut()?;
         if start < window.start || end < start || !window.fill_to(end) {
             return None;
         }
         window.forget(start);
-        std::str::from_utf8(window.slice(start, end)).ok()
+        Some(window.slice(start, end))
     }
 }
 
@@ -155,15 +157,22 @@ impl CsvText {
         if !self.simple {
             return false;
         }
-        let delimiter = self.delimiter as char;
+        let delimiter = self.delimiter;
         let mut window = self.window();
         let mut i = 0usize;
-        let mut lines = |text: &str| {
-            for line in text.split_terminator('\n') {
-                let line = line.strip_suffix('\r').unwrap_or(line);
+        // The text as bytes (only the cells shown are made text): whole lines, each ended by
+        // `\n` but perhaps the last.
+        let mut lines = |text: &[u8]| {
+            if text.is_empty() {
+                return;
+            }
+            let text = text.strip_suffix(b"\n").unwrap_or(text);
+            for line in text.split(|&b| b == b'\n') {
+                let line = line.strip_suffix(b"\r").unwrap_or(line);
                 if !line.is_empty() {
                     let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
-                    visit(number, line.split(delimiter).nth(column).unwrap_or(""));
+                    let cell = line.split(|&b| b == delimiter).nth(column).unwrap_or(b"");
+                    visit(number, std::str::from_utf8(cell).unwrap_or(""));
                 }
                 i += 1;
             }
@@ -178,7 +187,7 @@ impl CsvText {
                 _ if more => continue,
                 _ => end,
             };
-            lines(std::str::from_utf8(window.slice(window.start, cut)).unwrap_or(""));
+            lines(window.slice(window.start, cut));
             window.buf.drain(..cut - window.start);
             window.start = cut;
             if !more {
@@ -330,7 +339,9 @@ mod tests {
         let csv = CsvText::decode(Path::new("t.csv"), text.as_bytes().to_vec(), None).unwrap();
         let mut raws = Vec::new();
         csv.visit(&mut |r| {
-            raws.push(csv.raws().get(r.span.unwrap()).unwrap().to_string());
+            raws.push(
+                String::from_utf8_lossy(csv.raws().get(r.span.unwrap()).unwrap()).into_owned(),
+            );
             ControlFlow::Continue(())
         });
         assert_eq!(raws, ["h1;h2", "1;\"a;b\"", "3;\"x\ny\"", "4;5"]);
