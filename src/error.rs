@@ -11,7 +11,7 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
     /// A file that cannot be opened, read or written.
-    #[error("{}: {source}", path.display())]
+    #[error("{}: {source}{}", path.display(), what_to_do(source))]
     File {
         path: PathBuf,
         source: std::io::Error,
@@ -25,6 +25,14 @@ pub enum Error {
     /// Something that cannot happen did: a bug, not the user's doing.
     #[error("this is a bug in fpgo-export: {0}. Please report it, with the command you ran (never the token) and this message")]
     Bug(String),
+}
+
+/// What to do about a file error whose cause is not in the file itself.
+fn what_to_do(error: &std::io::Error) -> &'static str {
+    match error.kind() {
+        std::io::ErrorKind::StorageFull => "; free some space on that disk and run again",
+        _ => "",
+    }
 }
 
 impl Error {
@@ -55,5 +63,30 @@ impl Error {
             path: path.to_path_buf(),
             reason: reason.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_disk_says_what_to_do() {
+        let full = Error::file(
+            Path::new("out/R.csv"),
+            std::io::Error::from(std::io::ErrorKind::StorageFull),
+        );
+        assert!(
+            full.to_string().starts_with("out/R.csv: ")
+                && full
+                    .to_string()
+                    .ends_with("; free some space on that disk and run again"),
+            "{full}"
+        );
+        let missing = Error::file(
+            Path::new("S.csv"),
+            std::io::Error::from(std::io::ErrorKind::NotFound),
+        );
+        assert_eq!(missing.to_string(), "S.csv: entity not found");
     }
 }

@@ -11,7 +11,10 @@ use std::thread::JoinHandle;
 /// A file being written: it appears under its name only when committed; dropped, it is gone.
 pub struct AtomicFile {
     path: PathBuf,
-    pub writer: Background<tempfile::NamedTempFile>,
+    temp: tempfile::NamedTempFile,
+    /// Writes to the temporary file's own descriptor, so that an error names the output (the
+    /// caller's path), not the temporary name.
+    pub writer: Background<std::fs::File>,
 }
 
 impl AtomicFile {
@@ -30,20 +33,25 @@ impl AtomicFile {
             builder.permissions(std::fs::Permissions::from_mode(0o666));
         }
         let temp = builder.tempfile_in(dir).map_err(|e| Error::file(path, e))?;
+        let file = temp
+            .as_file()
+            .try_clone()
+            .map_err(|e| Error::file(path, e))?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
-            writer: Background::new(temp),
+            temp,
+            writer: Background::new(file),
         })
     }
 
     /// Every byte written out, then the file renamed to its name; a write that failed (the
     /// disk full) is the error here if it was not one already.
     pub fn commit(self) -> Result<(), Error> {
-        let temp = self
-            .writer
+        self.writer
             .finish()
             .map_err(|e| Error::file(&self.path, e))?;
-        temp.persist(&self.path)
+        self.temp
+            .persist(&self.path)
             .map_err(|e| Error::file(&self.path, e.error))?;
         Ok(())
     }
