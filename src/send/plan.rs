@@ -153,18 +153,34 @@ pub const VOLATILE: [&str; 3] = ["orderDate", "fpgoUuid", "orderFrom"];
 /// without the order changing left out (the order date, which a blank cell makes "today", and
 /// the update fields).
 pub fn fingerprint(payload: &Value) -> String {
-    let mut stable = payload.clone();
-    if let Some(map) = stable.as_object_mut() {
+    fingerprint_of(payload.clone())
+}
+
+/// [`fingerprint`] of a body that is not needed afterwards: its parts that change without the
+/// order changing are taken out of it, not out of a copy, and its JSON is hashed as it is
+/// written, never held.
+pub fn fingerprint_of(mut payload: Value) -> String {
+    if let Some(map) = payload.as_object_mut() {
         for volatile in VOLATILE {
             map.remove(volatile);
         }
     }
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for byte in stable.to_string().bytes() {
-        hash ^= u64::from(byte);
-        hash = hash.wrapping_mul(0x0100_0000_01b3);
+    struct Fnv(u64);
+    impl std::io::Write for Fnv {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            for &byte in bytes {
+                self.0 = (self.0 ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+            }
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
-    format!("{hash:016x}")
+    let mut hash = Fnv(0xcbf2_9ce4_8422_2325);
+    // A value always serialises, and the hasher never fails.
+    let _ = serde_json::to_writer(&mut hash, &payload);
+    format!("{:016x}", hash.0)
 }
 
 /// What the provider's order listing says of the orders an earlier run left uncertain.
@@ -376,6 +392,27 @@ pub(crate) mod tests {
             decide(Some(&create), "f", no),
             Decision::Uncertain(_)
         ));
+    }
+
+    /// The fingerprint is the one ledgers already hold: FNV-1a over the JSON text of the body
+    /// with its volatile fields removed as `Map::remove` removes them (the last field takes
+    /// the removed one's place).
+    #[test]
+    fn fingerprints_are_the_ones_ledgers_hold() {
+        let body = json!({"products": [{"name": "Sokker"}], "orderSummary": {"grandTotal": "125.00"},
+            "orderDate": "1796295600", "customerDetails": {"name": "Åse"}, "referenceNo": "A-1",
+            "callback": {"success": "https://x.no/ok"}, "fpgoUuid": "ODR1", "orderFrom": "PARTNER"});
+        let mut stable = body.clone();
+        for volatile in VOLATILE {
+            stable.as_object_mut().unwrap().remove(volatile);
+        }
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        for byte in stable.to_string().bytes() {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+        assert_eq!(fingerprint(&body), format!("{hash:016x}"));
+        assert_eq!(fingerprint_of(body.clone()), fingerprint(&body));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use crate::api::wire;
 use crate::model::order::Order;
 use crate::model::{DateFormat, Endpoint};
-use crate::send::plan::fingerprint;
+use crate::send::plan::fingerprint_of;
 use rust_decimal::Decimal;
 use serde_json::Value;
 
@@ -29,15 +29,16 @@ pub struct Ready {
 impl Ready {
     pub fn new(index: usize, order: &Order, (endpoint, format): (Endpoint, DateFormat)) -> Ready {
         let payload = wire::body(order, endpoint, format, None);
-        let body = payload.to_string().as_bytes().to_vec();
+        let body = payload.to_string().into_bytes();
         Ready {
             index,
             key: order.key.clone(),
             rows: order.rows(),
             grand_total: order.summary.grand_total,
             fpgo_uuid: order.fpgo_uuid.clone(),
-            body,
-            fingerprint: fingerprint(&payload),
+            // Exactly as long as it is: no spare room kept for each order.
+            body: body.as_slice().to_vec(),
+            fingerprint: fingerprint_of(payload),
         }
     }
 
@@ -152,7 +153,12 @@ pub(crate) mod tests {
             );
             assert_eq!(
                 ready.fingerprint,
-                fingerprint(&wire::body(&order, endpoint, DateFormat::Unix, None))
+                crate::send::plan::fingerprint(&wire::body(
+                    &order,
+                    endpoint,
+                    DateFormat::Unix,
+                    None
+                ))
             );
             assert_eq!((ready.index, ready.rows.as_slice()), (7, &[2][..]));
         }
