@@ -189,11 +189,9 @@ async fn submit_sheet(
     };
     let planning = Planning::of(settings, send.choices);
     // Each valid order kept as its body, not as the order: what holds a big sheet's memory.
-    let mut valid: Vec<Ready> = Vec::new();
-    let mut checked = pipeline::check(settings, |index, order| {
-        valid.push(planning.ready(index, &order));
-        Ok(())
-    })?;
+    let mut readying = planning.readying();
+    let mut checked = pipeline::check(settings, |index, order| readying.push((index, order)))?;
+    let valid = readying.finish()?;
     if send.dry_run {
         return dry_run(
             args,

@@ -11,6 +11,7 @@ pub mod read;
 pub mod suggest;
 pub mod validate;
 pub mod values;
+pub mod worker;
 
 use crate::error::Error;
 use crate::model::fields::{Field, Kind};

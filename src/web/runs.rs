@@ -209,11 +209,9 @@ async fn execute(
     let (settings, planning, mut checked, valid) = tokio::task::spawn_blocking(move || {
         let settings = crate::settings::Settings::for_page(&args.0, &args.1)?;
         let planning = Planning::of(&settings, plan::Choices::default());
-        let mut valid = Vec::new();
-        let checked = pipeline::check(&settings, |index, order| {
-            valid.push(planning.ready(index, &order));
-            Ok(())
-        })?;
+        let mut readying = planning.readying();
+        let checked = pipeline::check(&settings, |index, order| readying.push((index, order)))?;
+        let valid = readying.finish()?;
         Ok::<_, Error>((settings, planning, checked, valid))
     })
     .await

@@ -303,16 +303,15 @@ pub fn recheck(app: &App, upload: &mut Upload) {
 fn check(app: &App, upload: &Upload) -> Result<View, Error> {
     let settings = Settings::for_page(&sheet_args(app, upload), &upload.choices)?;
     let planning = Planning::of(&settings, plan::Choices::default());
-    let mut valid = Vec::new();
+    let mut readying = planning.readying();
     let mut rates = Rates::new();
     let checked = match pipeline::check(&settings, |index, order| {
-        valid.push(planning.ready(index, &order));
         for line in &order.lines {
             let entry = rates.entry(line.tax.normalize()).or_default();
             entry.0 += line.amount;
             entry.1 += 1;
         }
-        Ok(())
+        readying.push((index, order))
     }) {
         Ok(checked) => checked,
         Err(Error::Columns { message, .. }) => {
@@ -332,6 +331,7 @@ fn check(app: &App, upload: &Upload) -> Result<View, Error> {
         Err(e) => return Err(e),
     };
     let mut checked = checked;
+    let valid = readying.finish()?;
     let totals = valid.iter().map(|o| (o.index, o.grand_total)).collect();
     let (known, plan) = foresee(app, (&settings, planning), &mut checked, valid)?;
     Ok(View::Checked(Box::new(Review {
