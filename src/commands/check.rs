@@ -8,7 +8,7 @@ use crate::exit;
 use crate::model::order::Order;
 use crate::model::{DateFormat, Endpoint};
 use crate::pipeline;
-use crate::pipeline::worker::Worker;
+use crate::pipeline::worker::{Worker, BATCH};
 use crate::report::{self, AtomicFile};
 use crate::settings::Settings;
 use std::io::Write;
@@ -59,13 +59,17 @@ fn payloads(path: &Path, settings: &Settings) -> Result<Worker<Order, AtomicFile
     let path = path.to_path_buf();
     // One buffer for every line: `{"order_ref":…,"rows":[…],"payload":{…}}`.
     let mut line = Vec::with_capacity(4096);
-    Ok(Worker::start(file, move |file: &mut AtomicFile, order| {
-        line.clear();
-        payload_line(&order, (endpoint, format), &mut line);
-        file.writer
-            .write_all(&line)
-            .map_err(|e| Error::file(&path, e))
-    }))
+    Ok(Worker::start(
+        BATCH,
+        file,
+        move |file: &mut AtomicFile, order| {
+            line.clear();
+            payload_line(&order, (endpoint, format), &mut line);
+            file.writer
+                .write_all(&line)
+                .map_err(|e| Error::file(&path, e))
+        },
+    ))
 }
 
 /// An order's line of the payload dump, written straight into `out`: the same bytes as

@@ -1,12 +1,12 @@
 //! An output file being written: it appears under its name only when committed, and its bytes
-//! go to disk on a thread of their own ([`Background`]), so the run that makes them does not
-//! wait on the disk (a million-line sheet's result and payload files are 600 MB of writes).
+//! go to disk on a thread of their own ([`Background`], a [`Worker`]), so the run that makes
+//! them does not wait on the disk (a million-line sheet's result and payload files are 600 MB of writes).
 
 use crate::error::Error;
+use crate::pipeline::worker::Worker;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::mpsc::{self, Receiver, SyncSender};
-use std::thread::JoinHandle;
+use std::sync::mpsc::{self, Receiver};
 
 /// A file being written: it appears under its name only when committed; dropped, it is gone.
 pub struct AtomicFile {
@@ -60,62 +60,41 @@ impl AtomicFile {
 /// How many bytes go to the disk thread at a time.
 const CHUNK: usize = 1 << 20;
 
-/// A buffered writer whose full buffers are written by a thread of its own: at most two wait
-/// for it, so memory stays a few chunks whatever the file's size. A failed write is the error
-/// of the next write, or of [`Background::finish`].
+/// A buffered writer whose full buffers are written by a thread of its own (a [`Worker`]): a
+/// few wait for it at most, so memory stays a few chunks whatever the file's size, and the
+/// chunks written come back to be filled again. A failed write is the error of a later
+/// write, or of [`Background::finish`].
 pub struct Background<W: Write + Send + 'static> {
     buffer: Vec<u8>,
-    /// `None` once finished.
-    full: Option<SyncSender<Vec<u8>>>,
-    /// The disk thread's written chunks, for reuse.
-    empty: Receiver<Vec<u8>>,
-    thread: Option<JoinHandle<io::Result<W>>>,
+    disk: Worker<Vec<u8>, W, io::Error>,
+    /// The chunks written, for reuse.
+    written: Receiver<Vec<u8>>,
 }
 
 impl<W: Write + Send + 'static> Background<W> {
-    pub fn new(mut out: W) -> Self {
-        let (full, chunks) = mpsc::sync_channel::<Vec<u8>>(2);
-        let (written, empty) = mpsc::channel();
-        let thread = std::thread::spawn(move || {
-            for mut chunk in chunks {
-                out.write_all(&chunk)?;
-                chunk.clear();
-                // The writer may be gone already; the chunk is then only freed.
-                let _ = written.send(chunk);
-            }
-            out.flush()?;
-            Ok(out)
+    pub fn new(out: W) -> Self {
+        let (back, written) = mpsc::channel();
+        let disk = Worker::start(1, out, move |out: &mut W, mut chunk: Vec<u8>| {
+            out.write_all(&chunk)?;
+            chunk.clear();
+            // The writer may be gone already; the chunk is then only freed.
+            let _ = back.send(chunk);
+            Ok(())
         });
         Background {
             buffer: Vec::with_capacity(CHUNK),
-            full: Some(full),
-            empty,
-            thread: Some(thread),
+            disk,
+            written,
         }
     }
 
     /// Hands the buffer to the disk thread and takes an empty one.
     fn hand_over(&mut self) -> io::Result<()> {
         let next = self
-            .empty
+            .written
             .try_recv()
             .unwrap_or_else(|_| Vec::with_capacity(CHUNK));
-        let chunk = std::mem::replace(&mut self.buffer, next);
-        let sent = self.full.as_ref().map(|full| full.send(chunk));
-        match sent {
-            Some(Ok(())) => Ok(()),
-            // The thread stopped: at a write that failed, whose error is the answer.
-            _ => Err(self.join().err().unwrap_or_else(stopped)),
-        }
-    }
-
-    /// Waits for the disk thread to end: back comes the writer, or the error it stopped at.
-    fn join(&mut self) -> io::Result<W> {
-        self.full = None;
-        match self.thread.take().map(JoinHandle::join) {
-            Some(Ok(result)) => result,
-            _ => Err(stopped()),
-        }
+        self.disk.push(std::mem::replace(&mut self.buffer, next))
     }
 
     /// Writes out what is left, waits for every byte to be written, and gives the writer back.
@@ -123,12 +102,10 @@ impl<W: Write + Send + 'static> Background<W> {
         if !self.buffer.is_empty() {
             self.hand_over()?;
         }
-        self.join()
+        let mut out = self.disk.finish()?;
+        out.flush()?;
+        Ok(out)
     }
-}
-
-fn stopped() -> io::Error {
-    io::Error::other("the thread writing the file stopped")
 }
 
 impl<W: Write + Send + 'static> Write for Background<W> {
@@ -143,16 +120,6 @@ impl<W: Write + Send + 'static> Write for Background<W> {
     /// The bytes are on their way; [`Background::finish`] is where they are all written.
     fn flush(&mut self) -> io::Result<()> {
         Ok(())
-    }
-}
-
-impl<W: Write + Send + 'static> Drop for Background<W> {
-    /// Not finished (a run that failed): the thread ends and drops its writer (a temporary
-    /// file is then removed) before this returns, not after the process exits.
-    fn drop(&mut self) {
-        if self.thread.is_some() {
-            let _ = self.join();
-        }
     }
 }
 

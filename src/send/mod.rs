@@ -21,7 +21,7 @@ use crate::model::order::Order;
 use crate::model::outcome::Ids;
 use crate::model::{DateFormat, Endpoint};
 use crate::pipeline::values::NumberConvention;
-use crate::pipeline::worker::Worker;
+use crate::pipeline::worker::{Worker, BATCH};
 use crate::pipeline::{self, Checked};
 use dispatch::{Job, Report};
 use ledger::{Ledger, Record, Scope, Snapshot, State, Unrecorded, Writer};
@@ -112,10 +112,14 @@ impl Planning {
     /// A thread that makes each valid order the check hands it ready, in order, while the
     /// check reads on (rendering the bodies is a third of a big sheet's check).
     pub fn readying(self) -> Worker<(usize, Order), Vec<Ready>> {
-        Worker::start(Vec::new(), move |ready: &mut Vec<Ready>, (index, order)| {
-            ready.push(self.ready(index, &order));
-            Ok(())
-        })
+        Worker::start(
+            BATCH,
+            Vec::new(),
+            move |ready: &mut Vec<Ready>, (index, order)| {
+                ready.push(self.ready(index, &order));
+                Ok(())
+            },
+        )
     }
 
     /// Each valid order's verdict (the jobs to send), the orders held back put on their rows:

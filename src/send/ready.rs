@@ -29,15 +29,16 @@ pub struct Ready {
 impl Ready {
     pub fn new(index: usize, order: &Order, (endpoint, format): (Endpoint, DateFormat)) -> Ready {
         let payload = wire::body(order, endpoint, format, None);
-        let body = payload.to_string().into_bytes();
+        let mut body = payload.to_string().into_bytes();
+        // Exactly as long as it is: no spare room kept for each order.
+        body.shrink_to_fit();
         Ready {
             index,
             key: order.key.clone(),
             rows: order.rows(),
             grand_total: order.summary.grand_total,
             fpgo_uuid: order.fpgo_uuid.clone(),
-            // Exactly as long as it is: no spare room kept for each order.
-            body: body.as_slice().to_vec(),
+            body,
             fingerprint: fingerprint_of(payload),
         }
     }
