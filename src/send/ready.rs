@@ -29,16 +29,17 @@ pub struct Ready {
 impl Ready {
     pub fn new(index: usize, order: &Order, (endpoint, format): (Endpoint, DateFormat)) -> Ready {
         let payload = wire::body(order, endpoint, format, None);
-        let mut body = payload.to_string().into_bytes();
-        // Exactly as long as it is: no spare room kept for each order.
-        body.shrink_to_fit();
+        let text = payload.to_string();
         Ready {
             index,
             key: order.key.clone(),
             rows: order.rows(),
             grand_total: order.summary.grand_total,
             fpgo_uuid: order.fpgo_uuid.clone(),
-            body,
+            // A copy exactly as long as the body: shrinking the text in place keeps its block
+            // (the allocator keeps a block that shrinks by less than half), up to twice the
+            // memory for each order (503 MiB instead of 440 for the 1,000,000-line dry run).
+            body: text.as_bytes().to_vec(),
             fingerprint: fingerprint_of(payload),
         }
     }
