@@ -217,6 +217,39 @@ fn push_cells(line: &mut Vec<u8>, row: &Row, style: Style, width: usize) {
 /// false, having written something partial, when the record holds a non-blank cell beyond
 /// `width`: the caller then writes the row cell by cell.
 fn push_raw(line: &mut Vec<u8>, raw: &[u8], delimiter: u8, width: usize) -> bool {
+    push_unquoted(line, raw, delimiter, width) || push_fields(line, raw, delimiter, width)
+}
+
+/// [`push_raw`] for the common record, with no quote and no more cells than `width`: copied
+/// in one piece but for the apostrophes. `false`, and nothing written, for any other.
+fn push_unquoted(line: &mut Vec<u8>, raw: &[u8], delimiter: u8, width: usize) -> bool {
+    if memchr::memchr(b'"', raw).is_some() {
+        return false;
+    }
+    let at = line.len();
+    let (mut copied, mut start, mut fields) = (0, 0, 0);
+    for end in memchr::memchr_iter(delimiter, raw).chain([raw.len()]) {
+        fields += 1;
+        if fields > width {
+            line.truncate(at);
+            return false;
+        }
+        if is_risky(&raw[start..end]) {
+            line.extend_from_slice(&raw[copied..start]);
+            line.push(b'\'');
+            copied = start;
+        }
+        start = end + 1;
+    }
+    line.extend_from_slice(&raw[copied..]);
+    for _ in fields..width {
+        line.push(delimiter);
+    }
+    true
+}
+
+/// [`push_raw`] field by field.
+fn push_fields(line: &mut Vec<u8>, raw: &[u8], delimiter: u8, width: usize) -> bool {
     let bytes = raw;
     let mut fields = 0;
     let mut i = 0;
@@ -225,20 +258,20 @@ fn push_raw(line: &mut Vec<u8>, raw: &[u8], delimiter: u8, width: usize) -> bool
         let quoted = bytes.get(i) == Some(&b'"');
         if quoted {
             i += 1;
-            while i < bytes.len() {
-                match (bytes[i], bytes.get(i + 1)) {
-                    (b'"', Some(b'"')) => i += 2,
-                    (b'"', _) => {
-                        i += 1;
-                        break;
-                    }
-                    _ => i += 1,
+            // Past the first quote that is not doubled (to the end, when none is).
+            loop {
+                let Some(at) = memchr::memchr(b'"', &bytes[i..]) else {
+                    i = bytes.len();
+                    break;
+                };
+                i += at + 1;
+                if bytes.get(i) != Some(&b'"') {
+                    break;
                 }
+                i += 1;
             }
         }
-        while i < bytes.len() && bytes[i] != delimiter {
-            i += 1;
-        }
+        i = memchr::memchr(delimiter, &bytes[i..]).map_or(bytes.len(), |at| i + at);
         let field = &raw[start..i];
         if fields >= width {
             let blank = std::str::from_utf8(field).is_ok_and(|f| f.trim().is_empty());
@@ -363,6 +396,8 @@ mod tests {
             ("a;b", 4),
             ("a;b;c;;", 3),
             (";;", 3),
+            ("\"a\"\"\";b", 2),
+            ("\"\";\"\"\"\"\"\";x", 3),
         ];
         for (raw, width) in cases {
             let mut fast = Vec::new();
@@ -389,6 +424,31 @@ mod tests {
                     .collect()
             };
             assert_eq!(parse(&fast), parse(&slow), "{raw}");
+        }
+        // A record without quotes is copied as the fields are.
+        let unquoted = [
+            "a;b;c",
+            "=1+2;@x;-5;+47 1",
+            "a;b",
+            ";;",
+            "",
+            "-;+;+4,5;=",
+            "a;b;c;;",
+        ];
+        for (raw, width) in unquoted
+            .into_iter()
+            .flat_map(|r| (0..6).map(move |w| (r, w)))
+        {
+            let (mut whole, mut fields) = (b"x".to_vec(), b"x".to_vec());
+            let copied = push_unquoted(&mut whole, raw.as_bytes(), b';', width);
+            let fits = raw.split(';').count() <= width;
+            assert_eq!(copied, fits, "{raw:?} in {width}");
+            if copied {
+                assert!(push_fields(&mut fields, raw.as_bytes(), b';', width));
+                assert_eq!(whole, fields, "{raw:?} in {width}");
+            } else {
+                assert_eq!(whole, b"x", "nothing written");
+            }
         }
         let mut out = Vec::new();
         assert!(

@@ -167,11 +167,14 @@ impl CsvText {
                 return;
             }
             let text = text.strip_suffix(b"\n").unwrap_or(text);
-            for line in text.split(|&b| b == b'\n') {
+            let mut from = 0;
+            for to in memchr::memchr_iter(b'\n', text).chain([text.len()]) {
+                let line = &text[from..to];
+                from = to + 1;
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
                 if !line.is_empty() {
                     let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
-                    let cell = line.split(|&b| b == delimiter).nth(column).unwrap_or(b"");
+                    let cell = nth_field(line, delimiter, column);
                     visit(number, std::str::from_utf8(cell).unwrap_or(""));
                 }
                 i += 1;
@@ -287,6 +290,19 @@ impl CsvText {
             }
         }
     }
+}
+
+/// Field `column` of an unquoted line (empty past its last field).
+fn nth_field(line: &[u8], delimiter: u8, column: usize) -> &[u8] {
+    let mut delimiters = memchr::memchr_iter(delimiter, line);
+    let start = match column.checked_sub(1) {
+        None => 0,
+        Some(before) => match delimiters.nth(before) {
+            Some(at) => at + 1,
+            None => return b"",
+        },
+    };
+    &line[start..delimiters.next().unwrap_or(line.len())]
 }
 
 fn cell(field: &str) -> Cell {
