@@ -197,8 +197,7 @@ struct Settle<'a, F> {
 impl<F: FnMut(usize, Order) -> Result<(), Error>> Settle<'_, F> {
     /// Settles order `o`, complete, against the rows read so far (all of its own).
     fn order(&mut self, o: usize, draft: OrderDraft, rows: &mut [RowResult]) -> Result<(), Error> {
-        let index =
-            |rows: &[RowResult], number: u32| rows.binary_search_by_key(&number, |r| r.number).ok();
+        let index = near_the_end;
         let order_rows: Vec<u32> = draft.rows().collect();
         let key = draft.key.clone();
         let order = validate::validate(
@@ -253,6 +252,20 @@ impl<F: FnMut(usize, Order) -> Result<(), Error>> Settle<'_, F> {
         }
         Ok(())
     }
+}
+
+/// Where row `number` is in `rows` (in row order), looked for from the end: an order is settled
+/// as its last line is read, so its rows are the last ones read, or near them.
+fn near_the_end(rows: &[RowResult], number: u32) -> Option<usize> {
+    let mut back = 1;
+    while back < rows.len() && rows[rows.len() - back].number > number {
+        back *= 2;
+    }
+    let from = rows.len().saturating_sub(back);
+    rows[from..]
+        .binary_search_by_key(&number, |r| r.number)
+        .ok()
+        .map(|i| from + i)
 }
 
 /// A blank field whose column is missing while an ignored column looks like it
@@ -320,4 +333,33 @@ fn detect_convention(sheet: &Sheet, map: &ColumnMap) -> NumberConvention {
         }
     });
     NumberConvention::detect(texts.iter().map(String::as_str), fallback)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::outcome::{Problems, Span};
+
+    #[test]
+    fn a_row_is_found_from_the_end_as_by_a_search_from_the_start() {
+        // Row numbers with gaps (blank rows are not read), and numbers not among them.
+        let numbers: Vec<u32> = (2..400).filter(|n| n % 7 != 0 && n % 11 != 3).collect();
+        let rows: Vec<RowResult> = numbers
+            .iter()
+            .map(|&number| RowResult {
+                number,
+                order: 0,
+                status: RowStatus::Valid,
+                problems: Problems::default(),
+                span: Span::new(None),
+            })
+            .collect();
+        for len in [0, 1, 2, 5, rows.len()] {
+            for number in 0..410 {
+                let rows = &rows[..len];
+                let searched = rows.binary_search_by_key(&number, |r| r.number).ok();
+                assert_eq!(near_the_end(rows, number), searched, "{number} in {len}");
+            }
+        }
+    }
 }
