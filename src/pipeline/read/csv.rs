@@ -1,5 +1,7 @@
 //! CSV text, delimiter sniffed from the header line, rows parsed on each walk: text decoded once
-//! and kept, or a UTF-8 or Windows-1252 file read again for each walk ([`Disk`]).
+//! and kept, or a UTF-8 or Windows-1252 file read again for each walk ([`Disk`]). A text
+//! without quotes, whose every `\r` ends a line, has a record per line: its lines are cut at
+//! their delimiters rather than parsed.
 //! Row numbers count records the way Excel counts rows: a blank line is a row, a quoted cell
 //! spanning several lines is one. A quote that opens a cell and never closes properly (it runs
 //! to the end of the file, or over lines that look like rows of their own) would swallow every
@@ -36,6 +38,10 @@ enum Source {
     Text(String),
     File(Disk),
 }
+
+/// Shown each line of a text whose records are lines: its row number, where it starts, its
+/// bytes.
+type VisitLine<'a> = dyn FnMut(u32, usize, &[u8]) -> ControlFlow<()> + 'a;
 
 /// The texts of records by their spans, asked for in file order ([`CsvText::raws`]).
 pub struct Raws<'t> {
@@ -149,48 +155,59 @@ impl CsvText {
     }
 
     /// Shows one column's field of every record with its row number, when each record is one
-    /// line: the text has no quote, and every `\r` ends a line with the `\n` after it. Then
-    /// the lines are cut at the delimiter without being parsed, and the row numbers are those
-    /// [`CsvText::visit`] gives (blank lines counted, not shown). `false`, and nothing shown,
-    /// for any other text.
+    /// line ([`CsvText::visit_lines`]); `false`, and nothing shown, for any other text.
     pub fn visit_column(&self, column: usize, visit: &mut dyn FnMut(u32, &str)) -> bool {
+        let delimiter = self.delimiter;
+        self.visit_lines(&mut |number, _, line| {
+            let cell = nth_field(line, delimiter, column);
+            visit(number, std::str::from_utf8(cell).unwrap_or(""));
+            ControlFlow::Continue(())
+        })
+    }
+
+    /// Shows every line that is not empty, without its line end, with its row number and
+    /// where it starts, until `visit` breaks, when each record is one line: the text has no
+    /// quote, and every `\r` ends a line with the `\n` after it. Then the lines are cut without
+    /// being parsed, and the row numbers are those of [`CsvText::visit`] (blank lines counted,
+    /// not shown). `false`, and nothing shown, for any other text.
+    fn visit_lines(&self, visit: &mut VisitLine<'_>) -> bool {
         if !self.simple {
             return false;
         }
-        let delimiter = self.delimiter;
         let mut window = self.window();
         let mut i = 0usize;
-        // The text as bytes (only the cells shown are made text): whole lines, each ended by
-        // `\n` but perhaps the last.
-        let mut lines = |text: &[u8]| {
+        // Whole lines, each ended by `\n` but perhaps the last, from `at` in the text.
+        let mut lines = |at: usize, text: &[u8]| {
             if text.is_empty() {
-                return;
+                return ControlFlow::Continue(());
             }
             let text = text.strip_suffix(b"\n").unwrap_or(text);
             let mut from = 0;
             for to in memchr::memchr_iter(b'\n', text).chain([text.len()]) {
                 let line = &text[from..to];
+                let start = at + from;
                 from = to + 1;
                 let line = line.strip_suffix(b"\r").unwrap_or(line);
-                if !line.is_empty() {
-                    let number = u32::try_from(i + 1).unwrap_or(u32::MAX);
-                    let cell = nth_field(line, delimiter, column);
-                    visit(number, std::str::from_utf8(cell).unwrap_or(""));
-                }
                 i += 1;
+                if !line.is_empty() {
+                    visit(u32::try_from(i).unwrap_or(u32::MAX), start, line)?;
+                }
             }
+            ControlFlow::Continue(())
         };
         // Whole lines at a time: up to the last line end read so far, the rest at the end.
         loop {
             let new = window.end();
             let more = window.more();
             let end = window.end();
-            let cut = match window.slice(new, end).iter().rposition(|&b| b == b'\n') {
+            let cut = match memchr::memrchr(b'\n', window.slice(new, end)) {
                 Some(p) if more => new + p + 1,
                 _ if more => continue,
                 _ => end,
             };
-            lines(window.slice(window.start, cut));
+            if lines(window.start, window.slice(window.start, cut)).is_break() {
+                return true;
+            }
             window.buf.drain(..cut - window.start);
             window.start = cut;
             if !more {
@@ -203,13 +220,32 @@ impl CsvText {
     /// of the row is set for each record, so a visitor may take the row by swapping it for
     /// another (whose buffers the next records then reuse).
     pub fn visit(&self, visit: &mut dyn FnMut(&mut Row) -> ControlFlow<()>) {
-        let mut record = ::csv::StringRecord::new();
         let mut row = Row {
             number: 0,
             cells: Vec::new(),
             span: None,
             flaw: None,
         };
+        // Each record one line: cut at its delimiters, not parsed.
+        let delimiter = self.delimiter;
+        let simple = self.visit_lines(&mut |number, start, line| {
+            // UTF-8, as every read of the file is checked to be, and a whole line.
+            let line = std::str::from_utf8(line).unwrap_or_default();
+            row.number = number;
+            row.span = Some((start, start + line.len()));
+            row.flaw = None;
+            let (mut n, mut from) = (0, 0);
+            for to in memchr::memchr_iter(delimiter, line.as_bytes()).chain([line.len()]) {
+                set_text(&mut row.cells, n, line.get(from..to).unwrap_or_default());
+                (n, from) = (n + 1, to + 1);
+            }
+            row.cells.truncate(n);
+            visit(&mut row)
+        });
+        if simple {
+            return;
+        }
+        let mut record = ::csv::StringRecord::new();
         let newlines = |range: &[u8]| range.iter().filter(|&&b| b == b'\n').count() as u32;
         // The previous record's row and the offset after it.
         let mut previous: Option<(u32, usize)> = None;
@@ -275,14 +311,7 @@ impl CsvText {
                 row.flaw = None;
                 row.cells.truncate(record.len());
                 for (i, field) in record.iter().enumerate() {
-                    match row.cells.get_mut(i) {
-                        _ if field.is_empty() => set(&mut row.cells, i, Cell::Empty),
-                        Some(Cell::Text(text)) => {
-                            text.clear();
-                            text.push_str(field);
-                        }
-                        _ => set(&mut row.cells, i, Cell::Text(field.to_string())),
-                    }
+                    set_text(&mut row.cells, i, field);
                 }
                 if visit(&mut row).is_break() {
                     return;
@@ -310,6 +339,18 @@ fn cell(field: &str) -> Cell {
         Cell::Empty
     } else {
         Cell::Text(field.to_string())
+    }
+}
+
+/// Cell `i` set to a field's text, in the cell's own buffer when it has one.
+fn set_text(cells: &mut Vec<Cell>, i: usize, field: &str) {
+    match cells.get_mut(i) {
+        _ if field.is_empty() => set(cells, i, Cell::Empty),
+        Some(Cell::Text(text)) => {
+            text.clear();
+            text.push_str(field);
+        }
+        _ => set(cells, i, Cell::Text(field.to_string())),
     }
 }
 
@@ -346,194 +387,4 @@ fn sniff_delimiter(text: &str) -> (u8, usize) {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn spans_cover_the_record_text() {
-        let text = "h1;h2\r\n1;\"a;b\"\r\n\r\n3;\"x\ny\"\n4;5";
-        let csv = CsvText::decode(Path::new("t.csv"), text.as_bytes().to_vec(), None).unwrap();
-        let mut raws = Vec::new();
-        csv.visit(&mut |r| {
-            raws.push(
-                String::from_utf8_lossy(csv.raws().get(r.span.unwrap()).unwrap()).into_owned(),
-            );
-            ControlFlow::Continue(())
-        });
-        assert_eq!(raws, ["h1;h2", "1;\"a;b\"", "3;\"x\ny\"", "4;5"]);
-    }
-
-    #[test]
-    fn a_column_cut_from_the_lines_is_the_column_parsed() {
-        let texts = [
-            "h1;h2;h3\r\n1;a;x\r\n\r\n2\r\n;;\r\n 3 ;b\n\n\n4;c;y;z",
-            "h1,h2\n\n\nA,1\nB,2\n",
-            "h1;h2\r1;2\r\n",
-            "h1;h2\n\"q\";1\n",
-        ];
-        for text in texts {
-            let csv = CsvText::decode(Path::new("t.csv"), text.as_bytes().to_vec(), None).unwrap();
-            for column in 0..4 {
-                let mut parsed = Vec::new();
-                csv.visit(&mut |r| {
-                    parsed.push((r.number, r.cell(column).display()));
-                    ControlFlow::Continue(())
-                });
-                let mut cut = Vec::new();
-                let simple = csv.visit_column(column, &mut |n, f| cut.push((n, f.to_string())));
-                assert_eq!(
-                    simple,
-                    !text.contains('"') && !text.contains("\r1"),
-                    "{text:?}"
-                );
-                if simple {
-                    assert_eq!(cut, parsed, "{text:?}, column {column}");
-                }
-            }
-        }
-    }
-
-    fn rows(text: &str) -> Vec<(u32, Vec<String>)> {
-        let csv = CsvText::decode(Path::new("t.csv"), text.as_bytes().to_vec(), None).unwrap();
-        let mut out = Vec::new();
-        csv.visit(&mut |r| {
-            out.push((r.number, r.cells.iter().map(Cell::display).collect()));
-            ControlFlow::Continue(())
-        });
-        out
-    }
-
-    /// A visitor that takes each row by a swap, leaving a row unlike any (more cells, a flaw,
-    /// no span), sees the rows a visitor that only looks at them sees: every field is set again.
-    #[test]
-    fn a_visitor_may_take_each_row_by_a_swap() {
-        let text = "h1;h2;h3\n1;\"a\nb\";x\n\n2;\"never;closes\n3;c;y\n4\n5;e;z";
-        let csv = CsvText::decode(Path::new("t.csv"), text.as_bytes().to_vec(), None).unwrap();
-        let mut looked = Vec::new();
-        csv.visit(&mut |r| {
-            looked.push(r.clone());
-            ControlFlow::Continue(())
-        });
-        let mut taken = Vec::new();
-        csv.visit(&mut |r| {
-            let mut other = Row {
-                number: 99,
-                cells: vec![Cell::Text("stale".into()); 7],
-                span: None,
-                flaw: Some(super::super::Flaw {
-                    column: 5,
-                    message: "stale".into(),
-                }),
-            };
-            std::mem::swap(r, &mut other);
-            taken.push(other);
-            ControlFlow::Continue(())
-        });
-        assert!(looked.iter().any(|r| r.flaw.is_some()), "{looked:?}");
-        assert_eq!(taken, looked);
-    }
-
-    /// Each row's number, cells, and the column of its flaw.
-    fn flawed(text: &str) -> Vec<(u32, Vec<String>, Option<usize>)> {
-        let csv = CsvText::decode(Path::new("t.csv"), text.as_bytes().to_vec(), None).unwrap();
-        let mut out = Vec::new();
-        csv.visit(&mut |r| {
-            assert_eq!(r.span.is_none(), r.flaw.is_some(), "{text:?}");
-            let cells = r.cells.iter().map(Cell::display).collect();
-            out.push((r.number, cells, r.flaw.as_ref().map(|f| f.column)));
-            ControlFlow::Continue(())
-        });
-        out
-    }
-
-    #[test]
-    fn a_runaway_quote_ends_at_its_line() {
-        let row = |n: u32, cells: &[&str], flaw: Option<usize>| {
-            (
-                n,
-                cells.iter().map(|c| c.to_string()).collect::<Vec<_>>(),
-                flaw,
-            )
-        };
-        for eol in ["\n", "\r\n"] {
-            let text = "h1;h2;h3\n1;\"x;2\n2;a;b\n\n3;c;d\n".replace('\n', eol);
-            assert_eq!(
-                flawed(&text),
-                [
-                    row(1, &["h1", "h2", "h3"], None),
-                    row(2, &["1", "\"x", "2"], Some(1)),
-                    row(3, &["2", "a", "b"], None),
-                    row(5, &["3", "c", "d"], None),
-                ],
-                "{text:?}"
-            );
-            // After a cell over two lines in the same record: the record is one row, cut at the
-            // end of the line where the quote opens.
-            let text = "h1;h2;h3\n1;\"a\nb\";\"x\n2;y;z".replace('\n', eol);
-            let eol_in_cell = format!("a{eol}b");
-            assert_eq!(
-                flawed(&text),
-                [
-                    row(1, &["h1", "h2", "h3"], None),
-                    row(2, &["1", &eol_in_cell, "\"x"], Some(2)),
-                    row(3, &["2", "y", "z"], None),
-                ],
-                "{text:?}"
-            );
-        }
-        // On the last line, at the first byte, and as the file's last byte.
-        assert_eq!(
-            flawed("h1;h2\n\"1;2"),
-            [row(1, &["h1", "h2"], None), row(2, &["\"1", "2"], Some(0))]
-        );
-        assert_eq!(
-            flawed("h1;h2\n1;\""),
-            [row(1, &["h1", "h2"], None), row(2, &["1", "\""], Some(1))]
-        );
-        // Closed by a stray quote two lines down: the lines it ran over are rows again.
-        assert_eq!(
-            flawed("h1;h2;h3\n1;\"x;2\n2;a;b\n3;27\";c"),
-            [
-                row(1, &["h1", "h2", "h3"], None),
-                row(2, &["1", "\"x", "2"], Some(1)),
-                row(3, &["2", "a", "b"], None),
-                row(4, &["3", "27\"", "c"], None),
-            ]
-        );
-        // Cells over lines that are not rows: fewer delimiters than half the header's, a closed
-        // quote at the end of the file, an escaped quote.
-        let text = "a;b;c;d;e\n1;\"x\ny; z\n\"\"q\"\"\";2\n3;\"end\"";
-        assert_eq!(
-            flawed(text),
-            [
-                row(1, &["a", "b", "c", "d", "e"], None),
-                row(2, &["1", "x\ny; z\n\"q\"", "2"], None),
-                row(3, &["3", "end"], None),
-            ]
-        );
-    }
-
-    #[test]
-    fn delimiters() {
-        assert_eq!(sniff_delimiter("a;b;c\n1,5;2;3"), (b';', 2));
-        assert_eq!(sniff_delimiter("a,b,c"), (b',', 2));
-        assert_eq!(sniff_delimiter("a\tb\tc"), (b'\t', 2));
-        assert_eq!(sniff_delimiter("\"a;b\",c"), (b',', 1));
-        assert_eq!(sniff_delimiter("abc"), (b',', 0));
-    }
-
-    #[test]
-    fn row_numbers_follow_excel() {
-        let r = rows("h1;h2\r\n1;2\r\n\r\n3;\"multi\nline\"\r\n4;5\r\n");
-        let numbers: Vec<u32> = r.iter().map(|(n, _)| *n).collect();
-        assert_eq!(numbers, vec![1, 2, 4, 5]);
-        assert_eq!(r[2].1[1], "multi\nline");
-        for text in [
-            "\n\na;1\nb\n\n\nc;\"x\ny\"\nd",
-            "\r\n\r\na;1\r\nb\r\n\r\n\r\nc;\"x\r\ny\"\r\nd\r\n",
-        ] {
-            let numbers: Vec<u32> = rows(text).iter().map(|(n, _)| *n).collect();
-            assert_eq!(numbers, vec![3, 4, 7, 8], "{text:?}");
-        }
-    }
-}
+mod tests;
