@@ -15,7 +15,6 @@ use crate::model::order::normalise_key;
 use crate::model::outcome::{Problems, RowResult, RowStatus, Span};
 use crate::model::problem::{column_letters, mention, quote, Origin, Problem};
 use std::borrow::Cow;
-use std::collections::HashMap;
 use std::ops::ControlFlow;
 
 /// The sheet's non-blank rows, with the problems found reading them. Each order is handed to
@@ -107,7 +106,7 @@ struct Lines<'a> {
     /// The line cells of the row at hand (kept to reuse the allocation).
     line_values: Vec<(Field, Sourced)>,
     /// The first way each order key was written, where that is not its normal form.
-    unusual_keys: HashMap<String, String>,
+    unusual_keys: ByKey<String, String>,
 }
 
 impl<'a> Lines<'a> {
@@ -137,7 +136,7 @@ impl<'a> Lines<'a> {
             problems: Vec::new(),
             grouper: Grouper::new(rules.numbers),
             line_values: Vec::new(),
-            unusual_keys: HashMap::new(),
+            unusual_keys: ByKey::default(),
         }
     }
 
@@ -197,7 +196,9 @@ impl<'a> Lines<'a> {
         if self.last.capacity() > 4 * self.last.len() + 4096 {
             self.last.shrink_to(2 * self.last.len());
         }
-        self.unusual_keys.remove(key.as_ref());
+        if !self.unusual_keys.is_empty() {
+            self.unusual_keys.remove(key.as_ref());
+        }
         self.grouper.take(index).map(|draft| (index, draft))
     }
 
@@ -243,7 +244,10 @@ impl<'a> Lines<'a> {
     fn compare_key(&mut self, row: u32, written: &str, key: &str) {
         match self.grouper.get(key) {
             Some(order) => {
-                let first = self.unusual_keys.get(key).map_or(key, String::as_str);
+                let first = match self.unusual_keys.is_empty() {
+                    true => key,
+                    false => self.unusual_keys.get(key).map_or(key, String::as_str),
+                };
                 if written != first {
                     self.problems.push(
                         Problem::warning(
@@ -332,14 +336,31 @@ impl<'a> Lines<'a> {
 /// The order key of a cell's text: itself when it is already in normal form (plain ASCII
 /// with single spaces, the common case, borrowed), else [`normalise_key`]'s form.
 fn order_key(written: &str) -> Cow<'_, str> {
-    let normal = written.is_ascii()
-        && !written.contains("  ")
-        && !written
-            .bytes()
-            .any(|b| b.is_ascii_whitespace() && b != b' ');
+    // Printable ASCII and single spaces, in one pass over the bytes.
+    let mut space = false;
+    let normal = written.bytes().all(|b| {
+        let ok = matches!(b, b'!'..=b'~') || (b == b' ' && !space);
+        space = b == b' ';
+        ok
+    });
     if normal {
         Cow::Borrowed(written)
     } else {
         Cow::Owned(normalise_key(written))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    proptest::proptest! {
+        /// A key in normal form is kept as written; every key is the one `normalise_key` gives.
+        #[test]
+        fn a_key_is_its_normal_form(key in "[ -~\u{a0}\u{c5}\u{30a}\t\u{1}]{0,12}") {
+            let key = values::trim(&key);
+            let (ours, normal) = (order_key(key), normalise_key(key));
+            proptest::prop_assert_eq!(ours.as_ref(), normal.as_str());
+        }
     }
 }
