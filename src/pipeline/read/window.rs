@@ -115,11 +115,13 @@ impl Disk {
                     },
                 };
             len += valid.len();
-            for b in valid.bytes() {
-                lone_cr |= after_cr && b != b'\n';
-                after_cr = b == b'\r';
-                quote |= b == b'"';
-            }
+            let bytes = valid.as_bytes();
+            quote = quote || memchr::memchr(b'"', bytes).is_some();
+            // A `\r` that ended the chunk before is lone unless this one starts with `\n`.
+            lone_cr |= after_cr && bytes.first().is_some_and(|&b| b != b'\n');
+            lone_cr |= memchr::memchr_iter(b'\r', bytes)
+                .any(|at| bytes.get(at + 1).is_some_and(|&b| b != b'\n'));
+            after_cr = bytes.last().map_or(after_cr, |&b| b == b'\r');
             if !found {
                 first.push_str(valid);
                 found = first
@@ -363,6 +365,33 @@ mod tests {
         f.seek(SeekFrom::Start(CHUNK as u64 + 10)).unwrap();
         f.write_all(&text.as_bytes()[CHUNK + 7..CHUNK + 8]).unwrap();
         assert!(read_all(&scan.disk).is_empty());
+    }
+
+    #[test]
+    fn quotes_and_lone_carriage_returns_are_found_across_chunk_ends() {
+        // A `\r` as the first chunk's last byte, then what follows it in the second.
+        let cases = [
+            ("\n", None, false),
+            ("x", None, true),
+            ("\n", Some("\"q\""), false),
+            ("\nend\r", None, true),
+            ("\nend\r\n", None, false),
+            ("\na\rb\n", None, true),
+        ];
+        for (after, quoted, lone) in cases {
+            let mut file = tempfile::NamedTempFile::new().unwrap();
+            let mut text = "h,i\n".repeat(CHUNK / 4);
+            text.truncate(CHUNK - 1);
+            text.push('\r');
+            text.push_str(after);
+            text.push_str(quoted.unwrap_or(""));
+            file.write_all(text.as_bytes()).unwrap();
+            file.flush().unwrap();
+            let scan = Disk::open(file.path()).unwrap().unwrap();
+            assert_eq!(scan.lone_cr, lone, "{after:?}");
+            assert_eq!(scan.quote, quoted.is_some(), "{after:?}");
+            assert_eq!(scan.len, text.len());
+        }
     }
 
     #[test]
