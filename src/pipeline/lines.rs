@@ -285,8 +285,16 @@ impl<'a> Lines<'a> {
                 continue;
             }
             if let (Some(order), Cell::Text(text)) = (existing, cell) {
-                let repeated = field.kind() == Kind::Text
-                    && matches!(order.get(field), Some(Sourced { value: Value::Text(v), .. }) if same_text(v, values::trim(text)));
+                let repeated = match (field.kind(), order.get(field)) {
+                    (Kind::Text, Some(Sourced { value: Value::Text(v), .. })) => {
+                        same_text(v, values::trim(text))
+                    }
+                    // An identifier written as the order has it reads as itself, silently.
+                    (Kind::Digits, Some(Sourced { value: Value::Text(v), .. })) => {
+                        v == values::trim(text)
+                    }
+                    _ => false,
+                };
                 if repeated {
                     continue;
                 }

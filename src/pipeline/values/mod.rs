@@ -194,6 +194,19 @@ mod tests {
         fn trim_is_str_trim(text in "[ a\u{b}\t\r\n\u{7f}\u{a0}\u{3000}ø✓x-]{0,6}") {
             proptest::prop_assert_eq!(trim(&text), text.trim());
         }
+
+        /// An identifier read from a cell reads as itself again, without a note: a later line
+        /// of the order that writes it the same need not be read.
+        #[test]
+        fn an_identifier_read_reads_as_itself(text in "[ 0-9a\u{a0}-]{0,12}", zip in proptest::bool::ANY) {
+            let field = if zip { Field::Zip } else { Field::PersonalNumber };
+            let today = NaiveDate::from_ymd_opt(2026, 1, 1).unwrap();
+            let conv = NumberConvention::DecimalPoint;
+            if let Ok((Value::Text(read), _)) = parse_field(field, &Cell::Text(text), conv, today) {
+                let again = parse_field(field, &Cell::Text(read.clone()), conv, today);
+                proptest::prop_assert!(matches!(again, Ok((Value::Text(t), None)) if t == read));
+            }
+        }
     }
 
     #[test]
