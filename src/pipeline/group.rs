@@ -3,7 +3,7 @@
 //! different non-blank values is a problem on the row that disagrees, naming the row it
 //! disagrees with. Config defaults fill what is still blank; `--set` overrides every order.
 
-use crate::model::fields::{Field, Level};
+use crate::model::fields::{Field, Level, FIELDS};
 use crate::model::order::OrderLine;
 use crate::model::problem::{mention, quote, Origin, Problem};
 use crate::pipeline::values::{NumberConvention, Value};
@@ -92,7 +92,11 @@ pub struct LineEntry {
 pub struct OrderDraft {
     /// The order key as written (blank when the row had none).
     pub key: String,
-    pub values: Vec<(Field, Sourced)>,
+    /// One value a field, in the order first given.
+    values: Vec<(Field, Sourced)>,
+    /// Where each field's value is in `values`, by field: its position and 1, 0 for none (a
+    /// line looks up most of the order's fields, on every line).
+    at: [u8; FIELDS.len()],
     pub lines: Vec<LineEntry>,
 }
 
@@ -101,8 +105,41 @@ fn find(values: &[(Field, Sourced)], field: Field) -> Option<&Sourced> {
 }
 
 impl OrderDraft {
+    /// An order of the values given (the first of a field's is kept) and its first line.
+    pub fn new(key: String, values: Vec<(Field, Sourced)>, line: LineEntry) -> Self {
+        let mut draft = OrderDraft {
+            key,
+            values: Vec::with_capacity(values.len()),
+            at: [0; FIELDS.len()],
+            lines: vec![line],
+        };
+        for (field, value) in values {
+            draft.put(field, value);
+        }
+        draft
+    }
+    /// Gives the order a field's value, unless it has one.
+    fn put(&mut self, field: Field, value: Sourced) {
+        let slot = &mut self.at[field as usize];
+        if *slot == 0 {
+            self.values.push((field, value));
+            // At most one value for each of the fields, far fewer than 255.
+            *slot = u8::try_from(self.values.len()).unwrap_or(0);
+        }
+    }
     pub fn get(&self, field: Field) -> Option<&Sourced> {
-        find(&self.values, field)
+        match self.at[field as usize] {
+            0 => None,
+            at => self.values.get(usize::from(at) - 1).map(|(_, v)| v),
+        }
+    }
+    /// Every value the order has, in the order first given.
+    pub fn values(&self) -> &[(Field, Sourced)] {
+        &self.values
+    }
+    /// Its key, values and lines.
+    pub fn into_parts(self) -> (String, Vec<(Field, Sourced)>, Vec<LineEntry>) {
+        (self.key, self.values, self.lines)
     }
     /// The sheet rows of the order's lines, in sheet order.
     pub fn rows(&self) -> impl Iterator<Item = u32> + '_ {
@@ -191,17 +228,13 @@ impl Grouper {
             if !key.is_empty() {
                 self.index.insert(key.clone(), i);
             }
-            let draft = OrderDraft {
-                key,
-                values: values.into_iter().map(sourced).collect(),
-                lines: vec![line],
-            };
+            let draft = OrderDraft::new(key, values.into_iter().map(sourced).collect(), line);
             self.orders.insert(i, draft);
             return i;
         };
         for (field, value) in values {
-            match order.values.iter().find(|(f, _)| *f == field) {
-                Some((_, earlier)) if !earlier.value.same_as(&value) => problems.push(
+            match order.get(field) {
+                Some(earlier) if !earlier.value.same_as(&value) => problems.push(
                     Problem::error(
                         row,
                         Some(field),
@@ -213,7 +246,10 @@ impl Grouper {
                     .with_value(value.show(self.numbers)),
                 ),
                 Some(_) => {}
-                None => order.values.push(sourced((field, value))),
+                None => {
+                    let (field, value) = sourced((field, value));
+                    order.put(field, value);
+                }
             }
         }
         order.lines.push(line);
@@ -314,7 +350,7 @@ mod tests {
         presets.default_value(Field::Language, Value::Text("en".into()));
         presets.override_value(Field::City, Value::Text("Oslo".into()));
         let order = &g.finish()[0];
-        let get = |f| presets.resolve(f, &order.values).unwrap();
+        let get = |f| presets.resolve(f, order.values()).unwrap();
         assert_eq!(get(Field::Email).value.to_string(), "a@x.no");
         assert_eq!(get(Field::Language).origin, Origin::Default);
         assert_eq!(get(Field::City).value.to_string(), "Oslo");

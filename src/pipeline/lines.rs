@@ -286,13 +286,21 @@ impl<'a> Lines<'a> {
             }
             if let (Some(order), Cell::Text(text)) = (existing, cell) {
                 let repeated = match (field.kind(), order.get(field)) {
-                    (Kind::Text, Some(Sourced { value: Value::Text(v), .. })) => {
-                        same_text(v, values::trim(text))
-                    }
+                    (
+                        Kind::Text,
+                        Some(Sourced {
+                            value: Value::Text(v),
+                            ..
+                        }),
+                    ) => same_text(v, values::trim(text)),
                     // An identifier written as the order has it reads as itself, silently.
-                    (Kind::Digits, Some(Sourced { value: Value::Text(v), .. })) => {
-                        v == values::trim(text)
-                    }
+                    (
+                        Kind::Digits,
+                        Some(Sourced {
+                            value: Value::Text(v),
+                            ..
+                        }),
+                    ) => v == values::trim(text),
                     _ => false,
                 };
                 if repeated {

@@ -77,12 +77,13 @@ pub fn validate(
     problems: &mut Vec<Problem>,
 ) -> Option<Order> {
     let mut v = Check::new(problems, draft.first_row(), rules);
+    let (key, values, lines) = draft.into_parts();
     let view = OrderView {
-        values: &draft.values,
+        values: &values,
         presets,
     };
-    let order = v.order(&draft.key, &view, rules);
-    let lines: Option<Vec<OrderLine>> = draft.lines.into_iter().map(|e| e.line).collect();
+    let order = v.order(&key, &view, rules);
+    let lines: Option<Vec<OrderLine>> = lines.into_iter().map(|e| e.line).collect();
     let (mut order, lines) = (order?, lines?);
     order.lines = lines;
     let Ok(summary) = price::summary(&order) else {
@@ -404,11 +405,11 @@ mod tests {
         };
         let mut problems = Vec::new();
         let line = line(2, &mut values(LINE), &rules, &mut problems);
-        let draft = OrderDraft {
-            key: "1001".to_string(),
-            values: values(ORDER),
-            lines: vec![LineEntry { row: 2, line }],
-        };
+        let draft = OrderDraft::new(
+            "1001".to_string(),
+            values(ORDER),
+            LineEntry { row: 2, line },
+        );
         let order = validate(draft, &Presets::default(), &rules, &mut problems);
         (order, problems)
     }
