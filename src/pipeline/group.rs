@@ -50,14 +50,10 @@ impl Presets {
     pub fn gives(&self, field: Field) -> bool {
         self.overrides(field) || self.defaults.iter().any(|(f, _)| *f == field)
     }
-    /// A field's value: the override, else the one in `values`, else the default.
-    pub fn resolve<'a>(
-        &'a self,
-        field: Field,
-        values: &'a [(Field, Sourced)],
-    ) -> Option<&'a Sourced> {
+    /// A field's value: the override, else the order's, else the default.
+    pub fn resolve<'a>(&'a self, field: Field, order: &'a OrderDraft) -> Option<&'a Sourced> {
         find(&self.overrides, field)
-            .or_else(|| find(values, field))
+            .or_else(|| order.get(field))
             .or_else(|| find(&self.defaults, field))
     }
     /// Fills a line's `values` for `row`: overrides replace, defaults fill blanks.
@@ -133,14 +129,7 @@ impl OrderDraft {
             at => self.values.get(usize::from(at) - 1).map(|(_, v)| v),
         }
     }
-    /// Every value the order has, in the order first given.
-    pub fn values(&self) -> &[(Field, Sourced)] {
-        &self.values
-    }
-    /// Its key, values and lines.
-    pub fn into_parts(self) -> (String, Vec<(Field, Sourced)>, Vec<LineEntry>) {
-        (self.key, self.values, self.lines)
-    }
+
     /// The sheet rows of the order's lines, in sheet order.
     pub fn rows(&self) -> impl Iterator<Item = u32> + '_ {
         self.lines.iter().map(|l| l.row)
@@ -350,7 +339,7 @@ mod tests {
         presets.default_value(Field::Language, Value::Text("en".into()));
         presets.override_value(Field::City, Value::Text("Oslo".into()));
         let order = &g.finish()[0];
-        let get = |f| presets.resolve(f, order.values()).unwrap();
+        let get = |f| presets.resolve(f, order).unwrap();
         assert_eq!(get(Field::Email).value.to_string(), "a@x.no");
         assert_eq!(get(Field::Language).origin, Origin::Default);
         assert_eq!(get(Field::City).value.to_string(), "Oslo");

@@ -77,12 +77,13 @@ pub fn validate(
     problems: &mut Vec<Problem>,
 ) -> Option<Order> {
     let mut v = Check::new(problems, draft.first_row(), rules);
-    let (key, values, lines) = draft.into_parts();
+    let mut draft = draft;
+    let lines = std::mem::take(&mut draft.lines);
     let view = OrderView {
-        values: &values,
+        draft: &draft,
         presets,
     };
-    let order = v.order(&key, &view, rules);
+    let order = v.order(&draft.key, &view, rules);
     let lines: Option<Vec<OrderLine>> = lines.into_iter().map(|e| e.line).collect();
     let (mut order, lines) = (order?, lines?);
     order.lines = lines;
@@ -102,13 +103,13 @@ pub fn validate(
 
 /// An order's values with the config's defaults and `--set` overrides.
 struct OrderView<'a> {
-    values: &'a [(Field, Sourced)],
+    draft: &'a OrderDraft,
     presets: &'a Presets,
 }
 
 impl OrderView<'_> {
     fn get(&self, field: Field) -> Option<&Sourced> {
-        self.presets.resolve(field, self.values)
+        self.presets.resolve(field, self.draft)
     }
 }
 
