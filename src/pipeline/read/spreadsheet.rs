@@ -1,7 +1,8 @@
 //! Workbooks through calamine: XLSX, XLSM, XLSB, XLS and ODS, the first sheet or a named one.
 //!
 //! XLSX is read cell by cell (calamine's cell reader), never as one dense range, so a stray
-//! cell at XFD1048576 costs one cell, not seventeen billion. Cells right of the header's last
+//! cell at XFD1048576 costs one cell, not seventeen billion. The cells go straight into rows
+//! as wide as the header row (no second copy of the sheet); cells right of the header's last
 //! column are dropped with a note.
 
 use super::{Body, Cell, Format, Row};
@@ -27,8 +28,6 @@ pub fn kind_of(bytes: &[u8], ext: &str) -> Option<&'static str> {
     }
 }
 
-type Sparse = Vec<(u32, Vec<(u32, Cell)>)>;
-
 pub fn read(
     path: &Path,
     bytes: Vec<u8>,
@@ -42,23 +41,23 @@ pub fn read(
         )
     };
     let cursor = Cursor::new(bytes);
-    let (sheet, sparse) = match kind {
+    let (sheet, grid) = match kind {
         "XLSX" | "XLSM" => {
             let mut book = Xlsx::new(cursor).map_err(|e| broken(&e))?;
             let name = pick_sheet(path, book.sheet_names(), wanted)?;
             let mut reader = book.worksheet_cells_reader(&name).map_err(|e| broken(&e))?;
-            let mut sparse: Sparse = Vec::new();
+            let mut grid = Grid::new();
             while let Some(cell) = reader.next_cell().map_err(|e| broken(&e))? {
                 let (row, col) = cell.get_position();
-                push(&mut sparse, row, col, from_data_ref(cell.get_value()));
+                grid.push(row, col, from_data_ref(cell.get_value()));
             }
-            (name, sparse)
+            (name, grid)
         }
         "XLSB" => range_of::<Xlsb<_>>(path, cursor, wanted, &broken)?,
         "XLS" => range_of::<Xls<_>>(path, cursor, wanted, &broken)?,
         _ => range_of::<Ods<_>>(path, cursor, wanted, &broken)?,
     };
-    let (rows, notes) = densify(sparse);
+    let (rows, notes) = grid.finish();
     Ok((Format::Workbook { kind, sheet }, Body::Rows(rows), notes))
 }
 
@@ -67,7 +66,7 @@ fn range_of<R: Reader<Cursor<Vec<u8>>>>(
     cursor: Cursor<Vec<u8>>,
     wanted: Option<&str>,
     broken: &dyn Fn(&dyn std::fmt::Display) -> Error,
-) -> Result<(String, Sparse), Error>
+) -> Result<(String, Grid), Error>
 where
     R::Error: std::fmt::Display,
 {
@@ -75,20 +74,15 @@ where
     let name = pick_sheet(path, book.sheet_names(), wanted)?;
     let range = book.worksheet_range(&name).map_err(|e| broken(&e))?;
     let (top, left) = range.start().unwrap_or((0, 0));
-    let mut sparse: Sparse = Vec::new();
+    let mut grid = Grid::new();
     for (i, row) in range.rows().enumerate() {
         for (j, value) in row.iter().enumerate() {
             if *value != Data::Empty {
-                push(
-                    &mut sparse,
-                    top + i as u32,
-                    left + j as u32,
-                    from_data(value),
-                );
+                grid.push(top + i as u32, left + j as u32, from_data(value));
             }
         }
     }
-    Ok((name, sparse))
+    Ok((name, grid))
 }
 
 fn pick_sheet(path: &Path, names: Vec<String>, wanted: Option<&str>) -> Result<String, Error> {
@@ -111,68 +105,121 @@ fn pick_sheet(path: &Path, names: Vec<String>, wanted: Option<&str>) -> Result<S
     }
 }
 
-fn push(sparse: &mut Sparse, row: u32, col: u32, cell: Cell) {
-    if cell == Cell::Empty {
-        return;
-    }
-    match sparse.last_mut() {
-        Some((r, cells)) if *r == row => cells.push((col, cell)),
-        last => {
-            // Rows are about as wide as the one before: room for as many cells at once, not
-            // grown a cell at a time (a tenth of a workbook's read went to growing them).
-            let mut cells = Vec::with_capacity(last.map_or(1, |(_, cells)| cells.len()));
-            cells.push((col, cell));
-            sparse.push((row, cells));
+/// A sheet's rows as its cells come (row by row, as workbooks write them): each row dense from
+/// its first column, as wide as the header row once that is read. Cells right of the header's
+/// last column are kept aside, one by one, never widening every row.
+#[derive(Default)]
+struct Grid {
+    rows: Vec<Row>,
+    /// Whether each row came after the one before (every workbook writer's order).
+    sorted: bool,
+    /// The header row's width, once a row after it has begun (rows in order till then).
+    width: Option<usize>,
+    /// The cells right of `width`: the row's index in `rows`, the column, the cell.
+    beyond: Vec<(usize, u32, Cell)>,
+}
+
+impl Grid {
+    fn new() -> Grid {
+        Grid {
+            sorted: true,
+            ..Grid::default()
         }
+    }
+
+    /// Cell `cell` at row `row` and column `col` (both from 0).
+    fn push(&mut self, row: u32, col: u32, cell: Cell) {
+        if cell == Cell::Empty {
+            return;
+        }
+        let number = row + 1;
+        if self.rows.last().is_none_or(|r| r.number != number) {
+            self.begin(number);
+        }
+        let (at, c) = (self.rows.len() - 1, col as usize);
+        if self.width.is_some_and(|w| c >= w) {
+            // A cell given twice is the second: this row's are the last ones kept aside.
+            let this_row = self.beyond.iter().rev().take_while(|(i, _, _)| *i == at);
+            if let Some(back) = this_row.into_iter().position(|(_, cc, _)| *cc == col) {
+                self.beyond.remove(self.beyond.len() - 1 - back);
+            }
+            self.beyond.push((at, col, cell));
+            return;
+        }
+        put(&mut self.rows[at].cells, c, cell);
+    }
+
+    /// A new row, `number`: the row before it, if it was the first that is not blank, is the
+    /// header, and sets the width.
+    fn begin(&mut self, number: u32) {
+        let before = self.rows.last();
+        self.sorted &= before.is_none_or(|r| r.number < number);
+        if self.width.is_none() && self.sorted {
+            self.width = before.and_then(|r| non_blank_width(&r.cells));
+        }
+        // Rows are about as wide as the one before: room for as many cells at once, not grown
+        // a cell at a time (a tenth of a workbook's read went to growing them).
+        let room = before.map_or(1, |r| r.cells.len());
+        self.rows.push(Row {
+            number,
+            cells: Vec::with_capacity(room),
+            span: None,
+            flaw: None,
+        });
+    }
+
+    /// The rows in row order, each as wide as the header row (the first that is not blank);
+    /// cells beyond it dropped, with a note.
+    fn finish(mut self) -> (Vec<Row>, Vec<String>) {
+        if !self.sorted {
+            // The width was read from a row that may not be the first: every cell back in its
+            // row, and the width read again.
+            for (at, col, cell) in std::mem::take(&mut self.beyond) {
+                put(&mut self.rows[at].cells, col as usize, cell);
+            }
+            self.rows.sort_by_key(|r| r.number);
+        }
+        let width = self
+            .rows
+            .iter()
+            .find_map(|r| non_blank_width(&r.cells))
+            .unwrap_or(0);
+        let beyond = self.beyond.iter().filter(|(_, _, cell)| !cell.is_blank());
+        let mut dropped: Vec<(u32, u32)> = beyond.map(|(at, c, _)| (self.rows[*at].number, *c)).collect();
+        for row in &mut self.rows {
+            if row.cells.len() > width {
+                for (c, cell) in row.cells.iter().enumerate().skip(width) {
+                    if !cell.is_blank() {
+                        dropped.push((row.number, c as u32));
+                    }
+                }
+                row.cells.truncate(width);
+            }
+            row.cells.resize(width, Cell::Empty);
+        }
+        let notes = match dropped.iter().min() {
+            None => Vec::new(),
+            Some(&(r, c)) => vec![format!(
+                "{} cell(s) right of the header's last column were ignored (first: {}{r}); give them a header if they matter",
+                dropped.len(),
+                column_letters(c as usize)
+            )],
+        };
+        (self.rows, notes)
     }
 }
 
-/// Sparse cells → dense rows as wide as the header row; cells beyond it are dropped, noted.
-fn densify(mut sparse: Sparse) -> (Vec<Row>, Vec<String>) {
-    sparse.sort_by_key(|(r, _)| *r);
-    let width = sparse
-        .iter()
-        .find(|(_, cells)| cells.iter().any(|(_, c)| !c.is_blank()))
-        .and_then(|(_, cells)| {
-            cells
-                .iter()
-                .filter(|(_, c)| !c.is_blank())
-                .map(|(c, _)| *c)
-                .max()
-        })
-        .map_or(0, |c| c as usize + 1);
-    let mut dropped = Vec::new();
-    let rows = sparse
-        .into_iter()
-        .map(|(r, cells)| {
-            let mut dense = vec![Cell::Empty; width];
-            for (c, cell) in cells {
-                match dense.get_mut(c as usize) {
-                    Some(slot) => *slot = cell,
-                    None if !cell.is_blank() => {
-                        dropped.push(format!("{}{}", column_letters(c as usize), r + 1))
-                    }
-                    None => {}
-                }
-            }
-            Row {
-                number: r + 1,
-                cells: dense,
-                span: None,
-                flaw: None,
-            }
-        })
-        .collect();
-    let notes = if dropped.is_empty() {
-        Vec::new()
-    } else {
-        vec![format!(
-            "{} cell(s) right of the header's last column were ignored (first: {}); give them a header if they matter",
-            dropped.len(),
-            dropped[0]
-        )]
-    };
-    (rows, notes)
+/// `cell` in column `c` of a row, the row widened to it if it is not as wide.
+fn put(cells: &mut Vec<Cell>, c: usize, cell: Cell) {
+    if c >= cells.len() {
+        cells.resize(c + 1, Cell::Empty);
+    }
+    cells[c] = cell;
+}
+
+/// One past the last column of `cells` that is not blank; `None` when all are blank.
+fn non_blank_width(cells: &[Cell]) -> Option<usize> {
+    cells.iter().rposition(|c| !c.is_blank()).map(|c| c + 1)
 }
 
 fn from_data(value: &Data) -> Cell {
@@ -222,5 +269,91 @@ pub fn sheet_names(path: &Path) -> Vec<String> {
         Some("XLSB") => names::<Xlsb<_>>(cursor),
         Some("XLS") => names::<Xls<_>>(cursor),
         Some(_) => names::<Ods<_>>(cursor),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What a grid must give: the cells grouped into rows as they come (a cell given twice is
+    /// the second), the rows sorted (a stable sort), each made dense as wide as the first row
+    /// that is not blank.
+    fn dense(cells: &[(u32, u32, Cell)]) -> (Vec<Row>, Vec<String>) {
+        let mut rows: Vec<(u32, Vec<(u32, Cell)>)> = Vec::new();
+        for (r, c, cell) in cells.iter().filter(|(_, _, cell)| *cell != Cell::Empty) {
+            match rows.last_mut() {
+                Some((last, row)) if last == r => {
+                    row.retain(|(at, _)| at != c);
+                    row.push((*c, cell.clone()));
+                }
+                _ => rows.push((*r, vec![(*c, cell.clone())])),
+            }
+        }
+        rows.sort_by_key(|(r, _)| *r);
+        let width = rows
+            .iter()
+            .find_map(|(_, row)| {
+                let shown = row.iter().filter(|(_, cell)| !cell.is_blank());
+                shown.map(|(c, _)| *c as usize + 1).max()
+            })
+            .unwrap_or(0);
+        let mut dropped = Vec::new();
+        let rows = rows
+            .into_iter()
+            .map(|(r, row)| {
+                let mut cells = vec![Cell::Empty; width];
+                for (c, cell) in row {
+                    match cells.get_mut(c as usize) {
+                        Some(slot) => *slot = cell,
+                        None if !cell.is_blank() => dropped.push((r + 1, c)),
+                        None => {}
+                    }
+                }
+                Row {
+                    number: r + 1,
+                    cells,
+                    span: None,
+                    flaw: None,
+                }
+            })
+            .collect();
+        let notes = dropped.iter().min().map(|&(r, c)| {
+            format!(
+                "{} cell(s) right of the header's last column were ignored (first: {}{r}); give them a header if they matter",
+                dropped.len(),
+                column_letters(c as usize)
+            )
+        });
+        (rows, notes.into_iter().collect())
+    }
+
+    fn cell() -> impl Strategy<Value = Cell> {
+        prop_oneof![
+            Just(Cell::Empty),
+            Just(Cell::Text(String::new())),
+            Just(Cell::Text(" ".into())),
+            Just(Cell::Text("a".into())),
+            Just(Cell::Text("b".into())),
+            Just(Cell::Number(1.0)),
+        ]
+    }
+
+    proptest! {
+        #[test]
+        fn a_grid_is_the_cells_made_dense(
+            mut cells in prop::collection::vec((0u32..6, 0u32..8, cell()), 0..40),
+            in_order in any::<bool>(),
+        ) {
+            if in_order {
+                cells.sort_by_key(|(r, _, _)| *r);
+            }
+            let mut grid = Grid::new();
+            for (r, c, cell) in &cells {
+                grid.push(*r, *c, cell.clone());
+            }
+            prop_assert_eq!(grid.finish(), dense(&cells));
+        }
     }
 }
