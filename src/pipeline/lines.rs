@@ -17,6 +17,46 @@ use crate::model::problem::{column_letters, mention, quote, Origin, Problem};
 use std::borrow::Cow;
 use std::ops::ControlFlow;
 
+/// What the key column alone says, read before the lines are: the row of each order key's
+/// last line, and how many rows the sheet has below its header (blank ones included).
+pub struct Ends {
+    last: ByKey<Box<str>, u32>,
+    rows: usize,
+}
+
+impl Ends {
+    /// Reads the key column of `sheet`.
+    pub fn read(sheet: &Sheet, map: &ColumnMap) -> Ends {
+        let mut last: ByKey<Box<str>, u32> = ByKey::default();
+        let mut rows = 0;
+        if let Some(column) = map.column(Field::OrderRef) {
+            let mut note = |number: u32, written: &str| {
+                rows += 1;
+                let key = order_key(written);
+                if key.is_empty() {
+                    return;
+                }
+                match last.get_mut(key.as_ref()) {
+                    Some(row) => *row = number,
+                    None => {
+                        last.insert(key.into(), number);
+                    }
+                }
+            };
+            sheet.visit_column(column, |number, cell| match key_text(cell) {
+                Ok(written) => note(number, &written),
+                Err(_) => note(number, ""),
+            });
+        }
+        Ends { last, rows }
+    }
+
+    /// How many orders have a key (each line without one is an order of its own besides).
+    pub fn keyed_orders(&self) -> usize {
+        self.last.len()
+    }
+}
+
 /// The sheet's non-blank rows, with the problems found reading them. Each order is handed to
 /// `complete` (its index, in the order of first lines, and its draft) as soon as its last line
 /// is read, with the rows read so far, so that only the orders still open are held: with the
@@ -26,10 +66,10 @@ pub fn read(
     map: &ColumnMap,
     settings: &Settings,
     rules: &Rules,
+    ends: Ends,
     mut complete: impl FnMut(usize, OrderDraft, &mut [RowResult]) -> Result<(), Error>,
 ) -> Result<Vec<RowResult>, Error> {
-    let (last, rows) = last_rows(sheet, map);
-    let mut lines = Lines::new(map, settings, rules, last, rows);
+    let mut lines = Lines::new(map, settings, rules, ends);
     let mut outcome = Ok(());
     sheet.visit_rows(|row| {
         if row.is_blank() {
@@ -49,34 +89,6 @@ pub fn read(
         complete(index, draft, &mut rows)?;
     }
     Ok(rows)
-}
-
-/// The row of each order key's last line, and how many rows the sheet has below its header
-/// (blank ones included): read from the key column alone, before the lines are.
-fn last_rows(sheet: &Sheet, map: &ColumnMap) -> (ByKey<Box<str>, u32>, usize) {
-    let mut last: ByKey<Box<str>, u32> = ByKey::default();
-    let mut rows = 0;
-    let Some(column) = map.column(Field::OrderRef) else {
-        return (last, 0);
-    };
-    let mut note = |number: u32, written: &str| {
-        rows += 1;
-        let key = order_key(written);
-        if key.is_empty() {
-            return;
-        }
-        match last.get_mut(key.as_ref()) {
-            Some(row) => *row = number,
-            None => {
-                last.insert(key.into(), number);
-            }
-        }
-    };
-    sheet.visit_column(column, |number, cell| match key_text(cell) {
-        Ok(written) => note(number, &written),
-        Err(_) => note(number, ""),
-    });
-    (last, rows)
 }
 
 /// The order key a row's key cell writes: its text without the spaces around it (an error
@@ -114,8 +126,7 @@ impl<'a> Lines<'a> {
         map: &'a ColumnMap,
         settings: &'a Settings,
         rules: &'a Rules,
-        last: ByKey<Box<str>, u32>,
-        rows: usize,
+        Ends { last, rows }: Ends,
     ) -> Self {
         let mapped = map
             .by_column

@@ -148,18 +148,26 @@ pub fn check(
         ..settings.rules.clone()
     };
 
+    let ends = lines::Ends::read(&sheet, &map);
     let mut settle = Settle {
         settings,
         rules: &rules,
         on_valid: &mut on_valid,
         problems: Vec::new(),
-        orders: Vec::new(),
+        // Room for every order at once: grown a doubling at a time, a big sheet's results
+        // would be copied into fresh memory again and again.
+        orders: Vec::with_capacity(ends.keyed_orders()),
         waiting: BTreeMap::new(),
         next: 0,
     };
-    let read = lines::read(&sheet, &map, settings, &rules, |index, draft, rows| {
-        settle.order(index, draft, rows)
-    });
+    let read = lines::read(
+        &sheet,
+        &map,
+        settings,
+        &rules,
+        ends,
+        |index, draft, rows| settle.order(index, draft, rows),
+    );
     // A walk that found the file written over ended early: that, not what it read, is said.
     sheet.unchanged()?;
     let mut rows = read?;
