@@ -2,7 +2,6 @@
 //! the one place that decides what an answer means (`outcome.rs`).
 
 pub mod client;
-pub mod json;
 pub mod outcome;
 pub mod target;
 pub mod wire;

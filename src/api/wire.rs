@@ -269,7 +269,9 @@ pub fn write_body(
     update_of: Option<&str>,
     out: &mut Vec<u8>,
 ) {
-    super::json::write(&Request::new(order, endpoint, format, update_of), out);
+    let request = Request::new(order, endpoint, format, update_of);
+    // Writing into a Vec cannot fail, and the request always serialises.
+    let _ = serde_json::to_writer(out, &request);
 }
 
 /// `orderDate` on the wire (see the module docs): `1795258800`, or `02 Aug, 2026`.
