@@ -223,7 +223,7 @@ impl<F: FnMut(usize, Order) -> Result<(), Error>> Settle<'_, F> {
         let clean = positions
             .iter()
             .all(|&i| !rows[i].problems.iter().any(Problem::is_error));
-        let order = order.filter(|_| clean);
+        let mut order = order.filter(|_| clean);
         for &i in &positions {
             rows[i].order = o as u32;
             if order.is_none() {
@@ -248,13 +248,21 @@ impl<F: FnMut(usize, Order) -> Result<(), Error>> Settle<'_, F> {
             ids: None,
             totals,
         });
-        if let Some(order) = order {
-            self.waiting.insert(o, order);
+        // The next to hand over (with the orders' lines adjacent, every one) goes straight on.
+        if o != self.next {
+            if let Some(order) = order.take() {
+                self.waiting.insert(o, order);
+            }
         }
         // Hand over, in index order, every order whose earlier ones are all settled.
         while self.orders.get(self.next).is_some_and(Option::is_some) {
-            if let Some(order) = self.waiting.remove(&self.next) {
-                (self.on_valid)(self.next, order)?;
+            let next = if self.next == o {
+                order.take()
+            } else {
+                self.waiting.remove(&self.next)
+            };
+            if let Some(next) = next {
+                (self.on_valid)(self.next, next)?;
             }
             self.next += 1;
         }

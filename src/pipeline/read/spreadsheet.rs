@@ -185,7 +185,9 @@ impl Grid {
             .find_map(|r| non_blank_width(&r.cells))
             .unwrap_or(0);
         let beyond = self.beyond.iter().filter(|(_, _, cell)| !cell.is_blank());
-        let mut dropped: Vec<(u32, u32)> = beyond.map(|(at, c, _)| (self.rows[*at].number, *c)).collect();
+        let mut dropped: Vec<(u32, u32)> = beyond
+            .map(|(at, c, _)| (self.rows[*at].number, *c))
+            .collect();
         for row in &mut self.rows {
             if row.cells.len() > width {
                 for (c, cell) in row.cells.iter().enumerate().skip(width) {
