@@ -9,8 +9,13 @@ pub const PERSONAL_K2: [u32; 10] = [5, 4, 3, 2, 7, 6, 5, 4, 3, 2];
 /// Weights of an organisation number's check digit (over digits 1–8).
 pub const ORGANISATION: [u32; 8] = [3, 2, 7, 6, 5, 4, 3, 2];
 
-fn digits(s: &str) -> Option<Vec<u32>> {
-    s.chars().map(|c| c.to_digit(10)).collect()
+/// The digits of a text of exactly `N` ASCII digits.
+fn digits<const N: usize>(s: &str) -> Option<[u32; N]> {
+    let bytes: &[u8; N] = s.as_bytes().try_into().ok()?;
+    bytes
+        .iter()
+        .all(u8::is_ascii_digit)
+        .then(|| bytes.map(|b| u32::from(b - b'0')))
 }
 
 /// The mod-11 check digit for `digits` with `weights`; `None` when the sum gives 10 (unusable).
@@ -25,14 +30,13 @@ pub fn mod11(digits: &[u32], weights: &[u32]) -> Option<u32> {
 
 /// Whether a personal number's two check digits are right.
 pub fn personal_number_checksum(number: &str) -> Result<(), String> {
-    let d = digits(number)
-        .filter(|d| d.len() == 11)
+    let d = digits::<11>(number)
         .ok_or_else(|| "a personal number has exactly 11 digits".to_string())?;
     let k1 = mod11(&d[..9], &PERSONAL_K1);
     let k2 = k1.and_then(|k1| {
-        let mut first10 = d[..9].to_vec();
-        first10.push(k1);
-        mod11(&first10, &PERSONAL_K2)
+        let mut first10 = d;
+        first10[9] = k1;
+        mod11(&first10[..10], &PERSONAL_K2)
     });
     if k1 != Some(d[9]) || k2 != Some(d[10]) {
         return Err("the check digits are wrong: check the number for a typing error".into());
@@ -43,8 +47,7 @@ pub fn personal_number_checksum(number: &str) -> Result<(), String> {
 /// Whether the birth date part is a possible date: D-numbers add 4 to the first digit,
 /// synthetic test numbers add 40 or 80 to the month.
 pub fn personal_number_date(number: &str) -> Result<(), String> {
-    let d = digits(number)
-        .filter(|d| d.len() == 11)
+    let d = digits::<11>(number)
         .ok_or_else(|| "a personal number has exactly 11 digits".to_string())?;
     let mut day = d[0] * 10 + d[1];
     let mut month = d[2] * 10 + d[3];
@@ -82,15 +85,15 @@ pub fn clean_organisation_number(text: &str) -> String {
 
 /// Whether an organisation number has 9 digits and a right check digit.
 pub fn organisation_number_format(number: &str) -> Result<(), String> {
-    match digits(number) {
-        Some(d) if d.len() == 9 => Ok(()),
-        _ => Err("a Norwegian organisation number has 9 digits".into()),
+    match digits::<9>(number) {
+        Some(_) => Ok(()),
+        None => Err("a Norwegian organisation number has 9 digits".into()),
     }
 }
 
 pub fn organisation_number_checksum(number: &str) -> Result<(), String> {
-    let d = digits(number).unwrap_or_default();
-    if d.len() != 9 || mod11(&d[..8], &ORGANISATION) != Some(d[8]) {
+    let d = digits::<9>(number);
+    if d.is_none_or(|d| mod11(&d[..8], &ORGANISATION) != Some(d[8])) {
         return Err("the check digit is wrong: check the number for a typing error".into());
     }
     Ok(())
