@@ -139,8 +139,8 @@ impl Grid {
         let (at, c) = (self.rows.len() - 1, col as usize);
         if self.width.is_some_and(|w| c >= w) {
             // A cell given twice is the second: this row's are the last ones kept aside.
-            let this_row = self.beyond.iter().rev().take_while(|(i, _, _)| *i == at);
-            if let Some(back) = this_row.into_iter().position(|(_, cc, _)| *cc == col) {
+            let mut this_row = self.beyond.iter().rev().take_while(|(i, _, _)| *i == at);
+            if let Some(back) = this_row.position(|(_, given, _)| *given == col) {
                 self.beyond.remove(self.beyond.len() - 1 - back);
             }
             self.beyond.push((at, col, cell));
