@@ -46,7 +46,7 @@ pub fn read(
             let mut book = Xlsx::new(cursor).map_err(|e| broken(&e))?;
             let name = pick_sheet(path, book.sheet_names(), wanted)?;
             let mut reader = book.worksheet_cells_reader(&name).map_err(|e| broken(&e))?;
-            let mut grid = Grid::new();
+            let mut grid = Grid::default();
             while let Some(cell) = reader.next_cell().map_err(|e| broken(&e))? {
                 let (row, col) = cell.get_position();
                 grid.push(row, col, from_data_ref(cell.get_value()));
@@ -74,7 +74,7 @@ where
     let name = pick_sheet(path, book.sheet_names(), wanted)?;
     let range = book.worksheet_range(&name).map_err(|e| broken(&e))?;
     let (top, left) = range.start().unwrap_or((0, 0));
-    let mut grid = Grid::new();
+    let mut grid = Grid::default();
     for (i, row) in range.rows().enumerate() {
         for (j, value) in row.iter().enumerate() {
             if *value != Data::Empty {
@@ -111,8 +111,8 @@ fn pick_sheet(path: &Path, names: Vec<String>, wanted: Option<&str>) -> Result<S
 #[derive(Default)]
 struct Grid {
     rows: Vec<Row>,
-    /// Whether each row came after the one before (every workbook writer's order).
-    sorted: bool,
+    /// Whether some row came before the one it follows (no workbook writer does that).
+    out_of_order: bool,
     /// The header row's width, once a row after it has begun (rows in order till then).
     width: Option<usize>,
     /// The cells right of `width`: the row's index in `rows`, the column, the cell.
@@ -120,13 +120,6 @@ struct Grid {
 }
 
 impl Grid {
-    fn new() -> Grid {
-        Grid {
-            sorted: true,
-            ..Grid::default()
-        }
-    }
-
     /// Cell `cell` at row `row` and column `col` (both from 0).
     fn push(&mut self, row: u32, col: u32, cell: Cell) {
         if cell == Cell::Empty {
@@ -153,8 +146,8 @@ impl Grid {
     /// header, and sets the width.
     fn begin(&mut self, number: u32) {
         let before = self.rows.last();
-        self.sorted &= before.is_none_or(|r| r.number < number);
-        if self.width.is_none() && self.sorted {
+        self.out_of_order |= before.is_some_and(|r| r.number > number);
+        if self.width.is_none() && !self.out_of_order {
             self.width = before.and_then(|r| non_blank_width(&r.cells));
         }
         // Rows are about as wide as the one before: room for as many cells at once, not grown
@@ -171,7 +164,7 @@ impl Grid {
     /// The rows in row order, each as wide as the header row (the first that is not blank);
     /// cells beyond it dropped, with a note.
     fn finish(mut self) -> (Vec<Row>, Vec<String>) {
-        if !self.sorted {
+        if self.out_of_order {
             // The width was read from a row that may not be the first: every cell back in its
             // row, and the width read again.
             for (at, col, cell) in std::mem::take(&mut self.beyond) {
@@ -351,7 +344,7 @@ mod tests {
             if in_order {
                 cells.sort_by_key(|(r, _, _)| *r);
             }
-            let mut grid = Grid::new();
+            let mut grid = Grid::default();
             for (r, c, cell) in &cells {
                 grid.push(*r, *c, cell.clone());
             }
