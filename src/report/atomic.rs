@@ -4,6 +4,7 @@
 
 use crate::error::Error;
 use crate::pipeline::worker::Worker;
+use crate::report::direct::DiskFile;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc::{self, Receiver};
@@ -14,7 +15,7 @@ pub struct AtomicFile {
     temp: tempfile::NamedTempFile,
     /// Writes to the temporary file's own descriptor, so that an error names the output (the
     /// caller's path), not the temporary name.
-    pub writer: Background<std::fs::File>,
+    pub writer: Background<DiskFile>,
 }
 
 impl AtomicFile {
@@ -37,10 +38,11 @@ impl AtomicFile {
             .as_file()
             .try_clone()
             .map_err(|e| Error::file(path, e))?;
+        let writer = Background::new(DiskFile::new(file, temp.path()));
         Ok(AtomicFile {
             path: path.to_path_buf(),
             temp,
-            writer: Background::new(file),
+            writer,
         })
     }
 

@@ -7,6 +7,7 @@ mod atomic;
 mod blocks;
 mod corrected;
 mod csv;
+mod direct;
 mod json;
 pub mod progress;
 pub mod status;
