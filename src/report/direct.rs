@@ -2,17 +2,25 @@
 //! whole aligned blocks, where Linux and the file system allow it; the last partial block, and
 //! every byte anywhere else, go through the page cache as usual. A big output (a million-line
 //! sheet's result and payloads are 600 MB) then costs no copy into fresh cache pages, which is
-//! most of the time of writing it on a virtual machine that backs its memory lazily.
+//! most of the time of writing it on a virtual machine that backs its memory lazily. A direct
+//! write waits for the disk, where the cache would not: a disk slower than [`MIN_RATE`] is
+//! written through the cache instead.
 
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::Path;
+use std::time::{Duration, Instant};
 
 /// What direct writes are aligned to (their address, length and offset): 4 KiB, a multiple
 /// of every common disk's logical block.
 const ALIGN: usize = 4096;
 /// How many bytes go to the disk at a time (a multiple of [`ALIGN`]).
 const BLOCK: usize = 1 << 20;
+/// Bytes a second the disk must take direct writes at, at least, to keep them (judged once
+/// [`JUDGED_AFTER`] blocks are written, and on): slower, and a run that could hand its bytes
+/// to the cache and go on would wait for the disk instead.
+const MIN_RATE: f64 = 500e6;
+const JUDGED_AFTER: u64 = 8;
 
 /// A file written from its start, directly where it can be.
 pub struct DiskFile {
@@ -27,6 +35,11 @@ pub struct DiskFile {
     len: usize,
     /// Where the staged bytes go in the file.
     offset: u64,
+    /// The blocks written directly, and how long the disk took for them.
+    blocks: u64,
+    waited: Duration,
+    /// The bytes a second below which direct writes stop ([`MIN_RATE`]).
+    min_rate: f64,
 }
 
 impl DiskFile {
@@ -41,7 +54,16 @@ impl DiskFile {
             start,
             len: 0,
             offset: 0,
+            blocks: 0,
+            waited: Duration::ZERO,
+            min_rate: MIN_RATE,
         }
+    }
+
+    /// Whether the disk took the direct blocks written so far fast enough to go on.
+    fn keeps_up(&self) -> bool {
+        let rate = (self.blocks as f64 * BLOCK as f64) / self.waited.as_secs_f64().max(1e-9);
+        self.blocks < JUDGED_AFTER || rate >= self.min_rate
     }
 
     /// Writes the staged bytes at their place: directly when they are a whole block and the
@@ -51,15 +73,20 @@ impl DiskFile {
         let bytes = &self.staged[self.start..self.start + self.len];
         let whole = self.len == BLOCK;
         if let (true, Some(direct)) = (whole, &self.direct) {
+            let began = Instant::now();
             match write_at(direct, bytes, self.offset) {
                 Ok(()) => {
+                    (self.blocks, self.waited) = (self.blocks + 1, self.waited + began.elapsed());
+                    if !self.keeps_up() {
+                        self.direct = None;
+                    }
                     self.offset += bytes.len() as u64;
                     self.len = 0;
                     return Ok(());
                 }
                 // A file system that opens a file for direct writes but refuses them (some
                 // network and FUSE ones) is written through the cache instead.
-                Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {}
+                Err(e) if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::EOPNOTSUPP)) => {}
                 Err(e) => return Err(e),
             }
         }
@@ -141,6 +168,8 @@ mod tests {
         if !direct {
             file.direct = None;
         }
+        // However slow the disk the tests run on.
+        file.min_rate = 0.0;
         let began_direct = file.direct.is_some();
         for part in expected.chunks(piece) {
             file.write_all(part).unwrap();
@@ -190,6 +219,27 @@ mod tests {
         file.write_all(&expected[..BLOCK + 5]).unwrap();
         file.flush().unwrap();
         file.write_all(&expected[BLOCK + 5..]).unwrap();
+        file.flush().unwrap();
+        assert!(std::fs::read(&path).unwrap() == expected);
+    }
+
+    #[test]
+    fn a_disk_too_slow_for_direct_writes_is_written_through_the_cache() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("out");
+        let mut file = DiskFile::new(File::create(&path).unwrap(), &path);
+        let Some(_) = file.direct else {
+            return; // this file system takes no direct writes at all
+        };
+        // No disk is this fast: judged, the direct writes stop, and the file is whole.
+        file.min_rate = f64::INFINITY;
+        let expected = bytes((JUDGED_AFTER as usize + 3) * BLOCK + 7);
+        file.write_all(&expected[..(JUDGED_AFTER as usize - 1) * BLOCK])
+            .unwrap();
+        assert!(file.direct.is_some(), "judged before {JUDGED_AFTER} blocks");
+        file.write_all(&expected[(JUDGED_AFTER as usize - 1) * BLOCK..])
+            .unwrap();
+        assert!(file.direct.is_none(), "direct writes kept on a slow disk");
         file.flush().unwrap();
         assert!(std::fs::read(&path).unwrap() == expected);
     }
